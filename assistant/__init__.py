@@ -1,0 +1,1 @@
+"""The assistant service: settings, storage, ingestion and search behind one facade."""

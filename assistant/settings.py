@@ -1,0 +1,87 @@
+"""One place for every setting, read from ``ASSISTANT_*`` environment variables.
+
+Nested groups use ``__``: ``ASSISTANT_STORAGE__URL=postgresql+psycopg://...`` or
+``ASSISTANT_INGEST__MAX_FILE_MB=50``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """Per-user data directory following the XDG convention."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "domain-assistant"
+
+
+class StorageSettings(BaseModel):
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; empty means SQLite in the data directory.",
+    )
+    echo: bool = False
+
+
+class IngestSettings(BaseModel):
+    max_file_mb: float = Field(default=200, gt=0, description="Larger files are refused.")
+    max_pages: int = Field(default=5000, gt=0)
+    max_chars: int = Field(default=20_000_000, gt=0, description="Extracted text cap per file.")
+    max_unzipped_mb: float = Field(default=500, gt=0, description="Cap for DOCX expansion.")
+    max_zip_ratio: float = Field(default=200, gt=1, description="Expansion ratio of a zip bomb.")
+    parse_timeout_s: float = Field(default=300, gt=0)
+    chunk_tokens: int = Field(default=220, ge=32, description="Target word pieces per chunk.")
+    chunk_overlap_tokens: int = Field(default=32, ge=0)
+
+
+class IndexSettings(BaseModel):
+    embedding_model: str | None = Field(
+        default=None,
+        description="Local path of a sentence-transformers model; empty means the packaged "
+        "all-MiniLM-L6-v2.",
+    )
+    embedding_batch_size: int = Field(default=64, gt=0)
+    ann_threshold: int = Field(
+        default=200_000, gt=0, description="Chunk count past which an approximate index is used."
+    )
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.75
+    stemming: bool = True
+    fusion: Literal["rrf", "convex"] = "rrf"
+    rrf_k: int = 60
+    convex_alpha: float = Field(default=0.5, ge=0, le=1, description="Weight of the dense score.")
+    candidates: int = Field(default=50, gt=0, description="Hits taken from each index to fuse.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    storage: StorageSettings = StorageSettings()
+    ingest: IngestSettings = IngestSettings()
+    index: IndexSettings = IndexSettings()
+    eval_data: Path | None = Field(
+        default=None, description="Folder of public evaluation sets used by bench/."
+    )
+
+    @property
+    def database_url(self) -> str:
+        return self.storage.url or f"sqlite:///{self.data_dir / 'assistant.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "indexes"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

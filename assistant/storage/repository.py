@@ -1,0 +1,164 @@
+"""Keyword-only data access functions; callers own the session and its transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Collection as Coll
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from assistant.storage.models import (
+    Chunk,
+    Collection,
+    Document,
+    DocumentStatus,
+    IngestionRun,
+    RunStatus,
+    utcnow,
+)
+from ingest.types import ChunkDraft
+
+HEADING_SEPARATOR = " > "
+
+
+class NotFoundError(LookupError):
+    """A named collection or document does not exist."""
+
+
+def get_or_create_collection(*, session: Session, name: str) -> Collection:
+    clean = name.strip()
+    if not clean:
+        raise ValueError("a collection needs a non-empty name")
+    found = session.scalar(select(Collection).where(Collection.name == clean))
+    if found is not None:
+        return found
+    created = Collection(name=clean, description="")
+    session.add(created)
+    session.flush()
+    return created
+
+
+def get_collection(*, session: Session, name: str) -> Collection:
+    found = session.scalar(select(Collection).where(Collection.name == name.strip()))
+    if found is None:
+        raise NotFoundError(f"no collection named {name!r}")
+    return found
+
+
+def list_collections(*, session: Session) -> list[Collection]:
+    return list(session.scalars(select(Collection).order_by(Collection.name)))
+
+
+def find_document(*, session: Session, collection_id: int, file_name: str) -> Document | None:
+    return session.scalar(
+        select(Document).where(
+            Document.collection_id == collection_id, Document.file_name == file_name
+        )
+    )
+
+
+def find_ready_by_hash(
+    *, session: Session, collection_id: int, content_hash: str
+) -> Document | None:
+    return session.scalar(
+        select(Document).where(
+            Document.collection_id == collection_id,
+            Document.content_hash == content_hash,
+            Document.status == DocumentStatus.READY,
+        )
+    )
+
+
+def list_documents(
+    *, session: Session, collection_ids: Coll[int] | None = None
+) -> list[tuple[Document, int]]:
+    """Documents with their chunk counts, optionally limited to some collections."""
+    counts = (
+        select(Chunk.document_id, func.count(Chunk.id).label("n"))
+        .group_by(Chunk.document_id)
+        .subquery()
+    )
+    query = (
+        select(Document, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.document_id == Document.id)
+        .order_by(Document.collection_id, Document.file_name)
+    )
+    if collection_ids is not None:
+        query = query.where(Document.collection_id.in_(collection_ids))
+    return [(doc, int(n)) for doc, n in session.execute(query)]
+
+
+def chunk_ids_of(*, session: Session, document_id: int) -> list[int]:
+    return list(session.scalars(select(Chunk.id).where(Chunk.document_id == document_id)))
+
+
+def replace_chunks(
+    *, session: Session, document: Document, drafts: Sequence[ChunkDraft]
+) -> tuple[list[int], list[Chunk]]:
+    """Swap a document's chunks for new ones; returns the removed ids and the new rows."""
+    removed = chunk_ids_of(session=session, document_id=document.id)
+    session.execute(delete(Chunk).where(Chunk.document_id == document.id))
+    rows = [
+        Chunk(
+            document_id=document.id,
+            collection_id=document.collection_id,
+            ordinal=d.ordinal,
+            text=d.text,
+            page=d.page,
+            char_start=d.char_start,
+            char_end=d.char_end,
+            heading_path=HEADING_SEPARATOR.join(d.heading_path),
+            is_table=d.is_table,
+            token_count=d.token_count,
+        )
+        for d in drafts
+    ]
+    session.add_all(rows)
+    session.flush()
+    return removed, rows
+
+
+def delete_document(*, session: Session, document: Document) -> list[int]:
+    """Remove a document and its chunks; returns the removed chunk ids for the indexes."""
+    removed = chunk_ids_of(session=session, document_id=document.id)
+    session.execute(delete(Chunk).where(Chunk.document_id == document.id))
+    session.delete(document)
+    session.flush()
+    return removed
+
+
+def chunks_by_ids(*, session: Session, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
+    if not chunk_ids:
+        return {}
+    rows = session.scalars(select(Chunk).where(Chunk.id.in_(chunk_ids)))
+    return {row.id: row for row in rows}
+
+
+def all_chunk_ids(*, session: Session) -> set[int]:
+    return set(session.scalars(select(Chunk.id)))
+
+
+def start_run(
+    *, session: Session, collection_id: int, files_total: int, owner: str
+) -> IngestionRun:
+    run = IngestionRun(collection_id=collection_id, files_total=files_total, owner=owner)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def running_runs(*, session: Session) -> list[IngestionRun]:
+    return list(
+        session.scalars(select(IngestionRun).where(IngestionRun.status == RunStatus.RUNNING))
+    )
+
+
+def finish_run(*, session: Session, run_id: int, status: RunStatus, counts: dict[str, int]) -> None:
+    run = session.get(IngestionRun, run_id)
+    if run is None:
+        raise NotFoundError(f"no ingestion run {run_id}")
+    for field, value in counts.items():
+        setattr(run, field, value)
+    run.status = status
+    run.finished_at = utcnow()

@@ -1,0 +1,1 @@
+"""Search indexes over chunks: BM25, dense vectors (FAISS), and their fusion."""

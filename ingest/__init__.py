@@ -1,0 +1,1 @@
+"""Turning files into searchable chunks: format detection, parsing, chunking and the pipeline."""

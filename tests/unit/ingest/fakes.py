@@ -1,0 +1,63 @@
+"""Model-free stand-ins for the parser, chunker and index, shared by pipeline tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from indexes.protocols import IndexedChunk
+from ingest.errors import CorruptFileError
+from ingest.types import ChunkDraft, Page, ParsedDocument
+
+
+def fake_parse(path: Path) -> tuple[str, ParsedDocument]:
+    """Text files only; a file whose text starts with 'CORRUPT' is refused."""
+    text = path.read_text(encoding="utf-8")
+    if text.startswith("CORRUPT"):
+        raise CorruptFileError(f"{path.name}: the file is damaged")
+    return "text/plain", ParsedDocument(pages=(Page(number=1, text=text),))
+
+
+def slow_parse(path: Path) -> tuple[str, ParsedDocument]:
+    """``fake_parse`` that takes a while, so a test can interrupt a run midway."""
+    time.sleep(0.2)
+    return fake_parse(path)
+
+
+def fake_chunker(doc: ParsedDocument) -> list[ChunkDraft]:
+    """One chunk per blank-line separated paragraph, with exact offsets."""
+    drafts: list[ChunkDraft] = []
+    for page in doc.pages:
+        start = 0
+        for part in page.text.split("\n\n"):
+            if part.strip():
+                drafts.append(
+                    ChunkDraft(
+                        ordinal=len(drafts),
+                        text=part,
+                        page=page.number,
+                        char_start=start,
+                        char_end=start + len(part),
+                    )
+                )
+            start += len(part) + 2
+    return drafts
+
+
+class RecordingIndex:
+    """Holds the chunk ids it was given; counts commits."""
+
+    def __init__(self) -> None:
+        self.chunks: dict[int, IndexedChunk] = {}
+        self.commits = 0
+
+    def add(self, chunks: Sequence[IndexedChunk]) -> None:
+        self.chunks.update({c.chunk_id: c for c in chunks})
+
+    def delete(self, chunk_ids: Iterable[int]) -> None:
+        for chunk_id in chunk_ids:
+            self.chunks.pop(chunk_id, None)
+
+    def commit(self) -> None:
+        self.commits += 1
