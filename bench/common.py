@@ -1,0 +1,45 @@
+"""Helpers shared by the benchmarks: where the evaluation data is, and how results are kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+def eval_data_dir(explicit: Path | None) -> Path:
+    """The public evaluation sets; exits with a clear message when they are not present."""
+    candidates = [explicit] if explicit else []
+    if os.environ.get("ASSISTANT_EVAL_DATA"):
+        candidates.append(Path(os.environ["ASSISTANT_EVAL_DATA"]))
+    for candidate in candidates:
+        if candidate and candidate.is_dir():
+            return candidate
+    sys.exit("evaluation data not found: pass --data DIR or set ASSISTANT_EVAL_DATA")
+
+
+def write_result(name: str, payload: dict[str, Any]) -> Path:
+    """Store a benchmark's figures with when and where they were measured."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    record = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        **payload,
+    }
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def print_table(headers: list[str], rows: list[list[Any]]) -> None:
+    """A plain Markdown table, ready to paste into the README."""
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "|".join("---" for _ in headers) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(v) for v in row) + " |")
