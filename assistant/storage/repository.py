@@ -93,6 +93,14 @@ def chunk_ids_of(*, session: Session, document_id: int) -> list[int]:
     return list(session.scalars(select(Chunk.id).where(Chunk.document_id == document_id)))
 
 
+def chunks_of(*, session: Session, document_id: int) -> list[Chunk]:
+    return list(
+        session.scalars(
+            select(Chunk).where(Chunk.document_id == document_id).order_by(Chunk.ordinal)
+        )
+    )
+
+
 def replace_chunks(
     *, session: Session, document: Document, drafts: Sequence[ChunkDraft]
 ) -> tuple[list[int], list[Chunk]]:

@@ -46,11 +46,9 @@ PARAPHRASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def embedder() -> SentenceTransformerEmbedder:
-    model = SentenceTransformerEmbedder(batch_size=8)
-    model.warm_up()
-    return model
+@pytest.fixture
+def embedder(minilm: SentenceTransformerEmbedder) -> SentenceTransformerEmbedder:
+    return minilm
 
 
 def test_embeddings_are_normalised_384_dimensional(embedder: SentenceTransformerEmbedder) -> None:

@@ -93,6 +93,8 @@ def test_kill_during_ingestion_leaves_whole_documents_and_resumes(
     assert sum(o == Outcome.ADDED for o in by_name.values()) == 40 - len(stored_before)
     with sessions() as session:
         assert session.scalar(select(func.count(Chunk.id))) == 40 * (PARAGRAPHS + 1)
-        statuses = [r.status for r in session.scalars(select(IngestionRun).order_by(IngestionRun.id))]
+        statuses = [
+            r.status for r in session.scalars(select(IngestionRun).order_by(IngestionRun.id))
+        ]
         assert statuses == [RunStatus.INTERRUPTED, RunStatus.COMPLETED]
     engine.dispose()

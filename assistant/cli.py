@@ -1,0 +1,206 @@
+"""Command line: ``assistant ingest``, ``documents``, ``delete``, ``search``, ``check``, ``up``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assistant.samples import SAMPLE_COLLECTION, sample_files
+from assistant.service import Assistant
+from assistant.settings import get_settings
+from assistant.storage.repository import NotFoundError
+from ingest.pipeline import FileResult, Outcome
+
+app = typer.Typer(
+    help="A private assistant that answers questions from your own documents.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+SUPPORTED = {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".text", ".csv"}
+
+
+def _service() -> Assistant:
+    return Assistant(get_settings())
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given, and the supported files found under given folders, in a stable order."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUPPORTED
+            )
+        else:
+            files.append(path)
+    return files
+
+
+def _ingest(service: Assistant, files: list[Path], collection: str) -> int:
+    failed: list[FileResult] = []
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"Ingesting into {collection}", total=len(files))
+
+        def on_file(result: FileResult) -> None:
+            progress.advance(task)
+            label = {
+                Outcome.ADDED: "[green]added[/]",
+                Outcome.REPLACED: "[cyan]replaced[/]",
+                Outcome.UNCHANGED: "[dim]unchanged[/]",
+                Outcome.FAILED: "[red]failed[/]",
+            }[result.outcome]
+            detail = f" ({result.chunks} chunks)" if result.chunks else ""
+            progress.console.print(f"{label} {result.path.name}{detail}")
+            if result.outcome == Outcome.FAILED:
+                failed.append(result)
+
+        report = service.ingest(files, collection=collection, on_file=on_file)
+    summary = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome)
+    console.print(f"Run {report.run_id}: {summary}.")
+    for result in failed:
+        errors.print(f"[red]error[/] {result.path}: {result.error}")
+    return 1 if failed else 0
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    collection: Annotated[str, typer.Option("--collection", "-c", help="Target collection.")],
+) -> None:
+    """Add files to a collection. Unchanged files are skipped, changed ones replaced; a file
+    that cannot be read fails alone with its reason and the rest of the batch goes on."""
+    missing = [p for p in paths if not p.exists()]
+    for path in missing:
+        errors.print(f"[red]error[/] {path}: no such file or folder")
+    files = _expand([p for p in paths if p.exists()])
+    if not files:
+        errors.print("nothing to ingest")
+        raise typer.Exit(2)
+    code = _ingest(_service(), files, collection)
+    raise typer.Exit(code or (1 if missing else 0))
+
+
+@app.command()
+def documents(
+    collection: Annotated[
+        list[str] | None, typer.Option("--collection", "-c", help="Only these collections.")
+    ] = None,
+) -> None:
+    """List stored documents with their status, version, pages and chunks."""
+    try:
+        docs = _service().documents(collections=collection)
+    except NotFoundError as exc:
+        errors.print(f"[red]error[/] {exc}")
+        raise typer.Exit(2) from exc
+    table = Table("collection", "document", "status", "version", "pages", "chunks", "error")
+    for d in docs:
+        table.add_row(
+            d.collection,
+            d.file_name,
+            d.status,
+            str(d.version),
+            str(d.pages or ""),
+            str(d.chunks),
+            d.error or "",
+        )
+    console.print(table)
+
+
+@app.command()
+def delete(
+    file_names: Annotated[list[str], typer.Argument(help="Document file names to delete.")],
+    collection: Annotated[str, typer.Option("--collection", "-c", help="Their collection.")],
+) -> None:
+    """Delete documents from storage and from every index."""
+    service = _service()
+    code = 0
+    for name in file_names:
+        try:
+            removed = service.delete_document(collection=collection, file_name=name)
+            console.print(f"deleted {name} ({removed} chunks)")
+        except NotFoundError as exc:
+            errors.print(f"[red]error[/] {exc}")
+            code = 1
+    raise typer.Exit(code)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    collection: Annotated[
+        list[str], typer.Option("--collection", "-c", help="Collections to search.")
+    ],
+    k: Annotated[int, typer.Option("-k", help="How many passages.")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
+) -> None:
+    """Print the best passages with their document, page and score."""
+    if mode not in ("hybrid", "bm25", "dense"):
+        errors.print("mode must be hybrid, bm25 or dense")
+        raise typer.Exit(2)
+    try:
+        passages = _service().search(query, collections=collection, k=k, mode=mode)  # type: ignore[arg-type]
+    except (NotFoundError, ValueError) as exc:
+        errors.print(f"[red]error[/] {exc}")
+        raise typer.Exit(2) from exc
+    if not passages:
+        console.print("no passages found")
+    for rank, passage in enumerate(passages, start=1):
+        c = passage.chunk
+        where = f"page {c.page}" if c.page is not None else f"chars {c.char_start}-{c.char_end}"
+        console.print(
+            f"[bold]{rank}. {c.file_name}[/] ({c.collection}, {where}) score {passage.score:.4f}"
+        )
+        console.print(c.text.strip(), markup=False, highlight=False)
+        console.print()
+
+
+@app.command()
+def check(
+    repair: Annotated[bool, typer.Option(help="Fix drift instead of only reporting it.")] = False,
+) -> None:
+    """Check that the indexes hold exactly the stored chunks (after a crash, for instance)."""
+    report = _service().check(repair=repair)
+    console.print(
+        f"missing from indexes: {report.missing}; in indexes but not stored: {report.orphaned}"
+    )
+    if report.consistent:
+        console.print("storage and indexes agree")
+    elif report.repaired:
+        console.print("repaired")
+    else:
+        console.print("run `assistant check --repair` to fix")
+        raise typer.Exit(1)
+
+
+@app.command()
+def up(
+    port: Annotated[int, typer.Option(help="Port of the web UI.")] = 8501,
+    samples: Annotated[bool, typer.Option(help="Load the bundled sample corpus first.")] = True,
+) -> None:
+    """Start the web UI on this machine, loading the sample corpus on first start."""
+    service = _service()
+    if samples:
+        _ingest(service, sample_files(), SAMPLE_COLLECTION)
+    app_file = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "streamlit", "run", str(app_file)]
+    command += [f"--server.port={port}", "--server.headless=true"]
+    command += ["--browser.gatherUsageStats=false"]
+    raise typer.Exit(subprocess.call(command, env=env))

@@ -1,0 +1,130 @@
+"""Keeps the on-disk hybrid index in step with storage, across processes and crashes."""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexes.embedder import Embedder
+from indexes.hybrid import HybridIndex, SearchMode, open_hybrid_index
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.settings import IndexSettings
+from assistant.storage import repository as repo
+from indexes.protocols import IndexedChunk, SearchHit
+from ingest.pipeline import to_indexed
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """Chunks stored but not indexed, and index entries whose chunk no longer exists."""
+
+    missing: int
+    orphaned: int
+    repaired: bool
+
+    @property
+    def consistent(self) -> bool:
+        return self.missing == 0 and self.orphaned == 0
+
+
+class IndexSync:
+    """The hybrid index of one installation, loaded lazily and saved atomically.
+
+    Writes are serialised within the process by a lock and across processes by a lock file,
+    and a reader reloads the index when another process has saved a newer one.
+    """
+
+    def __init__(self, *, index_dir: Path, settings: IndexSettings, embedder: Embedder) -> None:
+        self._dir = index_dir
+        self._settings = settings
+        self._embedder = embedder
+        self._index: HybridIndex | None = None
+        self._loaded_stamp: float | None = None
+        self._dirty = False
+        self._lock = threading.RLock()
+
+    @property
+    def _stamp_file(self) -> Path:
+        return self._dir.parent / f"{self._dir.name}.saved"
+
+    def _stamp(self) -> float | None:
+        try:
+            return self._stamp_file.stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        self._dir.parent.mkdir(parents=True, exist_ok=True)
+        with (self._dir.parent / f"{self._dir.name}.lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _current(self) -> HybridIndex:
+        with self._lock:
+            stamp = self._stamp()
+            stale = not self._dirty and stamp != self._loaded_stamp
+            if self._index is None or stale:
+                self._index = open_hybrid_index(self._dir, self._settings, self._embedder)
+                self._loaded_stamp = stamp
+            return self._index
+
+    def warm_up(self) -> None:
+        """Load the embedding model and the index now rather than on first use."""
+        self._embedder.warm_up()
+        self._current()
+
+    def add(self, chunks: Sequence[IndexedChunk]) -> None:
+        if chunks:
+            with self._lock:
+                self._current().add(chunks)
+                self._dirty = True
+
+    def delete(self, chunk_ids: Iterable[int]) -> None:
+        ids = list(chunk_ids)
+        if ids:
+            with self._lock:
+                self._current().delete(ids)
+                self._dirty = True
+
+    def commit(self) -> None:
+        with self._lock:
+            if not self._dirty or self._index is None:
+                return
+            with self._file_lock():
+                self._index.save(self._dir)
+                self._stamp_file.touch()
+            self._loaded_stamp = self._stamp()
+            self._dirty = False
+
+    def search(
+        self, query: str, *, k: int, collections: Collection[int] | None, mode: SearchMode
+    ) -> list[SearchHit]:
+        return self._current().search(query, k, collections, mode=mode)
+
+    def reconcile(self, sessions: sessionmaker[Session], *, repair: bool) -> DriftReport:
+        """Compare index ids with stored chunk ids; with ``repair``, make them agree."""
+        with self._lock:
+            with sessions() as session:
+                stored = repo.all_chunk_ids(session=session)
+            indexed = self._current().chunk_ids()
+            missing = sorted(stored - indexed)
+            orphaned = sorted(indexed - stored)
+            if repair and (missing or orphaned):
+                self.delete(orphaned)
+                for start in range(0, len(missing), 512):
+                    with sessions() as session:
+                        rows = repo.chunks_by_ids(
+                            session=session, chunk_ids=missing[start : start + 512]
+                        )
+                        self.add(to_indexed(rows.values()))
+                self.commit()
+            return DriftReport(len(missing), len(orphaned), repaired=repair)

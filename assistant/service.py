@@ -1,0 +1,220 @@
+"""The assistant service: one facade over storage, ingestion and search.
+
+The CLI, the web UI and the API call this and nothing below it, so every rule (such as which
+collections a search may read) is enforced in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from indexes.embedder import Embedder, SentenceTransformerEmbedder
+from indexes.hybrid import SearchMode
+from ingest.detect import detect_media_type
+from ingest.limits import ParseLimits
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.index_sync import DriftReport, IndexSync
+from assistant.settings import Settings
+from assistant.storage import repository as repo
+from assistant.storage.db import create_db_engine, make_session_factory, migrate, transaction
+from assistant.storage.models import Chunk
+from ingest.chunking import chunk_document
+from ingest.parsers import parse_file
+from ingest.pipeline import FileResult, IngestionPipeline, RunReport
+from ingest.tokens import TokenCounter, default_counter
+from ingest.types import ChunkDraft, ParsedDocument
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    id: int
+    collection: str
+    file_name: str
+    media_type: str
+    size_bytes: int
+    version: int
+    status: str
+    error: str | None
+    pages: int | None
+    chunks: int
+
+
+@dataclass(frozen=True)
+class ChunkView:
+    """A stored passage with everything needed to cite and show it."""
+
+    chunk_id: int
+    text: str
+    document_id: int
+    file_name: str
+    collection: str
+    page: int | None
+    char_start: int
+    char_end: int
+    heading_path: str
+    is_table: bool
+
+    @classmethod
+    def of(cls, row: Chunk) -> ChunkView:
+        return cls(
+            chunk_id=row.id,
+            text=row.text,
+            document_id=row.document_id,
+            file_name=row.document.file_name,
+            collection=row.document.collection.name,
+            page=row.page,
+            char_start=row.char_start,
+            char_end=row.char_end,
+            heading_path=row.heading_path,
+            is_table=row.is_table,
+        )
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk and its retrieval score (higher is better)."""
+
+    chunk: ChunkView
+    score: float
+
+
+class Assistant:
+    """Opens (and migrates) the storage of one installation; models load on first use.
+
+    ``engine`` and ``embedder`` may be given to share them (tests, benchmarks, the UI cache).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine or create_db_engine(settings.database_url, echo=settings.storage.echo)
+        migrate(self.engine)
+        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+        self.index = IndexSync(
+            index_dir=settings.index_dir,
+            settings=settings.index,
+            embedder=embedder
+            or SentenceTransformerEmbedder(
+                Path(settings.index.embedding_model) if settings.index.embedding_model else None,
+                batch_size=settings.index.embedding_batch_size,
+            ),
+        )
+
+    @cached_property
+    def _token_counter(self) -> TokenCounter:
+        model = self.settings.index.embedding_model
+        return default_counter(Path(model) if model else None)
+
+    def parse(self, path: Path) -> tuple[str, ParsedDocument]:
+        """Detect a file's format and extract its pages, within the configured limits."""
+        limits = ParseLimits.from_settings(self.settings.ingest)
+        media_type = detect_media_type(path)
+        return media_type, parse_file(path, limits=limits, media_type=media_type)
+
+    def chunk(self, parsed: ParsedDocument) -> list[ChunkDraft]:
+        """Cut a parsed document into passages sized for the embedding model."""
+        return chunk_document(
+            parsed,
+            max_tokens=self.settings.ingest.chunk_tokens,
+            overlap_tokens=self.settings.ingest.chunk_overlap_tokens,
+            count_tokens=self._token_counter,
+        )
+
+    def pipeline(self) -> IngestionPipeline:
+        return IngestionPipeline(
+            sessions=self.sessions, parse=self.parse, chunker=self.chunk, index=self.index
+        )
+
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        collection: str,
+        on_file: Callable[[FileResult], None] | None = None,
+    ) -> RunReport:
+        return self.pipeline().run(paths, collection=collection, on_file=on_file)
+
+    def collections(self) -> list[str]:
+        with self.sessions() as session:
+            return [c.name for c in repo.list_collections(session=session)]
+
+    def _collection_ids(self, session: Session, names: Sequence[str] | None) -> list[int] | None:
+        if names is None:
+            return None
+        return [repo.get_collection(session=session, name=n).id for n in names]
+
+    def documents(self, *, collections: Sequence[str] | None = None) -> list[DocumentInfo]:
+        with self.sessions() as session:
+            ids = self._collection_ids(session, collections)
+            return [
+                DocumentInfo(
+                    id=doc.id,
+                    collection=doc.collection.name,
+                    file_name=doc.file_name,
+                    media_type=doc.media_type,
+                    size_bytes=doc.size_bytes,
+                    version=doc.version,
+                    status=doc.status,
+                    error=doc.error,
+                    pages=doc.page_count,
+                    chunks=n,
+                )
+                for doc, n in repo.list_documents(session=session, collection_ids=ids)
+            ]
+
+    def delete_document(self, *, collection: str, file_name: str) -> int:
+        """Delete a document from storage and from every index; returns its chunk count."""
+        with transaction(self.sessions) as session:
+            coll = repo.get_collection(session=session, name=collection)
+            doc = repo.find_document(session=session, collection_id=coll.id, file_name=file_name)
+            if doc is None:
+                raise repo.NotFoundError(f"no document {file_name!r} in collection {collection!r}")
+            removed = repo.delete_document(session=session, document=doc)
+        self.index.delete(removed)
+        self.index.commit()
+        return len(removed)
+
+    def search(
+        self,
+        query: str,
+        *,
+        collections: Sequence[str],
+        k: int = 10,
+        mode: SearchMode = "hybrid",
+    ) -> list[Passage]:
+        """Ranked passages from ``collections`` only; the filter is applied inside the search."""
+        if not query.strip():
+            raise ValueError("the query is empty")
+        with self.sessions() as session:
+            allowed = self._collection_ids(session, collections) or []
+            if not allowed:
+                return []
+            hits = self.index.search(query, k=k, collections=allowed, mode=mode)
+            rows = repo.chunks_by_ids(session=session, chunk_ids=[h.chunk_id for h in hits])
+            return [
+                Passage(ChunkView.of(rows[hit.chunk_id]), hit.score)
+                for hit in hits
+                if hit.chunk_id in rows and rows[hit.chunk_id].collection_id in allowed
+            ]
+
+    def chunks_of(self, document_id: int) -> list[ChunkView]:
+        """A document's chunks in reading order."""
+        with self.sessions() as session:
+            return [
+                ChunkView.of(row)
+                for row in repo.chunks_of(session=session, document_id=document_id)
+            ]
+
+    def check(self, *, repair: bool = False) -> DriftReport:
+        """Report (and with ``repair`` fix) drift between storage and the indexes."""
+        return self.index.reconcile(self.sessions, repair=repair)

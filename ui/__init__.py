@@ -1,0 +1,1 @@
+"""The Streamlit web UI; pages call the assistant service only."""
