@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexes.embedder import Embedder
-from indexes.hybrid import HybridIndex, SearchMode, open_hybrid_index
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.settings import IndexSettings
 from assistant.storage import repository as repo
+from indexes.embedder import Embedder
+from indexes.hybrid import HybridIndex, SearchMode, open_hybrid_index
 from indexes.protocols import IndexedChunk, SearchHit
 from ingest.pipeline import to_indexed
 

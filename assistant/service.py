@@ -11,10 +11,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from indexes.embedder import Embedder, SentenceTransformerEmbedder
-from indexes.hybrid import SearchMode
-from ingest.detect import detect_media_type
-from ingest.limits import ParseLimits
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +19,11 @@ from assistant.settings import Settings
 from assistant.storage import repository as repo
 from assistant.storage.db import create_db_engine, make_session_factory, migrate, transaction
 from assistant.storage.models import Chunk
+from indexes.embedder import Embedder, SentenceTransformerEmbedder
+from indexes.hybrid import SearchMode
 from ingest.chunking import chunk_document
+from ingest.detect import detect_media_type
+from ingest.limits import ParseLimits
 from ingest.parsers import parse_file
 from ingest.pipeline import FileResult, IngestionPipeline, RunReport
 from ingest.tokens import TokenCounter, default_counter
