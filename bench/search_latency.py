@@ -1,0 +1,201 @@
+"""Search latency, memory and disk of the indexes at growing corpus sizes.
+
+    python -m bench.search_latency [--sizes 10000,100000,1000000] [--queries 200]
+
+The corpus is synthetic (a size benchmark): Zipf-distributed pseudo-words for BM25 and
+low-rank unit vectors (shaped like sentence embeddings) for FAISS, 384 dimensions. Each size is
+built, saved, and then reopened in a fresh process, which times ``--queries`` searches:
+BM25, dense by vector, and hybrid (both plus reciprocal rank fusion, as ``HybridIndex.search``
+does after embedding the query). Query embedding with the real MiniLM model is timed
+separately on real-sounding questions. Memory is the resident-set growth of the fresh process
+from before loading to after the timed queries; disk is the saved directory size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.ann_recall import NoEmbedder, make_set
+from bench.bm25_speed import synthetic_texts
+from bench.common import print_table, write_result
+from indexes.bm25 import BM25Index
+from indexes.dense import DenseIndex
+from indexes.fusion import reciprocal_rank_fusion
+from indexes.protocols import IndexedChunk
+
+DIM = 384
+CANDIDATES = 50
+QUESTIONS = [
+    "What notice period applies to termination for convenience?",
+    "FY2022 capital expenditure of the company",
+    "first-line treatment for stage 1 hypertension in adults",
+    "Is the supplier liable for consequential losses?",
+    "How much did operating cash flow change year over year?",
+]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _dir_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = sorted(s * 1000 for s in seconds)
+    return {
+        "p50_ms": statistics.median(ms),
+        "p95_ms": ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))],
+    }
+
+
+def build(size: int, root: Path, seed: int) -> None:
+    texts = synthetic_texts(size, words=120, vocabulary=60_000, seed=seed)
+    bm25 = BM25Index()
+    bm25.add([IndexedChunk(i, i % 10, t) for i, t in enumerate(texts)])
+    bm25.save(root / "bm25")
+    vectors, _ = make_set("lowrank", size, 1, DIM, seed)
+    dense = DenseIndex(NoEmbedder())
+    ids = np.arange(size, dtype=np.int64)
+    dense.add_vectors(ids, ids % 10, vectors)
+    dense.save(root / "dense")
+
+
+def measure(size: int, root: Path, queries: int, seed: int) -> dict[str, object]:
+    """Runs in a fresh process: load, then time searches."""
+    before = _rss_mb()
+    bm25 = BM25Index.load(root / "bm25")
+    dense = DenseIndex.load(root / "dense", NoEmbedder())
+    rng = np.random.default_rng(seed + 1)
+    texts = synthetic_texts(queries, words=4, vocabulary=60_000, seed=seed)
+    _, vectors = make_set("lowrank", 10, queries, DIM, seed)
+    bm25.search(texts[0], 10)  # the first search computes the weight matrix once
+    timings: dict[str, list[float]] = {"bm25": [], "dense": [], "hybrid": []}
+    for text, vector in zip(texts, vectors, strict=True):
+        allowed = None if rng.random() < 0.5 else {int(rng.integers(0, 10))}
+        start = time.perf_counter()
+        bm25.search(text, 10, allowed)
+        timings["bm25"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        dense.search_vector(vector, 10, allowed)
+        timings["dense"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        rankings = [
+            bm25.search(text, CANDIDATES, allowed),
+            dense.search_vector(vector, CANDIDATES, allowed),
+        ]
+        reciprocal_rank_fusion(rankings, k=60)[:10]
+        timings["hybrid"].append(time.perf_counter() - start)
+    return {
+        "size": size,
+        "dense_kind": dense.kind,
+        **{name: _percentiles(s) for name, s in timings.items()},
+        "memory_mb": _rss_mb() - before,
+        "disk_mb": {"bm25": _dir_mb(root / "bm25"), "dense": _dir_mb(root / "dense")},
+    }
+
+
+def embedding_latency() -> dict[str, float]:
+    from indexes.embedder import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder()
+    embedder.warm_up()
+    seconds = []
+    for _ in range(10):
+        for question in QUESTIONS:
+            start = time.perf_counter()
+            embedder.encode([question])
+            seconds.append(time.perf_counter() - start)
+    return _percentiles(seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.size, args.measure, args.queries, args.seed)))
+        return
+
+    results = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            started = time.perf_counter()
+            build(size, root, args.seed)
+            built = time.perf_counter() - started
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.search_latency",
+                    "--measure",
+                    str(root),
+                    "--size",
+                    str(size),
+                    "--queries",
+                    str(args.queries),
+                    "--seed",
+                    str(args.seed),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            result["build_s"] = built
+            results.append(result)
+            print(f"{size} chunks measured", file=sys.stderr)
+    embed = embedding_latency()
+    rows = []
+    for r in results:
+        rows.append(
+            [
+                f"{r['size']:,}",
+                r["dense_kind"],
+                *(
+                    f"{r[m]['p50_ms']:.1f} / {r[m]['p95_ms']:.1f}"
+                    for m in ("bm25", "dense", "hybrid")
+                ),
+                f"{r['memory_mb']:.0f}",
+                f"{r['disk_mb']['bm25']:.0f} + {r['disk_mb']['dense']:.0f}",
+            ]
+        )
+    print_table(
+        [
+            "chunks",
+            "dense index",
+            "BM25 p50/p95 ms",
+            "dense p50/p95 ms",
+            "hybrid p50/p95 ms",
+            "memory MB",
+            "disk MB (bm25 + dense)",
+        ],
+        rows,
+    )
+    print(
+        f"\nquery embedding (MiniLM, 1 query): p50 {embed['p50_ms']:.1f} ms, "
+        f"p95 {embed['p95_ms']:.1f} ms"
+    )
+    path = write_result("search_latency", {"sizes": results, "query_embedding": embed})
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()
