@@ -40,6 +40,7 @@ _LINE_END = re.compile(r"\n")
 _WORD = re.compile(r"\S+")
 _WORD_START = re.compile(r"(?<!\S)\S")
 _LINE = re.compile(r"[^\n]+")
+_CONTENT = re.compile(r"[^\W_]")
 
 _HeadingStack = tuple[tuple[int, str], ...]
 _CountMany = Callable[[Sequence[str]], list[int]]
@@ -137,13 +138,17 @@ def _page_blocks(page: Page) -> list[Block]:
 
 
 def _paragraphs(text: str, start: int, end: int) -> list[Block]:
-    """``text[start:end]`` cut at blank lines."""
-    blocks = []
+    """``text[start:end]`` cut at blank lines. Pieces without a letter or digit (markup left
+    between blocks, such as a Markdown heading's ``#``) are not content and are dropped."""
+    bounds = [start]
     for blank in _BLANK_LINE.finditer(text, start, end):
-        blocks.append(Block(BlockKind.PARAGRAPH, start, blank.start()))
-        start = blank.end()
-    blocks.append(Block(BlockKind.PARAGRAPH, start, end))
-    return blocks
+        bounds.extend((blank.start(), blank.end()))
+    bounds.append(end)
+    return [
+        Block(BlockKind.PARAGRAPH, a, b)
+        for a, b in zip(bounds[::2], bounds[1::2], strict=True)
+        if _CONTENT.search(text, a, b)
+    ]
 
 
 class _PageWalker:
