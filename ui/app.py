@@ -1,100 +1,56 @@
-"""Web UI: search your collections and manage documents.
+"""Web UI: sign in, then ask, manage documents and collections, and (admins) users and the
+audit log.
 
-Run with ``assistant up`` (or ``streamlit run ui/app.py``). The page talks to the assistant
-service only; the service enforces which collections a search may read.
+Run with ``assistant up`` (or ``streamlit run ui/app.py``). Pages talk to the user-scoped
+service only; it enforces every right, so the UI merely hides what a user cannot use.
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import streamlit as st
 
-from assistant.service import Assistant
-from assistant.settings import get_settings
+from assistant.scoped import ScopedAssistant
+from ui import session
+from ui.resources import Backend, backend
+from ui.text import escape_markdown
 
 
-@st.cache_resource
-def service() -> Assistant:
-    return Assistant(get_settings())
+def pages_for(user: ScopedAssistant) -> list[st.Page]:
+    """The pages this user can use; administration pages only for administrators."""
+    pages = [
+        st.Page("views/ask.py", title="Ask", icon=":material/question_answer:", default=True),
+        st.Page("views/documents.py", title="Documents", icon=":material/description:"),
+        st.Page("views/collections.py", title="Collections", icon=":material/folder_shared:"),
+        st.Page("views/account.py", title="My account", icon=":material/person:"),
+    ]
+    if user.access().is_admin:
+        pages += [
+            st.Page("views/users.py", title="Users", icon=":material/group:"),
+            st.Page("views/audit.py", title="Audit log", icon=":material/policy:"),
+        ]
+    return pages
 
 
-def search_page(assistant: Assistant, collections: list[str]) -> None:
-    query = st.text_input("Search your documents", placeholder="e.g. termination for convenience")
-    mode = st.radio("Ranking", ["hybrid", "bm25", "dense"], horizontal=True)
-    if not query.strip():
-        return
-    if not collections:
-        st.info("Choose at least one collection in the sidebar.")
-        return
-    passages = assistant.search(query, collections=collections, k=10, mode=mode)  # type: ignore[arg-type]
-    if not passages:
-        st.info("No passages found.")
-    for rank, passage in enumerate(passages, start=1):
-        c = passage.chunk
-        where = (
-            f"page {c.page}" if c.page is not None else f"characters {c.char_start}–{c.char_end}"
-        )
-        with st.container(border=True):
-            st.markdown(f"**{rank}. {c.file_name}** · {c.collection} · {where}")
-            if c.heading_path:
-                st.caption(c.heading_path)
-            st.text(c.text)
-            st.caption(f"score {passage.score:.4f}")
-
-
-def documents_page(assistant: Assistant, collections: list[str]) -> None:
-    target = st.text_input("Collection to upload into", value=collections[0] if collections else "")
-    uploads = st.file_uploader("Add documents", accept_multiple_files=True)
-    if uploads and target.strip() and st.button("Ingest"):
-        with tempfile.TemporaryDirectory() as tmp:
-            paths = []
-            for upload in uploads:
-                path = Path(tmp) / Path(upload.name).name
-                path.write_bytes(upload.getvalue())
-                paths.append(path)
-            progress = st.progress(0.0, text="Ingesting…")
-            done: list[str] = []
-
-            def on_file(result) -> None:  # type: ignore[no-untyped-def]
-                done.append(result.path.name)
-                progress.progress(
-                    len(done) / len(paths), text=f"{result.path.name}: {result.outcome}"
-                )
-                if result.error:
-                    st.error(f"{result.path.name}: {result.error}")
-
-            assistant.ingest(paths, collection=target.strip(), on_file=on_file)
-    docs = assistant.documents(collections=collections or None)
-    st.dataframe(
-        [
-            {
-                "collection": d.collection,
-                "document": d.file_name,
-                "status": d.status,
-                "version": d.version,
-                "pages": d.pages,
-                "chunks": d.chunks,
-                "error": d.error or "",
-            }
-            for d in docs
-        ],
-        use_container_width=True,
-    )
+def sidebar(services: Backend, user: ScopedAssistant) -> None:
+    with st.sidebar:
+        who = escape_markdown(user.username)
+        st.caption(f"Signed in as **{who}** ({user.access().role.value})")
+        if st.button("Sign out", key="sign_out"):
+            session.logout(services)
+            st.rerun()
 
 
 def main() -> None:
     st.set_page_config(page_title="Domain assistant", layout="wide")
-    assistant = service()
-    available = assistant.collections()
-    chosen = st.sidebar.multiselect("Collections", available, default=available)
-    page = st.sidebar.radio("Page", ["Search", "Documents"])
-    st.title(page)
-    if page == "Search":
-        search_page(assistant, chosen)
-    else:
-        documents_page(assistant, chosen)
+    services = backend()
+    user = session.current_user(services)
+    if user is None:
+        session.login_form(services)
+        return
+    navigation = st.navigation(pages_for(user))
+    sidebar(services, user)
+    navigation.run()
 
 
-main()
+if __name__ == "__main__":
+    main()

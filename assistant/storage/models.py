@@ -132,3 +132,68 @@ class IngestionRun(Base):
     files_failed: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Role(StrEnum):
+    """What a user may do across the installation; rights on collections come from grants."""
+
+    ADMIN = "admin"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
+class Right(StrEnum):
+    """A user's right on one collection: read it, or also change its documents and grants."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+
+
+class User(Base):
+    """An account. ``failed_logins`` counts consecutive failures and drives the lockout."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=Role.VIEWER)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    grants: Mapped[list[CollectionGrant]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class CollectionGrant(Base):
+    """One user's right on one collection."""
+
+    __tablename__ = "collection_grants"
+    __table_args__ = (UniqueConstraint("user_id", "collection_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE"), index=True
+    )
+    right: Mapped[str] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship(back_populates="grants")
+    collection: Mapped[Collection] = relationship()
+
+
+class AuditEvent(Base):
+    """Who did what, when. Names are copied, not referenced, so the trail outlives them."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(150), index=True)
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    collection: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")

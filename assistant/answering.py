@@ -1,0 +1,177 @@
+"""Asking a question: retrieve passages, prompt the generator, check the citations.
+
+The pipeline is one small component with a typed ``run()``. Stages that judge a finished
+answer (a hallucination detector, a confidence calibrator) plug in as ``guards``: each receives
+the ``Answer`` and returns it, possibly changed (for instance turned into an abstention).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from assistant.generation.base import Generator, generate
+from assistant.generation.citations import CitedSentence, parse_answer
+from assistant.generation.prompt import ABSTENTION, PromptBuilder, SourcePassage
+from assistant.settings import GenerationSettings
+
+if TYPE_CHECKING:
+    from assistant.service import Passage
+
+
+class PassageSearch(Protocol):
+    """Ranked passages of ``collections`` for ``query`` (``Assistant.search``)."""
+
+    def __call__(self, query: str, *, collections: Sequence[str], k: int) -> Sequence[Passage]: ...
+
+
+@dataclass(frozen=True)
+class AnswerTimings:
+    """Seconds spent in each step; ``first_token_s`` counts from the start of the question."""
+
+    retrieval_s: float
+    first_token_s: float
+    generation_s: float
+    total_s: float
+    tokens_per_s: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A grounded answer.
+
+    ``passages`` are the passages the model was shown, ``passages[n - 1]`` being ``[n]``;
+    each sentence lists the numbers it cites. ``invalid_citations`` are numbers the model cited
+    that matched no passage (they were removed from ``text``).
+    """
+
+    question: str
+    text: str
+    sentences: tuple[CitedSentence, ...]
+    passages: tuple[Passage, ...]
+    abstained: bool
+    invalid_citations: tuple[int, ...]
+    token_logprobs: tuple[float, ...]
+    prompt_tokens: int
+    timings: AnswerTimings
+
+    @property
+    def cited_passages(self) -> tuple[tuple[int, Passage], ...]:
+        """The cited passages with their numbers, in order of first citation."""
+        numbers = dict.fromkeys(n for s in self.sentences for n in s.citations)
+        return tuple((n, self.passages[n - 1]) for n in numbers)
+
+
+class AnswerGuard(Protocol):
+    """A check run on every finished answer."""
+
+    def __call__(self, answer: Answer) -> Answer: ...
+
+
+class AnswerPipeline:
+    """retrieve -> prompt -> generate (streamed) -> citations -> guards."""
+
+    def __init__(
+        self,
+        *,
+        search: PassageSearch,
+        generator: Generator,
+        settings: GenerationSettings,
+        guards: Sequence[AnswerGuard] = (),
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._search = search
+        self._generator = generator
+        self._settings = settings
+        self._guards = tuple(guards)
+        self._clock = clock
+        self._builder: PromptBuilder | None = None
+
+    def _prompt_builder(self) -> PromptBuilder:
+        if self._builder is None:
+            self._builder = PromptBuilder(
+                self._generator.tokenizer,
+                context_tokens=self._settings.context_tokens,
+                answer_tokens=self._settings.max_new_tokens,
+            )
+        return self._builder
+
+    def run(
+        self,
+        question: str,
+        *,
+        collections: Sequence[str],
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        if not question.strip():
+            raise ValueError("the question is empty")
+        started = self._clock()
+        found = list(self._search(question, collections=collections, k=self._settings.passages))
+        retrieval_s = self._clock() - started
+        if not found:
+            if on_token is not None:
+                on_token(ABSTENTION)
+            elapsed = self._clock() - started
+            timings = AnswerTimings(retrieval_s, elapsed, 0.0, elapsed, 0.0)
+            return self._guarded(self._answer(question, ABSTENTION, (), (), 0, timings))
+        prompt = self._prompt_builder().build(
+            question,
+            [
+                SourcePassage(text=p.chunk.text, file_name=p.chunk.file_name, page=p.chunk.page)
+                for p in found
+            ],
+        )
+        shown = tuple(found[: len(prompt.passages)])
+        prompt_ready = self._clock()
+        generation = generate(
+            self._generator,
+            prompt.messages,
+            max_new_tokens=self._settings.max_new_tokens,
+            on_token=on_token,
+            clock=self._clock,
+        )
+        timings = AnswerTimings(
+            retrieval_s=retrieval_s,
+            first_token_s=prompt_ready - started + generation.first_token_s,
+            generation_s=generation.total_s,
+            total_s=self._clock() - started,
+            tokens_per_s=generation.tokens_per_s,
+        )
+        answer = self._answer(
+            question,
+            generation.text,
+            shown,
+            generation.token_logprobs,
+            prompt.prompt_tokens,
+            timings,
+        )
+        return self._guarded(answer)
+
+    def _answer(
+        self,
+        question: str,
+        text: str,
+        passages: tuple[Passage, ...],
+        logprobs: tuple[float, ...],
+        prompt_tokens: int,
+        timings: AnswerTimings,
+    ) -> Answer:
+        parsed = parse_answer(text, len(passages))
+        return Answer(
+            question=question,
+            text=parsed.text if parsed.text else ABSTENTION,
+            sentences=parsed.sentences,
+            passages=passages,
+            abstained=parsed.abstained,
+            invalid_citations=parsed.invalid_citations,
+            token_logprobs=logprobs,
+            prompt_tokens=prompt_tokens,
+            timings=timings,
+        )
+
+    def _guarded(self, answer: Answer) -> Answer:
+        for guard in self._guards:
+            answer = guard(answer)
+        return answer

@@ -1,0 +1,1 @@
+"""Answer generation: the grounded prompt, the model runtimes and citation checking."""

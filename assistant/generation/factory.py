@@ -1,0 +1,19 @@
+"""The generator the settings ask for."""
+
+from __future__ import annotations
+
+from assistant.generation.base import Generator
+from assistant.generation.model_files import BUNDLED_ADAPTER
+from assistant.generation.transformers_runtime import TransformersGenerator
+from assistant.settings import GenerationSettings
+
+
+def build_generator(settings: GenerationSettings) -> Generator:
+    """A generator configured by ``settings``; nothing is loaded until it is first used."""
+    adapter = (settings.adapter or BUNDLED_ADAPTER) if settings.use_adapter else None
+    return TransformersGenerator(
+        model_file=settings.model_file,
+        adapter=adapter,
+        threads=settings.threads,
+        int8=settings.runtime == "transformers-int8",
+    )

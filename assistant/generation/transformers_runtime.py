@@ -1,0 +1,129 @@
+"""The reference runtime: SmolLM2 from its GGUF file through transformers, on the CPU.
+
+Decoding is greedy (answers repeat exactly for the same passages) with a key/value cache, and
+every token comes with the log-probability the model gave it. A LoRA adapter, when configured,
+is merged into the weights at load time, so it costs nothing per token. With ``int8`` the
+linear layers are quantised dynamically after loading (see docs/generation.md for the figures).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.generation.base import GeneratedToken
+from assistant.generation.hf_model import HFPromptTokenizer, load_model, load_tokenizer
+from assistant.generation.model_files import resolve_model_file
+from assistant.generation.prompt import ChatMessage
+
+_REPLACEMENT = "\ufffd"
+
+
+def default_threads() -> int:
+    """One thread per available core: decoding a 135M model is bound by memory and per-call
+    overhead, and more threads than cores only add contention."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+class TransformersGenerator:
+    """Greedy, streaming generation with SmolLM2 (optionally with a LoRA adapter).
+
+    Thread-safe: generations are serialised, since they share one model and the CPU.
+    """
+
+    def __init__(
+        self,
+        *,
+        model_file: Path | None = None,
+        adapter: Path | None = None,
+        threads: int | None = None,
+        int8: bool = False,
+    ) -> None:
+        self._model_file = model_file
+        self._adapter = adapter
+        self._threads = threads
+        self._int8 = int8
+        self._model: Any = None
+        self._tokenizer: HFPromptTokenizer | None = None
+        self._stop_ids: frozenset[int] = frozenset()
+        self._lock = threading.Lock()
+
+    @property
+    def tokenizer(self) -> HFPromptTokenizer:
+        return self._loaded()[1]
+
+    def warm_up(self) -> None:
+        """Load the tokenizer and model (about 25 s on two cores) unless already loaded."""
+        self._loaded()
+
+    def _loaded(self) -> tuple[Any, HFPromptTokenizer]:
+        with self._lock:
+            if self._model is None or self._tokenizer is None:
+                self._model, self._tokenizer = self._load()
+            return self._model, self._tokenizer
+
+    def _load(self) -> tuple[Any, HFPromptTokenizer]:
+        import torch
+
+        torch.set_num_threads(self._threads or default_threads())
+        path = resolve_model_file(self._model_file)
+        raw_tokenizer = load_tokenizer(path)
+        model = load_model(path)
+        if self._adapter is not None:
+            model = merge_adapter(model, self._adapter)
+        if self._int8:
+            model = torch.ao.quantization.quantize_dynamic(
+                model, {torch.nn.Linear}, dtype=torch.qint8
+            )
+        stops = {raw_tokenizer.eos_token_id}
+        stops.update(raw_tokenizer.convert_tokens_to_ids(["<|im_end|>", "<|endoftext|>"]))
+        self._stop_ids = frozenset(int(i) for i in stops if i is not None and i >= 0)
+        return model, HFPromptTokenizer(raw_tokenizer)
+
+    def stream(
+        self, prompt_messages: Sequence[ChatMessage], *, max_new_tokens: int
+    ) -> Iterator[GeneratedToken]:
+        if max_new_tokens <= 0:
+            raise ValueError("max_new_tokens must be positive")
+        model, tokenizer = self._loaded()
+        prompt = tokenizer.encode_chat(prompt_messages)
+        with self._lock:
+            yield from self._decode(model, tokenizer, prompt, max_new_tokens)
+
+    def _decode(
+        self, model: Any, tokenizer: HFPromptTokenizer, prompt: list[int], max_new_tokens: int
+    ) -> Iterator[GeneratedToken]:
+        import torch
+
+        generated: list[int] = []
+        emitted = ""
+        with torch.inference_mode():
+            output = model(input_ids=torch.tensor([prompt]), use_cache=True, logits_to_keep=1)
+            for _ in range(max_new_tokens):
+                logprobs = torch.log_softmax(output.logits[0, -1].float(), dim=-1)
+                token = int(torch.argmax(logprobs))
+                if token in self._stop_ids:
+                    return
+                generated.append(token)
+                text = tokenizer.decode(generated)
+                # A character split over several tokens decodes to U+FFFD until complete.
+                delta = "" if text.endswith(_REPLACEMENT) else text[len(emitted) :]
+                emitted += delta
+                yield GeneratedToken(text=delta, logprob=float(logprobs[token]))
+                output = model(
+                    input_ids=torch.tensor([[token]]),
+                    past_key_values=output.past_key_values,
+                    use_cache=True,
+                )
+
+
+def merge_adapter(model: Any, adapter: Path) -> Any:
+    """``model`` with the LoRA adapter in folder ``adapter`` merged into its weights."""
+    from peft import PeftModel
+
+    if not (adapter / "adapter_config.json").is_file():
+        raise FileNotFoundError(f"no LoRA adapter in {adapter} (adapter_config.json missing)")
+    return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()

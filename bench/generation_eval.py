@@ -1,0 +1,251 @@
+"""Answer quality of the generator, base model against the fine-tuned adapter.
+
+Questions come from the held-out evaluation split of assistant.generation.training_data (never
+trained on): TAT-QA span questions, PubMedQA questions, unanswerable questions (a question over
+other items' passages) and, with ``--financebench``, the 26 FinanceBench questions over their
+evidence pages (evaluation-only). Each model answers every question in turn, so a run cut by
+``--max-minutes`` still compares the models on the same questions.
+
+    python -m bench.generation_eval --data ../shared/data --max-new-tokens 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.generation.base import generate
+from assistant.generation.citations import parse_answer
+from assistant.generation.model_files import BUNDLED_ADAPTER
+from assistant.generation.prompt import PromptBuilder, SourcePassage
+from assistant.generation.training_data import Example, build_examples
+from assistant.generation.transformers_runtime import TransformersGenerator
+from bench.common import RESULTS_DIR, eval_data_dir, print_table, write_result
+from bench.generation_metrics import (
+    abstention_scores,
+    citation_precision,
+    decision,
+    exact_match,
+    token_f1,
+)
+
+FINANCEBENCH_FILE = Path("finance/financebench/questions_dev.jsonl")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    model: str
+    example: Example
+    answer: str
+    abstained: bool
+    cited: tuple[int, ...]
+    invalid: tuple[int, ...]
+    first_token_s: float
+    total_s: float
+    tokens_per_s: float
+
+
+def select(examples: Sequence[Example], source: str, count: int, answerable: bool) -> list[Example]:
+    return [e for e in examples if e.source == source and e.answerable == answerable][:count]
+
+
+def unanswerable_mix(examples: Sequence[Example], count: int) -> list[Example]:
+    """Unanswerable questions taken in turn from each source."""
+    by_source: dict[str, list[Example]] = {}
+    for e in examples:
+        if not e.answerable:
+            by_source.setdefault(e.source, []).append(e)
+    mixed: list[Example] = []
+    while len(mixed) < count and any(by_source.values()):
+        for queue in by_source.values():
+            if queue and len(mixed) < count:
+                mixed.append(queue.pop(0))
+    return mixed
+
+
+def interleave(groups: Sequence[Sequence[Example]]) -> list[Example]:
+    """One question of each group in turn, so a run cut short still covers every kind."""
+    order: list[Example] = []
+    for index in range(max((len(g) for g in groups), default=0)):
+        order.extend(g[index] for g in groups if index < len(g))
+    return order
+
+
+def financebench(data_dir: Path, seed: int = 7) -> list[Example]:
+    """FinanceBench questions over their evidence pages plus two other questions' evidence."""
+    path = data_dir / FINANCEBENCH_FILE
+    if not path.is_file():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    evidence = [
+        [
+            SourcePassage(e["evidence_text"], f"{e['doc_name']}.pdf", e["evidence_page_num"] + 1)
+            for e in row["evidence"]
+        ]
+        for row in rows
+    ]
+    rng = random.Random(seed)
+    examples = []
+    for index, row in enumerate(rows):
+        others = [p for i, ps in enumerate(evidence) if i != index for p in ps]
+        passages = evidence[index] + rng.sample(others, 2)
+        rng.shuffle(passages)
+        gold = tuple(i + 1 for i, p in enumerate(passages) if p in evidence[index])
+        examples.append(
+            Example(
+                example_id=row["financebench_id"],
+                source="financebench",
+                split="eval",
+                question=row["question"],
+                passages=tuple(passages),
+                target="",
+                gold=gold,
+                answers=(row["answer"],),
+                kind=row["question_type"],
+            )
+        )
+    return examples
+
+
+def run_one(
+    model: str, generator: TransformersGenerator, builder: PromptBuilder, example: Example, cap: int
+) -> Outcome:
+    prompt = builder.build(example.question, example.passages)
+    result = generate(generator, prompt.messages, max_new_tokens=cap)
+    parsed = parse_answer(result.text, len(prompt.passages))
+    return Outcome(
+        model=model,
+        example=example,
+        answer=parsed.text,
+        abstained=parsed.abstained,
+        cited=parsed.cited,
+        invalid=parsed.invalid_citations,
+        first_token_s=result.first_token_s,
+        total_s=result.total_s,
+        tokens_per_s=result.tokens_per_s,
+    )
+
+
+def mean(values: Sequence[float]) -> float | None:
+    return round(statistics.fmean(values), 3) if values else None
+
+
+def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    tatqa = [o for o in outcomes if o.example.source == "tatqa" and o.example.answerable]
+    pubmed = [o for o in outcomes if o.example.source == "pubmedqa" and o.example.answerable]
+    finance = [o for o in outcomes if o.example.source == "financebench"]
+    answered = [o for o in outcomes if o.example.answerable and not o.abstained]
+    precisions = [citation_precision(o.cited, o.example.gold) for o in answered]
+    abstention = abstention_scores((o.abstained, not o.example.answerable) for o in outcomes)
+    return {
+        "questions": len(outcomes),
+        "tatqa_n": len(tatqa),
+        "tatqa_exact_match": mean([exact_match(o.answer, o.example.answers) for o in tatqa]),
+        "tatqa_token_f1": mean([token_f1(o.answer, o.example.answers) for o in tatqa]),
+        "pubmedqa_n": len(pubmed),
+        "pubmedqa_accuracy": mean(
+            [float(decision(o.answer, o.abstained) == o.example.answers[0]) for o in pubmed]
+        ),
+        "financebench_n": len(finance),
+        "financebench_token_f1": mean([token_f1(o.answer, o.example.answers) for o in finance]),
+        "abstention_precision": round(abstention.precision, 3),
+        "abstention_recall": round(abstention.recall, 3),
+        "abstained": abstention.abstained,
+        "unanswerable": abstention.unanswerable,
+        "false_abstention_rate": mean(
+            [float(o.abstained) for o in outcomes if o.example.answerable]
+        ),
+        "citation_precision": mean([p for p in precisions if p is not None]),
+        "answered_with_citation": mean([float(p is not None) for p in precisions]),
+        "invalid_citations": sum(len(o.invalid) for o in outcomes),
+        "first_token_s": mean([o.first_token_s for o in outcomes]),
+        "answer_latency_s": mean([o.total_s for o in outcomes]),
+        "tokens_per_s": mean([o.tokens_per_s for o in outcomes if o.tokens_per_s > 0]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--tatqa", type=int, default=40)
+    parser.add_argument("--pubmedqa", type=int, default=40)
+    parser.add_argument("--unanswerable", type=int, default=20)
+    parser.add_argument("--financebench", action="store_true")
+    parser.add_argument("--max-new-tokens", type=int, default=60)
+    parser.add_argument("--context-tokens", type=int, default=1536)
+    parser.add_argument("--max-minutes", type=float, default=60)
+    parser.add_argument("--adapter", type=Path, default=BUNDLED_ADAPTER)
+    parser.add_argument("--models", default="base,tuned")
+    args = parser.parse_args()
+    data_dir = eval_data_dir(args.data)
+
+    generators = {
+        name: TransformersGenerator(adapter=args.adapter if name == "tuned" else None)
+        for name in args.models.split(",")
+    }
+    for generator in generators.values():
+        generator.warm_up()
+    tokenizer = next(iter(generators.values())).tokenizer
+    builder = PromptBuilder(
+        tokenizer, context_tokens=args.context_tokens, answer_tokens=args.max_new_tokens
+    )
+    held_out = build_examples(data_dir, "eval", count_tokens=tokenizer.count)
+    groups = [
+        select(held_out, "tatqa", args.tatqa, answerable=True),
+        select(held_out, "pubmedqa", args.pubmedqa, answerable=True),
+        unanswerable_mix(held_out, args.unanswerable),
+        financebench(data_dir) if args.financebench else [],
+    ]
+    order = interleave(groups)
+    outcomes: list[Outcome] = []
+    started = time.monotonic()
+    predictions = RESULTS_DIR / "generation_eval_predictions.jsonl"
+    predictions.parent.mkdir(parents=True, exist_ok=True)
+    with predictions.open("w", encoding="utf-8") as out:
+        for done, example in enumerate(order, start=1):
+            if time.monotonic() - started > args.max_minutes * 60:
+                print(f"time budget reached after {done - 1} questions")
+                break
+            for name, generator in generators.items():
+                outcome = run_one(name, generator, builder, example, args.max_new_tokens)
+                outcomes.append(outcome)
+                record = {
+                    "model": name,
+                    "example_id": example.example_id,
+                    "source": example.source,
+                    "answerable": example.answerable,
+                    "gold": list(example.gold),
+                    "answers": list(example.answers),
+                    "answer": outcome.answer,
+                    "abstained": outcome.abstained,
+                    "cited": list(outcome.cited),
+                    "invalid": list(outcome.invalid),
+                    "total_s": round(outcome.total_s, 2),
+                }
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                out.flush()
+            print(f"{done}/{len(order)} {example.example_id}", flush=True)
+    summaries = {name: summarise([o for o in outcomes if o.model == name]) for name in generators}
+    metrics = list(next(iter(summaries.values())))
+    print_table(["metric", *summaries], [[m] + [s[m] for s in summaries.values()] for m in metrics])
+    write_result(
+        "generation_eval",
+        {
+            "command": "python -m bench.generation_eval " + " ".join(sys.argv[1:]),
+            "max_new_tokens": args.max_new_tokens,
+            "context_tokens": args.context_tokens,
+            "summaries": summaries,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Building blocks of the retrieval-quality benchmark (``bench/retrieval_eval.py``)."""

@@ -1,0 +1,115 @@
+"""Running the product's indexes over a set, and fusing their results for many fusion settings.
+
+Each query is searched once per index (BM25, dense) to ``DEPTH`` hits. Hybrid rankings for
+every setting of the grid are then fused from those hits exactly as ``HybridIndex.search``
+fuses its candidates, which is far cheaper than searching again for each setting;
+``mismatches`` checks that claim against the real ``HybridIndex``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+
+from assistant.settings import IndexSettings
+from bench.retrieval.qrels import EvalSet, Query
+from indexes.embedder import Embedder
+from indexes.fusion import convex_fusion, reciprocal_rank_fusion
+from indexes.hybrid import FusionConfig, HybridIndex, open_hybrid_index
+from indexes.protocols import IndexedChunk, SearchHit
+
+DEPTH = 100
+"""Hits taken from each index: the largest candidate count of the grid, and deep enough to
+leave ten distinct pages after merging chunks of one page."""
+
+RRF_KS = (10, 30, 60)
+CONVEX_ALPHAS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+CANDIDATES = (20, 50, 100)
+COLLECTION = 1
+
+
+def fusion_grid() -> list[FusionConfig]:
+    """Every fusion setting tried: RRF constants and convex weights, each with every
+    candidate count."""
+    rrf = [
+        FusionConfig(method="rrf", rrf_k=k, candidates=n) for k, n in product(RRF_KS, CANDIDATES)
+    ]
+    convex = [
+        FusionConfig(method="convex", convex_alpha=alpha, candidates=n)
+        for alpha, n in product(CONVEX_ALPHAS, CANDIDATES)
+    ]
+    return rrf + convex
+
+
+def describe(config: FusionConfig) -> str:
+    """A short label such as ``rrf k=60 n=50`` or ``convex a=0.5 n=50``."""
+    if config.method == "rrf":
+        return f"rrf k={config.rrf_k} n={config.candidates}"
+    return f"convex a={config.convex_alpha:g} n={config.candidates}"
+
+
+def fused_ranking(
+    bm25: Sequence[SearchHit], dense: Sequence[SearchHit], config: FusionConfig
+) -> list[int]:
+    """Chunk ids as ``HybridIndex.search`` ranks them for any ``k <= config.candidates``,
+    given each index's hits to at least ``config.candidates``."""
+    rankings = [list(bm25[: config.candidates]), list(dense[: config.candidates])]
+    if config.method == "convex":
+        alpha = config.convex_alpha
+        fused = convex_fusion(rankings, [1 - alpha, alpha])
+    else:
+        fused = reciprocal_rank_fusion(rankings, k=config.rrf_k)
+    return [hit.chunk_id for hit in fused]
+
+
+@dataclass(frozen=True)
+class IndexRuns:
+    """The built index and each index's hits per query id."""
+
+    index: HybridIndex
+    bm25: Mapping[str, list[SearchHit]]
+    dense: Mapping[str, list[SearchHit]]
+
+    def fused(self, config: FusionConfig) -> dict[str, list[int]]:
+        return {
+            query_id: fused_ranking(hits, self.dense[query_id], config)
+            for query_id, hits in self.bm25.items()
+        }
+
+    def mismatches(self, config: FusionConfig, queries: Sequence[Query], k: int = 10) -> int:
+        """Queries whose top ``k`` from ``HybridIndex.search`` with ``config`` differ from
+        ``fused``'s; 0 means the offline fusion is faithful."""
+        live = HybridIndex(self.index.bm25, self.index.dense, config)
+        offline = self.fused(config)
+        return sum(
+            [hit.chunk_id for hit in live.search(query.text, k)] != offline[query.query_id][:k]
+            for query in queries
+        )
+
+
+def run_indexes(
+    eval_set: EvalSet,
+    queries: Sequence[Query],
+    embedder: Embedder,
+    settings: IndexSettings,
+    workdir: Path,
+) -> IndexRuns:
+    """Index the set's passages as the product would (``settings``, in a fresh directory
+    under ``workdir``) and search every query in BM25 and dense mode."""
+    index = open_hybrid_index(workdir / f"{eval_set.name}-index", settings, embedder)
+    index.add(
+        [
+            IndexedChunk(passage.passage_id, COLLECTION, passage.text)
+            for passage in eval_set.passages
+        ]
+    )
+    bm25 = {query.query_id: index.search(query.text, DEPTH, mode="bm25") for query in queries}
+    dense = {query.query_id: index.search(query.text, DEPTH, mode="dense") for query in queries}
+    return IndexRuns(index, bm25, dense)
+
+
+def hit_ids(runs: Mapping[str, Sequence[SearchHit]]) -> dict[str, list[int]]:
+    """Rankings as chunk ids, by query id."""
+    return {query_id: [hit.chunk_id for hit in hits] for query_id, hits in runs.items()}

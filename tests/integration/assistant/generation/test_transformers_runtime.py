@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from assistant.generation.base import Generator, generate
+from assistant.generation.citations import parse_answer
+from assistant.generation.hf_model import HFPromptTokenizer
+from assistant.generation.prompt import PromptBuilder, SourcePassage
+
+pytestmark = pytest.mark.integration
+
+PASSAGES = [
+    SourcePassage(
+        "The tenant must give ninety days written notice to end the lease.", "lease.pdf", 3
+    ),
+    SourcePassage("Rent is paid monthly in advance by bank transfer.", "lease.pdf", 2),
+]
+
+
+def test_streams_a_short_grounded_answer_with_logprobs(smollm2: Generator) -> None:
+    builder = PromptBuilder(smollm2.tokenizer, context_tokens=1024, answer_tokens=24)
+    prompt = builder.build("How much notice must the tenant give?", PASSAGES)
+    pieces: list[str] = []
+    result = generate(smollm2, prompt.messages, max_new_tokens=24, on_token=pieces.append)
+    assert 0 < len(result.tokens) <= 24
+    assert result.text.strip()
+    assert "".join(pieces) == result.text
+    assert all(t.logprob <= 0 and math.isfinite(t.logprob) for t in result.tokens)
+    assert "<|im_end|>" not in result.text
+    assert result.first_token_s > 0
+    parsed = parse_answer(result.text, len(prompt.passages))
+    assert parsed.sentences or parsed.abstained
+
+
+def test_greedy_decoding_repeats(smollm2: Generator) -> None:
+    builder = PromptBuilder(smollm2.tokenizer, context_tokens=1024, answer_tokens=8)
+    prompt = builder.build("How is rent paid?", PASSAGES)
+    first = generate(smollm2, prompt.messages, max_new_tokens=8)
+    second = generate(smollm2, prompt.messages, max_new_tokens=8)
+    assert first.text == second.text
+    assert first.token_logprobs == pytest.approx(second.token_logprobs, abs=1e-4)
+
+
+def test_real_tokenizer_keeps_the_prompt_within_budget(smollm2: Generator) -> None:
+    tokenizer = smollm2.tokenizer
+    long_passages = [SourcePassage("Clause text goes on. " * 80, f"d{k}.pdf", k) for k in range(5)]
+    prompt = PromptBuilder(tokenizer, context_tokens=600, answer_tokens=100).build(
+        "What does the clause say?", long_passages
+    )
+    assert prompt.truncated
+    assert tokenizer.count_chat(prompt.messages) <= 500
+    assert prompt.messages[1]["content"].endswith("Question: What does the clause say?")
+    assert tokenizer.count(tokenizer.truncate("one two three four five six", 3)) <= 3
+    assert isinstance(tokenizer, HFPromptTokenizer)
+    rendered = tokenizer.render_chat(prompt.messages)
+    assert rendered.startswith("<|im_start|>system\nYou answer questions")
+    assert rendered.endswith(
+        "Question: What does the clause say?<|im_end|>\n<|im_start|>assistant\n"
+    )

@@ -1,0 +1,368 @@
+"""The web UI driven through Streamlit's AppTest: sign-in gate, session expiry, and each page.
+
+The app runs on a temporary data directory with the model-free hashing embedder, and users
+sign in through the login form as they would in a browser.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block, Button, TextInput
+
+from assistant.audit import AuditQuery
+from assistant.generation.base import GeneratedToken
+from assistant.generation.prompt import ChatMessage
+from assistant.scoped import ScopedAssistant
+from assistant.service import Assistant
+from assistant.settings import Settings, get_settings
+from assistant.storage.models import Right, Role, utcnow
+from tests.unit.assistant.access_fakes import FakeClock, make_accounts, make_assistant
+from tests.unit.assistant.generation.fakes import ScriptedGenerator
+from tests.unit.indexes.index_fakes import HashingEmbedder
+from ui import resources
+from ui.session import TICKET_KEY, USER_KEY
+
+APP = Path(__file__).resolve().parents[3] / "ui" / "app.py"
+PASSWORD = "correct horse battery"
+HOSTILE = (
+    "Pay rise <script>alert('x')</script> see [here](javascript:alert(1)) ![i](http://e/x.png)"
+)
+
+
+@dataclass
+class Site:
+    assistant: Assistant
+    clock: FakeClock
+
+    def as_user(self, username: str) -> ScopedAssistant:
+        accounts = make_accounts(self.assistant, clock=self.clock)
+        return ScopedAssistant(self.assistant, accounts, username)
+
+    def audit(self, **filters: str) -> list[tuple[str, str]]:
+        entries = make_accounts(self.assistant).audit.query(AuditQuery(**filters))  # type: ignore[arg-type]
+        return [(e.username, e.action) for e in reversed(entries)]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(utcnow())
+
+
+class BrokenGenerator(ScriptedGenerator):
+    """A generator whose model cannot be loaded."""
+
+    def stream(
+        self, prompt_messages: Sequence[ChatMessage], *, max_new_tokens: int
+    ) -> Iterator[GeneratedToken]:
+        raise FileNotFoundError("no model file")
+
+
+@pytest.fixture
+def generator() -> ScriptedGenerator:
+    return ScriptedGenerator(["Bands and the bonus ", "are <b>set</b> by policy [1]."])
+
+
+@pytest.fixture
+def data_dir(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: FakeClock,
+    generator: ScriptedGenerator,
+) -> Iterator[Path]:
+    """A fresh data directory the app opens with the hashing embedder and the test clock."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(folder))
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+
+    def fast_backend(settings: Settings) -> resources.Backend:
+        assistant = Assistant(settings, embedder=HashingEmbedder(), generator=generator)
+        return resources.Backend(assistant, make_accounts(assistant, clock=clock))
+
+    monkeypatch.setattr(resources, "build_backend", fast_backend)
+    yield folder
+    resources.ingest_jobs().shutdown()
+    st.cache_resource.clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def site(tmp_path: Path, data_dir: Path, clock: FakeClock) -> Iterator[Site]:
+    """An installation with hr (read by alice, a viewer) and finance (edited by bob)."""
+    seed = make_assistant(data_dir)
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "salaries.md").write_text(f"# Pay\n\nSalary bands and bonus policy.\n\n{HOSTILE}\n")
+    (files / "budget.txt").write_text("Confidential budget: the Globex merger costs forty million.")
+    seed.ingest([files / "salaries.md"], collection="hr")
+    seed.ingest([files / "budget.txt"], collection="finance")
+    site = Site(seed, clock)
+    accounts = make_accounts(seed, clock=clock)
+    accounts.create_user("root", PASSWORD, Role.ADMIN)
+    accounts.create_user("alice", PASSWORD, Role.VIEWER)
+    accounts.create_user("bob", PASSWORD, Role.EDITOR)
+    site.as_user("root").grant("hr", "alice", Right.VIEWER)
+    site.as_user("root").grant("finance", "bob", Right.EDITOR)
+    yield site
+    seed.engine.dispose()
+
+
+def button(at: AppTest | Block, label: str) -> Button:
+    return next(b for b in at.button if b.label == label)
+
+
+def text_input(at: AppTest, label: str) -> TextInput:
+    return next(t for t in at.text_input if t.label == label)
+
+
+def signed_in(username: str, password: str = PASSWORD) -> AppTest:
+    """The app after signing in through its login form."""
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    text_input(at, "Username").input(username)
+    text_input(at, "Password").input(password)
+    button(at, "Sign in").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def page(at: AppTest, path: str) -> AppTest:
+    at.switch_page(path).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def plain(markdown: str) -> str:
+    """What a reader sees of escaped Markdown text."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown))
+
+
+def markdown_text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_a_new_installation_says_how_to_create_the_first_admin(data_dir: Path) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert "assistant create-admin" in at.warning[0].value
+    assert [t.value for t in at.title] == ["Sign in"]
+
+
+def test_only_signed_in_users_get_past_the_login_form(site: Site) -> None:
+    assert not AppTest.from_file(str(APP), default_timeout=30).run().warning
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert not at.sidebar.button
+    text_input(at, "Username").input("alice")
+    text_input(at, "Password").input("not the password")
+    button(at, "Sign in").click().run()
+    assert "Wrong username or password" in plain(at.error[0].value)
+    assert [t.value for t in at.title] == ["Sign in"]
+
+    at = signed_in("alice")
+    assert [t.value for t in at.title] == ["Ask"]
+    assert ("alice", "login_failed") in site.audit()
+    assert ("alice", "login") in site.audit()
+
+
+def test_idle_sessions_expire_and_sign_out_ends_the_session(site: Site) -> None:
+    at = signed_in("alice")
+    site.clock.advance(hours=7)
+    at.run()
+    assert [t.value for t in at.title] == ["Ask"]  # each use renews the idle timer
+    site.clock.advance(hours=8, minutes=1)
+    at.run()
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert "session has ended" in plain(at.info[0].value)
+    assert TICKET_KEY not in at.session_state
+
+    at = signed_in("alice")
+    button(at.sidebar, "Sign out").click().run()
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert site.audit()[-1] == ("alice", "logout")
+
+
+def test_a_disabled_account_is_signed_out_on_its_next_click(site: Site) -> None:
+    at = signed_in("alice")
+    site.as_user("root").set_disabled("alice", True)
+    at.run()
+    assert [t.value for t in at.title] == ["Sign in"]
+
+
+def test_ask_streams_a_cited_answer_from_readable_passages_only(
+    site: Site, generator: ScriptedGenerator
+) -> None:
+    at = signed_in("alice")
+    assert at.multiselect(key="ask_collections").options == ["hr"]
+    at.text_input(key="ask_question").input("salary bonus Globex merger")
+    button(at, "Ask").click().run()
+    shown = markdown_text(at)
+    assert "Bands and the bonus are &lt;b&gt;set&lt;\\/b&gt; by policy \\[1\\]" in shown
+    assert "Bands and the bonus are <b>set</b> by policy [1]." in plain(shown)
+    assert "salaries\\.md" in shown
+    assert "<mark>bonus</mark>" in shown  # cited words marked in the source passage
+    assert "<mark>policy</mark>" in shown
+    assert "Globex" not in shown.replace("salary bonus Globex merger", "")
+    assert "budget" not in shown
+    prompt = "".join(m["content"] for m in generator.prompts[-1])
+    assert "budget" not in prompt
+    # a document cannot inject markup, links or images
+    assert "<script>" not in shown
+    assert "&lt;script&gt;" in shown
+    assert "](javascript" not in shown
+    assert "![i](http" not in shown
+    assert site.audit(action="ask") == [("alice", "ask")]
+    at.run()  # the answer stays on the page without being asked again
+    assert "by policy \\[1\\]" in markdown_text(at)
+    assert len(generator.prompts) == 1
+
+
+@pytest.mark.parametrize("generator", [BrokenGenerator([])])
+def test_ask_falls_back_to_passages_when_no_answer_can_be_written(site: Site) -> None:
+    at = signed_in("alice")
+    at.text_input(key="ask_question").input("salary bonus")
+    button(at, "Ask").click().run()
+    assert "No answer could be written" in plain(at.warning[0].value)
+    shown = markdown_text(at)
+    assert "<mark>Salary</mark>" in shown
+    assert "salaries\\.md" in shown
+
+
+def test_editors_upload_in_the_background_and_see_per_file_results(site: Site) -> None:
+    at = page(signed_in("bob"), "views/documents.py")
+    assert at.selectbox(key="upload_collection").options == ["finance"]
+    at.file_uploader(key="upload_files").set_value(
+        [
+            (
+                "forecast.txt",
+                b"Quarterly forecast of revenue and costs for the board.",
+                "text/plain",
+            ),
+            ("broken.pdf", b"%PDF-1.7 this is not really a PDF", "application/pdf"),
+        ]
+    )
+    button(at, "Upload and index").click().run()
+    assert not at.exception, at.exception
+    jobs = resources.ingest_jobs()
+    for job in jobs.of("bob"):
+        jobs.wait(job.id, timeout=30)
+    at.run()
+    statuses = at.dataframe[0].value
+    assert dict(zip(statuses["file"], statuses["status"], strict=True)) == {
+        "forecast.txt": "added",
+        "broken.pdf": "failed",
+    }
+    assert statuses["error"][1]
+    documents = at.dataframe[1].value
+    assert set(documents["document"]) == {"budget.txt", "forecast.txt", "broken.pdf"}
+    assert ("bob", "upload") in site.audit()
+
+
+def test_opening_and_deleting_a_document(site: Site) -> None:
+    at = page(signed_in("bob"), "views/documents.py")
+    assert at.selectbox(key="doc").options == ["finance / budget.txt"]
+    button(at, "Open").click().run()
+    assert "Globex merger" in markdown_text(at)
+    at.checkbox(key="doc_delete_confirm").check().run()
+    button(at, "Delete").click().run()
+    assert "Deleted budget.txt" in plain(at.success[0].value)
+    assert plain(at.info[0].value) == "No documents to show."
+    assert [a for _, a in site.audit(username="bob")] == ["login", "open_document", "delete"]
+
+
+def test_viewers_get_no_upload_form_and_only_their_documents(site: Site) -> None:
+    at = page(signed_in("alice"), "views/documents.py")
+    assert not at.get("file_uploader")
+    assert list(at.dataframe[0].value["document"]) == ["salaries.md"]
+    assert at.selectbox(key="doc").options == ["hr / salaries.md"]
+    assert not [b for b in at.button if b.label in ("Delete", "Re-index")]
+
+
+def test_collections_are_created_and_shared(site: Site) -> None:
+    at = page(signed_in("bob"), "views/collections.py")
+    at.text_input(key="new_collection_name").input("legal")
+    button(at, "Create collection").click().run()
+    assert "Created legal" in plain(at.success[0].value)
+    at.selectbox(key="members_collection").select("legal").run()
+    at.selectbox(key="grant_user").select("alice")
+    at.selectbox(key="grant_right").select("viewer")
+    button(at, "Grant").click().run()
+    assert "alice now has the viewer right on legal" in plain(at.success[0].value)
+
+    alice = page(signed_in("alice"), "views/collections.py")
+    assert list(alice.dataframe[0].value["collection"]) == ["hr", "legal"]
+    assert not alice.get("form")  # viewers neither create nor share
+
+
+def test_admins_manage_users(site: Site) -> None:
+    at = page(signed_in("root"), "views/users.py")
+    at.text_input(key="new_username").input("erin")
+    text_input(at, "Password (12 characters or more)").input("erin's long password")
+    at.selectbox(key="new_role").select("editor")
+    button(at, "Create user").click().run()
+    assert "Created erin (editor)" in plain(at.success[0].value)
+    at.selectbox(key="manage_user").select("erin").run()
+    button(at, "Disable").click().run()
+    assert "erin is disabled" in plain(at.success[0].value)
+    at.selectbox(key="role_erin").select("viewer")
+    button(at, "Set role").click().run()
+    assert "erin is viewer" in plain(at.success[0].value)
+    button(at, "Reset password").click().run()
+    generated = at.code[0].value
+    assert len(generated) >= 12
+    users = at.dataframe[0].value
+    assert dict(zip(users["user"], users["disabled"], strict=True))["erin"]
+    actions = [a for _, a in site.audit(username="root")]
+    assert actions[-4:] == ["user_created", "user_disabled", "role_changed", "password_reset"]
+    assert dict(zip(users["user"], users["role"], strict=True))["erin"] == "viewer"
+
+
+def test_administration_pages_are_not_offered_to_others_nor_work_for_them(site: Site) -> None:
+    at = signed_in("bob")
+    for name in ("users", "audit"):
+        with pytest.raises(ValueError, match="navigation page"):
+            at.switch_page(f"views/{name}.py")
+        # even drawn directly, the page gets nothing: the service refuses
+        direct = AppTest.from_file(str(APP.parent / "views" / f"{name}.py"), default_timeout=30)
+        direct.session_state[USER_KEY] = site.as_user("bob")
+        direct.run()
+        assert "Only administrators" in plain(direct.error[0].value)
+        assert not direct.dataframe
+
+
+def test_audit_log_filters_and_downloads(site: Site) -> None:
+    signed_in("alice")
+    at = page(signed_in("root"), "views/audit.py")
+    at.text_input(key="audit_user").input("alice")
+    at.selectbox(key="audit_action").select("login").run()
+    rows = at.dataframe[0].value
+    assert list(rows["user"]) == ["alice"]
+    assert list(rows["action"]) == ["login"]
+    assert at.get("download_button")
+    last_year = site.clock.now.date() - timedelta(days=365)
+    at.date_input(key="audit_days").set_value((last_year, last_year + timedelta(days=1))).run()
+    assert at.dataframe[0].value.empty
+    at.text_input(key="audit_user").input("").run()
+    at.date_input(key="audit_days").set_value((site.clock.now.date(), site.clock.now.date()))
+    at.text_input(key="audit_collection").input("finance")
+    at.selectbox(key="audit_action").select("grant").run()
+    assert list(at.dataframe[0].value["user"]) == ["root"]
+
+
+def test_changing_ones_password_keeps_the_session(site: Site) -> None:
+    at = page(signed_in("alice"), "views/account.py")
+    text_input(at, "Current password").input(PASSWORD)
+    text_input(at, "New password (12 characters or more)").input("a new long password")
+    text_input(at, "New password again").input("a new long password")
+    button(at, "Change password").click().run()
+    assert "Password changed" in plain(at.success[0].value)
+    at.run()
+    assert [t.value for t in at.title] == ["My account"]
+    signed_in("alice", "a new long password")

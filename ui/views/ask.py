@@ -1,0 +1,129 @@
+"""Ask: a cited answer written from the collections the user may read, shown as it is
+generated, with each cited passage under it (document, page, and the cited words highlighted
+in the passage). When no answer can be written, the best passages are shown instead."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import streamlit as st
+
+from assistant.answering import Answer
+from assistant.scoped import ScopedAssistant
+from assistant.service import Passage
+from ui.feedback import USER_ERRORS, show_error
+from ui.session import require_user
+from ui.streaming import TextStream
+from ui.text import Span, escape_inline, escape_markdown, highlighted_markdown, term_spans
+
+log = logging.getLogger(__name__)
+
+RESULT_KEY = "ask_result"
+PASSAGES_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class AskResult:
+    """What the page shows for the last question: the answer, or passages when none could
+    be written."""
+
+    question: str
+    answer: Answer | None
+    passages: tuple[Passage, ...] = ()
+
+
+def where(passage: Passage) -> str:
+    c = passage.chunk
+    return f"page {c.page}" if c.page is not None else f"characters {c.char_start}–{c.char_end}"
+
+
+def show_passage(label: str, passage: Passage, spans: list[Span]) -> None:
+    c = passage.chunk
+    with st.container(border=True):
+        st.markdown(
+            f"**{label} {escape_markdown(c.file_name)}** · {escape_markdown(c.collection)} · "
+            f"{where(passage)}"
+        )
+        if c.heading_path:
+            st.caption(escape_markdown(c.heading_path))
+        st.markdown(highlighted_markdown(c.text, spans), unsafe_allow_html=True)
+
+
+def show_sources(result: AskResult) -> None:
+    answer = result.answer
+    if answer is None:
+        for rank, passage in enumerate(result.passages, start=1):
+            show_passage(f"{rank}.", passage, term_spans(passage.chunk.text, result.question))
+        if not result.passages:
+            st.info("No passage matches this question in the chosen collections.")
+        return
+    cited = answer.cited_passages
+    if cited:
+        st.subheader("Sources")
+    for number, passage in cited:
+        words = " ".join(s.text for s in answer.sentences if number in s.citations)
+        show_passage(f"[{number}]", passage, term_spans(passage.chunk.text, words))
+    cited_ones = {passage for _, passage in cited}
+    others = [p for p in answer.passages if p not in cited_ones]
+    if others:
+        with st.expander(f"Other passages read ({len(others)})"):
+            for passage in others:
+                show_passage("·", passage, term_spans(passage.chunk.text, result.question))
+
+
+def write_answer(user: ScopedAssistant, question: str, chosen: list[str]) -> AskResult | None:
+    """Stream the answer onto the page; ``None`` when the request itself was refused."""
+    stream = TextStream(
+        lambda on_token: user.ask(question, collections=chosen, on_token=on_token),
+        transform=escape_inline,
+    )
+    slot = st.empty()
+    with slot.container():
+        st.write_stream(stream.pieces())
+    try:
+        answer = stream.result()
+    except USER_ERRORS as exc:
+        slot.empty()
+        show_error(exc)
+        return None
+    except Exception:  # the generator failed: the passages still help
+        log.exception("writing an answer failed")
+        slot.empty()
+        st.warning("No answer could be written (see the server log); the best passages follow.")
+        passages = user.search(question, collections=chosen, k=PASSAGES_SHOWN)
+        return AskResult(question, None, tuple(passages))
+    slot.markdown(highlighted_markdown(answer.text))
+    return AskResult(question, answer)
+
+
+def render(user: ScopedAssistant) -> None:
+    st.title("Ask")
+    names = [c.name for c in user.collections()]
+    if not names:
+        st.info("You cannot read any collection yet; ask an administrator for access.")
+        return
+    with st.form("ask"):
+        question = st.text_input(
+            "Question", key="ask_question", placeholder="e.g. How much notice ends the NDA?"
+        )
+        chosen = st.multiselect("Collections", names, default=names, key="ask_collections")
+        submitted = st.form_submit_button("Ask", type="primary")
+    result: AskResult | None = st.session_state.get(RESULT_KEY)
+    if submitted:
+        if not question.strip():
+            st.warning("Type a question first.")
+            return
+        if not chosen:
+            st.warning("Choose at least one collection.")
+            return
+        result = write_answer(user, question, chosen)
+        st.session_state[RESULT_KEY] = result
+    elif result is not None and result.answer is not None:
+        st.markdown(highlighted_markdown(result.answer.text))
+    if result is not None:
+        show_sources(result)
+
+
+if __name__ == "__main__":
+    render(require_user())
