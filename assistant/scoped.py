@@ -31,7 +31,7 @@ from assistant.service import Assistant, ChunkView, DocumentInfo, Passage
 from assistant.storage import access_repository as access_repo
 from assistant.storage import repository as repo
 from assistant.storage.db import transaction
-from assistant.storage.models import Collection, Right, Role
+from assistant.storage.models import Collection, Right, Role, User
 from assistant.storage.repository import NotFoundError
 from indexes.hybrid import SearchMode
 from ingest.pipeline import FileResult, RunReport, to_indexed
@@ -332,17 +332,7 @@ class ScopedAssistant:
         target_name = normalize_username(username)
         attempted = f"grant {Right(right).value} to {target_name}"
         with transaction(self._assistant.sessions) as session:
-            access = self._load(session)
-            coll = self._visible(session, access, collection, attempted)
-            if not access.can_grant(coll.id):
-                raise self._denied(
-                    f"You may not manage who sees {coll.name!r}.",
-                    attempted=attempted,
-                    collection=coll.name,
-                )
-            target = access_repo.get_user(session=session, username=target_name)
-            if target is None:
-                raise UnknownUserError(f"There is no user named {target_name!r}.")
+            coll, target = self._grant_target(session, collection, target_name, attempted)
             if not may_hold(Role(target.role), right):
                 raise AccountError(
                     f"{target_name} has the viewer role and can only be given the viewer right."
@@ -358,20 +348,27 @@ class ScopedAssistant:
         target_name = normalize_username(username)
         attempted = f"revoke {target_name}"
         with transaction(self._assistant.sessions) as session:
-            access = self._load(session)
-            coll = self._visible(session, access, collection, attempted)
-            if not access.can_grant(coll.id):
-                raise self._denied(
-                    f"You may not manage who sees {coll.name!r}.",
-                    attempted=attempted,
-                    collection=coll.name,
-                )
-            target = access_repo.get_user(session=session, username=target_name)
-            if target is None:
-                raise UnknownUserError(f"There is no user named {target_name!r}.")
+            coll, target = self._grant_target(session, collection, target_name, attempted)
             access_repo.remove_grant(session=session, user_id=target.id, collection_id=coll.id)
             name = coll.name
         self._audit(AuditAction.REVOKE, collection=name, detail=attempted)
+
+    def _grant_target(
+        self, session: Session, collection: str, target_name: str, attempted: str
+    ) -> tuple[Collection, User]:
+        """The collection whose rights the caller may manage, and the user named."""
+        access = self._load(session)
+        coll = self._visible(session, access, collection, attempted)
+        if not access.can_grant(coll.id):
+            raise self._denied(
+                f"You may not manage who sees {coll.name!r}.",
+                attempted=attempted,
+                collection=coll.name,
+            )
+        target = access_repo.get_user(session=session, username=target_name)
+        if target is None:
+            raise UnknownUserError(f"There is no user named {target_name!r}.")
+        return coll, target
 
     # Own account
 
