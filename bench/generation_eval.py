@@ -18,7 +18,6 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,19 +37,7 @@ from bench.generation_metrics import (
 )
 
 FINANCEBENCH_FILE = Path("finance/financebench/questions_dev.jsonl")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    model: str
-    example: Example
-    answer: str
-    abstained: bool
-    cited: tuple[int, ...]
-    invalid: tuple[int, ...]
-    first_token_s: float
-    total_s: float
-    tokens_per_s: float
+PREDICTIONS = RESULTS_DIR / "generation_eval_predictions.jsonl"
 
 
 def select(examples: Sequence[Example], source: str, count: int, answerable: bool) -> list[Example]:
@@ -117,59 +104,73 @@ def financebench(data_dir: Path, seed: int = 7) -> list[Example]:
 
 def run_one(
     model: str, generator: TransformersGenerator, builder: PromptBuilder, example: Example, cap: int
-) -> Outcome:
+) -> dict[str, Any]:
+    """One model's answer to one question, as the record the summaries are computed from."""
     prompt = builder.build(example.question, example.passages)
     result = generate(generator, prompt.messages, max_new_tokens=cap)
     parsed = parse_answer(result.text, len(prompt.passages))
-    return Outcome(
-        model=model,
-        example=example,
-        answer=parsed.text,
-        abstained=parsed.abstained,
-        cited=parsed.cited,
-        invalid=parsed.invalid_citations,
-        first_token_s=result.first_token_s,
-        total_s=result.total_s,
-        tokens_per_s=result.tokens_per_s,
-    )
+    return {
+        "model": model,
+        "example_id": example.example_id,
+        "source": example.source,
+        "answerable": example.answerable,
+        "gold": list(example.gold),
+        "answers": list(example.answers),
+        "answer": parsed.text,
+        "abstained": parsed.abstained,
+        "cited": list(parsed.cited),
+        "invalid": list(parsed.invalid_citations),
+        "prompt_tokens": prompt.prompt_tokens,
+        "first_token_s": round(result.first_token_s, 3),
+        "total_s": round(result.total_s, 3),
+        "tokens_per_s": round(result.tokens_per_s, 2),
+    }
 
 
 def mean(values: Sequence[float]) -> float | None:
     return round(statistics.fmean(values), 3) if values else None
 
 
-def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
-    tatqa = [o for o in outcomes if o.example.source == "tatqa" and o.example.answerable]
-    pubmed = [o for o in outcomes if o.example.source == "pubmedqa" and o.example.answerable]
-    finance = [o for o in outcomes if o.example.source == "financebench"]
-    answered = [o for o in outcomes if o.example.answerable and not o.abstained]
-    precisions = [citation_precision(o.cited, o.example.gold) for o in answered]
-    abstention = abstention_scores((o.abstained, not o.example.answerable) for o in outcomes)
+def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of one model over its answer records."""
+    tatqa = [r for r in records if r["source"] == "tatqa" and r["answerable"]]
+    pubmed = [r for r in records if r["source"] == "pubmedqa" and r["answerable"]]
+    finance = [r for r in records if r["source"] == "financebench"]
+    answered = [r for r in records if r["answerable"] and not r["abstained"]]
+    precisions = [citation_precision(r["cited"], r["gold"]) for r in answered]
+    abstention = abstention_scores((r["abstained"], not r["answerable"]) for r in records)
     return {
-        "questions": len(outcomes),
+        "questions": len(records),
         "tatqa_n": len(tatqa),
-        "tatqa_exact_match": mean([exact_match(o.answer, o.example.answers) for o in tatqa]),
-        "tatqa_token_f1": mean([token_f1(o.answer, o.example.answers) for o in tatqa]),
+        "tatqa_exact_match": mean([exact_match(r["answer"], r["answers"]) for r in tatqa]),
+        "tatqa_token_f1": mean([token_f1(r["answer"], r["answers"]) for r in tatqa]),
         "pubmedqa_n": len(pubmed),
         "pubmedqa_accuracy": mean(
-            [float(decision(o.answer, o.abstained) == o.example.answers[0]) for o in pubmed]
+            [float(decision(r["answer"], r["abstained"]) == r["answers"][0]) for r in pubmed]
         ),
         "financebench_n": len(finance),
-        "financebench_token_f1": mean([token_f1(o.answer, o.example.answers) for o in finance]),
+        "financebench_token_f1": mean([token_f1(r["answer"], r["answers"]) for r in finance]),
         "abstention_precision": round(abstention.precision, 3),
         "abstention_recall": round(abstention.recall, 3),
         "abstained": abstention.abstained,
         "unanswerable": abstention.unanswerable,
-        "false_abstention_rate": mean(
-            [float(o.abstained) for o in outcomes if o.example.answerable]
-        ),
+        "false_abstention_rate": mean([float(r["abstained"]) for r in records if r["answerable"]]),
         "citation_precision": mean([p for p in precisions if p is not None]),
         "answered_with_citation": mean([float(p is not None) for p in precisions]),
-        "invalid_citations": sum(len(o.invalid) for o in outcomes),
-        "first_token_s": mean([o.first_token_s for o in outcomes]),
-        "answer_latency_s": mean([o.total_s for o in outcomes]),
-        "tokens_per_s": mean([o.tokens_per_s for o in outcomes if o.tokens_per_s > 0]),
+        "invalid_citations": sum(len(r["invalid"]) for r in records),
+        "first_token_s": mean([r["first_token_s"] for r in records]),
+        "answer_latency_s": mean([r["total_s"] for r in records]),
+        "tokens_per_s": mean([r["tokens_per_s"] for r in records if r["tokens_per_s"] > 0]),
     }
+
+
+def report(records: Sequence[dict[str, Any]], settings: dict[str, Any]) -> None:
+    """Print the comparison table and store it with the run's settings."""
+    models = list(dict.fromkeys(r["model"] for r in records))
+    summaries = {m: summarise([r for r in records if r["model"] == m]) for m in models}
+    metrics = list(next(iter(summaries.values())))
+    print_table(["metric", *models], [[m] + [s[m] for s in summaries.values()] for m in metrics])
+    write_result("generation_eval", {**settings, "summaries": summaries})
 
 
 def main() -> None:
@@ -183,12 +184,32 @@ def main() -> None:
     parser.add_argument("--context-tokens", type=int, default=1536)
     parser.add_argument("--max-minutes", type=float, default=60)
     parser.add_argument("--adapter", type=Path, default=BUNDLED_ADAPTER)
-    parser.add_argument("--models", default="base,tuned")
+    parser.add_argument(
+        "--models", default="base,tuned,tuned-int8", help="base or tuned, optionally -int8"
+    )
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--rescore", action="store_true", help="recompute the figures from the stored answers"
+    )
     args = parser.parse_args()
+    settings = {
+        "command": "python -m bench.generation_eval " + " ".join(sys.argv[1:]),
+        "max_new_tokens": args.max_new_tokens,
+        "context_tokens": args.context_tokens,
+        "threads": args.threads,
+    }
+    if args.rescore:
+        lines = PREDICTIONS.read_text(encoding="utf-8").splitlines()
+        report([json.loads(line) for line in lines if line], settings)
+        return
     data_dir = eval_data_dir(args.data)
 
     generators = {
-        name: TransformersGenerator(adapter=args.adapter if name == "tuned" else None)
+        name: TransformersGenerator(
+            adapter=args.adapter if name.startswith("tuned") else None,
+            int8=name.endswith("-int8"),
+            threads=args.threads,
+        )
         for name in args.models.split(",")
     }
     for generator in generators.values():
@@ -205,46 +226,21 @@ def main() -> None:
         financebench(data_dir) if args.financebench else [],
     ]
     order = interleave(groups)
-    outcomes: list[Outcome] = []
+    records: list[dict[str, Any]] = []
     started = time.monotonic()
-    predictions = RESULTS_DIR / "generation_eval_predictions.jsonl"
-    predictions.parent.mkdir(parents=True, exist_ok=True)
-    with predictions.open("w", encoding="utf-8") as out:
+    PREDICTIONS.parent.mkdir(parents=True, exist_ok=True)
+    with PREDICTIONS.open("w", encoding="utf-8") as out:
         for done, example in enumerate(order, start=1):
             if time.monotonic() - started > args.max_minutes * 60:
                 print(f"time budget reached after {done - 1} questions")
                 break
             for name, generator in generators.items():
-                outcome = run_one(name, generator, builder, example, args.max_new_tokens)
-                outcomes.append(outcome)
-                record = {
-                    "model": name,
-                    "example_id": example.example_id,
-                    "source": example.source,
-                    "answerable": example.answerable,
-                    "gold": list(example.gold),
-                    "answers": list(example.answers),
-                    "answer": outcome.answer,
-                    "abstained": outcome.abstained,
-                    "cited": list(outcome.cited),
-                    "invalid": list(outcome.invalid),
-                    "total_s": round(outcome.total_s, 2),
-                }
+                record = run_one(name, generator, builder, example, args.max_new_tokens)
+                records.append(record)
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
                 out.flush()
             print(f"{done}/{len(order)} {example.example_id}", flush=True)
-    summaries = {name: summarise([o for o in outcomes if o.model == name]) for name in generators}
-    metrics = list(next(iter(summaries.values())))
-    print_table(["metric", *summaries], [[m] + [s[m] for s in summaries.values()] for m in metrics])
-    write_result(
-        "generation_eval",
-        {
-            "command": "python -m bench.generation_eval " + " ".join(sys.argv[1:]),
-            "max_new_tokens": args.max_new_tokens,
-            "context_tokens": args.context_tokens,
-            "summaries": summaries,
-        },
-    )
+    report(records, settings)
 
 
 if __name__ == "__main__":

@@ -38,15 +38,15 @@ def normalise(text: str) -> str:
 
 
 def exact_match(prediction: str, references: Sequence[str]) -> float:
-    """1.0 when the normalised prediction equals one reference or all of them joined (a
-    multi-span answer, in any order, "and" ignored)."""
+    """1.0 when the normalised prediction equals the reference, or for several references
+    (a multi-span answer) holds all of them and nothing else, in any order, "and" ignored."""
     predicted = normalise(prediction)
-    if predicted in {normalise(r) for r in references}:
-        return 1.0
 
     def bag(text: str) -> list[str]:
         return sorted(t for t in text.split() if t != "and")
 
+    if len(references) == 1:
+        return float(predicted == normalise(references[0]))
     return float(bag(predicted) == bag(normalise(" ".join(references))))
 
 
