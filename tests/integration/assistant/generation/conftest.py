@@ -1,5 +1,4 @@
-"""The real generator as the default settings configure it (SmolLM2 with the bundled
-adapter), loaded once per test session."""
+"""The real generator as the default settings configure it, loaded once per test session."""
 
 from __future__ import annotations
 
