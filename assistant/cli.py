@@ -188,6 +188,8 @@ def _print_citations(answer: Answer) -> None:
         console.print(f"  {cited} ", end="")
         console.print(sentence.text, markup=False, highlight=False)
     console.print("[bold]Sources[/]")
+    if not answer.cited_passages:
+        console.print("  [yellow]no passage cited: the answer is not backed by the documents[/]")
     for number, passage in answer.cited_passages:
         c = passage.chunk
         where = f"page {c.page}" if c.page is not None else f"chars {c.char_start}-{c.char_end}"

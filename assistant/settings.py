@@ -77,7 +77,7 @@ class GenerationSettings(BaseModel):
         "the first adapter abstained on 83% of answerable questions.",
     )
     runtime: Literal["transformers", "transformers-int8"] = "transformers"
-    threads: int | None = Field(default=None, gt=0, description="Empty means one per core.")
+    threads: int | None = Field(default=None, gt=0, description="Empty means one per two cores.")
     max_new_tokens: int = Field(default=128, gt=0)
     context_tokens: int = Field(
         default=1536, gt=256, description="Prompt plus answer; passages are cut to fit."

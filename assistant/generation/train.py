@@ -24,7 +24,12 @@ from typing import Any
 from assistant.generation.hf_model import HFPromptTokenizer, load_model, load_tokenizer
 from assistant.generation.model_files import MODEL_FILE_NAME, resolve_model_file
 from assistant.generation.prompt import build_messages
-from assistant.generation.training_data import Example, Split, build_examples
+from assistant.generation.training_data import (
+    UNANSWERABLE_SHARE,
+    Example,
+    Split,
+    build_examples,
+)
 
 IGNORE_INDEX = -100
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -43,6 +48,7 @@ class TrainConfig:
     max_minutes: float = 45.0
     validation_examples: int = 24
     checkpoint_minutes: float = 10.0
+    unanswerable_share: float = UNANSWERABLE_SHARE
     seed: int = 13
     threads: int = 2
 
@@ -156,7 +162,12 @@ def train(
     pad_id = int(raw_tokenizer.pad_token_id or raw_tokenizer.eos_token_id)
 
     def encoded(split: Split) -> list[Encoded]:
-        examples = build_examples(data_dir, split, count_tokens=tokenizer.count)
+        examples = build_examples(
+            data_dir,
+            split,
+            count_tokens=tokenizer.count,
+            unanswerable_share=config.unanswerable_share,
+        )
         items = [encode(e, tokenizer, eos) for e in examples]
         return [e for e in items if len(e.input_ids) <= config.max_tokens]
 
@@ -234,11 +245,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--max-steps", type=int, default=TrainConfig.max_steps)
     parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     parser.add_argument("--model-file", type=Path, default=None, help="GGUF file to tune")
+    parser.add_argument(
+        "--unanswerable-share", type=float, default=UNANSWERABLE_SHARE, help="share of abstentions"
+    )
+    parser.add_argument("--threads", type=int, default=TrainConfig.threads)
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         raise SystemExit(f"data folder {args.data} not found")
     config = TrainConfig(
-        max_minutes=args.max_minutes, max_steps=args.max_steps, batch_size=args.batch_size
+        max_minutes=args.max_minutes,
+        max_steps=args.max_steps,
+        batch_size=args.batch_size,
+        unanswerable_share=args.unanswerable_share,
+        threads=args.threads,
     )
     train(args.data, args.out, config, args.model_file)
 

@@ -394,7 +394,7 @@ DEFAULT_MIX: dict[str, int] = {"tatqa": 320, "pubmedqa": 260, "halueval": 220, "
 """Answerable examples drawn from each source (fewer when a source has fewer)."""
 
 UNANSWERABLE_SHARE = 0.4
-"""Unanswerable examples, as a share of all examples."""
+"""Unanswerable examples, as a share of all examples (the bundled adapter was trained with 0.4)."""
 
 
 def build_examples(
@@ -403,12 +403,15 @@ def build_examples(
     *,
     count_tokens: CountTokens = approximate_tokens,
     mix: dict[str, int] | None = None,
+    unanswerable_share: float = UNANSWERABLE_SHARE,
     seed: int = 13,
 ) -> list[Example]:
     """Deterministic examples of one split, shuffled so that any prefix keeps the mix.
 
     Sources whose files are missing are skipped; an empty list means no data was found.
     """
+    if not 0 <= unanswerable_share < 1:
+        raise ValueError("unanswerable_share must be in [0, 1)")
     wanted = DEFAULT_MIX if mix is None else mix
     answerable: list[Example] = []
     unanswerable: list[Example] = []
@@ -429,7 +432,7 @@ def build_examples(
             if example is not None:
                 answerable.append(example)
                 made += 1
-        share = UNANSWERABLE_SHARE / (1 - UNANSWERABLE_SHARE)
+        share = unanswerable_share / (1 - unanswerable_share)
         # Questions not used above come first; then answerable ones again, over other passages.
         for item in (pool[made:] + pool[:made])[: round(made * share)]:
             negative = _unanswerable(item, pool, count_tokens, rng)

@@ -5,6 +5,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from assistant.generation.prompt import ABSTENTION
 from assistant.generation.training_data import (
     EVAL_PERCENT,
@@ -188,3 +190,13 @@ def test_examples_are_deterministic(tmp_path: Path) -> None:
 
 def test_missing_data_gives_no_examples(tmp_path: Path) -> None:
     assert build_examples(tmp_path, "train") == []
+
+
+def test_unanswerable_share_controls_the_mix(tmp_path: Path) -> None:
+    write_all(tmp_path)
+    none = build_examples(tmp_path, "train", unanswerable_share=0.0)
+    some = build_examples(tmp_path, "train", unanswerable_share=0.4)
+    assert none and all(e.answerable for e in none)
+    assert any(not e.answerable for e in some)
+    with pytest.raises(ValueError):
+        build_examples(tmp_path, "train", unanswerable_share=1.0)
