@@ -31,7 +31,7 @@ from assistant.service import Assistant, ChunkView, DocumentInfo, Passage
 from assistant.storage import access_repository as access_repo
 from assistant.storage import repository as repo
 from assistant.storage.db import transaction
-from assistant.storage.models import Collection, Right, Role, User
+from assistant.storage.models import Collection, Document, Right, Role, User
 from assistant.storage.repository import NotFoundError
 from indexes.hybrid import SearchMode
 from ingest.pipeline import FileResult, RunReport, to_indexed
@@ -200,10 +200,7 @@ class ScopedAssistant:
         """A readable document's chunks in reading order."""
         with self._assistant.sessions() as session:
             access = self._load(session)
-            doc = access_repo.get_document(session=session, document_id=document_id)
-            if doc is None or not access.can_read(doc.collection_id):
-                self._audit(AuditAction.DENIED, detail=f"open document {document_id}")
-                raise NotFoundError(f"no document with id {document_id}")
+            doc = self._readable_document(session, access, document_id, "open document")
             collection, file_name = doc.collection.name, doc.file_name
         chunks = self._assistant.chunks_of(document_id)
         self._audit(AuditAction.OPEN_DOCUMENT, collection=collection, detail=file_name)
@@ -246,10 +243,7 @@ class ScopedAssistant:
         """Embed and index a document's stored chunks again; returns how many."""
         with self._assistant.sessions() as session:
             access = self._load(session)
-            doc = access_repo.get_document(session=session, document_id=document_id)
-            if doc is None or not access.can_read(doc.collection_id):
-                self._audit(AuditAction.DENIED, detail=f"re-index document {document_id}")
-                raise NotFoundError(f"no document with id {document_id}")
+            doc = self._readable_document(session, access, document_id, "re-index document")
             name, file_name = doc.collection.name, doc.file_name
             if not access.can_edit(doc.collection_id):
                 raise self._denied(
@@ -352,6 +346,16 @@ class ScopedAssistant:
             access_repo.remove_grant(session=session, user_id=target.id, collection_id=coll.id)
             name = coll.name
         self._audit(AuditAction.REVOKE, collection=name, detail=attempted)
+
+    def _readable_document(
+        self, session: Session, access: Access, document_id: int, attempted: str
+    ) -> Document:
+        """The document if the user may read it; otherwise it is reported as not existing."""
+        doc = access_repo.get_document(session=session, document_id=document_id)
+        if doc is None or not access.can_read(doc.collection_id):
+            self._audit(AuditAction.DENIED, detail=f"{attempted} {document_id}")
+            raise NotFoundError(f"no document with id {document_id}")
+        return doc
 
     def _grant_target(
         self, session: Session, collection: str, target_name: str, attempted: str
