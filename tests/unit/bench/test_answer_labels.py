@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from bench.answer_labels import is_correct
+
+
+def test_unanswerable_questions_are_right_only_when_abstained() -> None:
+    assert is_correct("tatqa", False, "The documents do not say.", True, [])
+    assert not is_correct("tatqa", False, "It was 12.", False, [])
+
+
+def test_abstaining_on_an_answerable_question_is_wrong() -> None:
+    assert not is_correct("pubmedqa", True, "The documents do not say.", True, ["yes"])
+
+
+def test_tatqa_numbers_are_compared_by_value_and_qualifiers_are_not_required() -> None:
+    assert is_correct("tatqa", True, "Revenue was $1,234.50 million [1].", False, ["1234.5"])
+    assert is_correct("tatqa", True, "The stake is 13% [2].", False, ["approximately 13%"])
+    assert not is_correct("tatqa", True, "The stake is 31% [2].", False, ["approximately 13%"])
+
+
+def test_tatqa_text_spans_must_appear_in_order() -> None:
+    gold = ["cost of sales and in operating expenses"]
+    assert is_correct(
+        "tatqa", True, "It sits in cost of sales and in operating expenses.", False, gold
+    )
+    assert not is_correct("tatqa", True, "It sits in operating expenses.", False, gold)
+
+
+def test_every_span_of_a_multi_span_answer_is_needed() -> None:
+    assert is_correct("tatqa", True, "They were 2019 and 2018.", False, ["2019", "2018"])
+    assert not is_correct("tatqa", True, "It was 2019.", False, ["2019", "2018"])
+
+
+def test_pubmedqa_uses_the_decision() -> None:
+    assert is_correct("pubmedqa", True, "Yes, it lowers the risk.", False, ["yes"])
+    assert not is_correct("pubmedqa", True, "No, it does not.", False, ["yes"])
+
+
+def test_financebench_headline_figure_within_one_percent() -> None:
+    gold = ["$1,577.00 million, as shown in the cash flow statement"]
+    assert is_correct("financebench", True, "Capital expenditure was $1,577 million.", False, gold)
+    assert is_correct("financebench", True, "It was about $1,580 million.", False, gold)
+    assert not is_correct("financebench", True, "It was $1,700 million.", False, gold)
+
+
+def test_financebench_without_numbers_needs_half_the_content_words() -> None:
+    gold = ["The company relies on consumer staples demand"]
+    assert is_correct("financebench", True, "It relies on consumer demand.", False, gold)
+    assert not is_correct("financebench", True, "Unclear.", False, gold)
