@@ -48,6 +48,8 @@ class AuditAction(StrEnum):
     ROLE_CHANGED = "role_changed"
     PASSWORD_RESET = "password_reset"
     PASSWORD_CHANGED = "password_changed"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
     DENIED = "denied"
 
 

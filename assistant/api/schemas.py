@@ -1,0 +1,231 @@
+"""Request and response bodies of the REST API; they define its OpenAPI schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.api_tokens import MAX_NAME_CHARS
+from assistant.storage.models import Right, Role
+from ingest.pipeline import Outcome
+
+MAX_QUERY_CHARS = 2000
+MAX_COLLECTIONS = 100
+MAX_COLLECTION_CHARS = 200
+MAX_TOKEN_DAYS = 3650
+MAX_FILE_NAME_CHARS = 255
+MAX_ID = 2**31 - 1
+NO_NUL = r"^[^\x00]*$"
+"""Text fields may hold anything but NUL, which databases do not store in text."""
+
+CollectionName = Annotated[
+    str, Field(min_length=1, max_length=MAX_COLLECTION_CHARS, pattern=NO_NUL)
+]
+CollectionNames = Annotated[list[CollectionName], Field(max_length=MAX_COLLECTIONS)] | None
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(description="What went wrong, fit to show to a person.")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Me(BaseModel):
+    username: str
+    role: Role
+    created_at: datetime
+
+
+class CollectionOut(BaseModel):
+    name: str
+    right: Right = Field(description="What the caller can do there: read, or also edit.")
+    can_grant: bool
+    documents: int = Field(ge=0)
+
+
+class CollectionCreate(Strict):
+    name: CollectionName
+
+
+class DocumentOut(BaseModel):
+    id: int
+    collection: str
+    file_name: str
+    media_type: str
+    size_bytes: int
+    version: int
+    status: str = Field(description="ready or failed")
+    error: str | None
+    pages: int | None
+    chunks: int
+
+
+class ChunkOut(BaseModel):
+    chunk_id: int
+    text: str
+    page: int | None = Field(description="1-based page of paged formats, else null.")
+    char_start: int
+    char_end: int
+    heading_path: str
+    is_table: bool
+
+
+class DocumentDetail(BaseModel):
+    document: DocumentOut
+    chunks: list[ChunkOut]
+
+
+class FileOutcome(BaseModel):
+    file_name: str
+    outcome: Outcome
+    document_id: int | None
+    chunks: int
+    error: str | None
+    error_code: str | None
+
+
+class UploadOut(BaseModel):
+    collection: str
+    files: list[FileOutcome]
+
+
+class Deleted(BaseModel):
+    collection: str
+    file_name: str
+    chunks_removed: int
+
+
+class SearchRequest(Strict):
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=NO_NUL)
+    collections: CollectionNames = Field(
+        default=None,
+        description="Collections to search; all readable ones when omitted. Names the caller "
+        "cannot read are ignored, as if they did not exist.",
+    )
+    k: int = Field(default=10, ge=1, le=50)
+    mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
+
+
+class PassageOut(BaseModel):
+    chunk_id: int
+    document_id: int
+    file_name: str
+    collection: str
+    page: int | None
+    char_start: int
+    char_end: int
+    heading_path: str
+    text: str
+    score: float
+
+
+class SearchOut(BaseModel):
+    passages: list[PassageOut]
+
+
+class AskRequest(Strict):
+    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=NO_NUL)
+    collections: CollectionNames = Field(
+        default=None,
+        description="Collections to answer from; all readable ones when omitted.",
+    )
+    stream: bool = Field(
+        default=False,
+        description="Stream the answer: NDJSON (or server-sent events when the Accept header "
+        "asks for text/event-stream) of token events carrying the draft as it is written, then "
+        "one answer event with the checked answer.",
+    )
+
+
+class SentenceOut(BaseModel):
+    text: str
+    citations: list[int] = Field(description="Numbers of the passages the sentence cites.")
+    is_abstention: bool
+
+
+class SourceOut(PassageOut):
+    number: int = Field(description="The passage's number in citations, from 1.")
+    cited: bool
+
+
+class TimingsOut(BaseModel):
+    retrieval_s: float
+    first_token_s: float
+    generation_s: float
+    total_s: float
+    tokens_per_s: float
+
+
+class SpanOut(BaseModel):
+    start: int
+    end: int
+
+
+class SentenceCheckOut(BaseModel):
+    support: float = Field(description="How likely the passages support the sentence, 0 to 1.")
+    supported: bool
+    unsupported: list[SpanOut] = Field(
+        description="Character ranges of the sentence found in no passage."
+    )
+    reasons: list[str]
+
+
+class CheckOut(BaseModel):
+    confidence: float | None = Field(
+        description="Calibrated probability that the answer is right; null when the model "
+        "abstained by itself."
+    )
+    threshold: float
+    withheld: bool = Field(
+        description="The draft fell below the threshold and was replaced by an abstention."
+    )
+    sentences: list[SentenceCheckOut] = Field(
+        description="One per answer sentence; empty when withheld or abstained."
+    )
+    seconds: float
+
+
+class AnswerOut(BaseModel):
+    question: str
+    text: str
+    abstained: bool = Field(description="True when the documents do not hold the answer.")
+    sentences: list[SentenceOut]
+    passages: list[SourceOut] = Field(description="The passages the answer was written from.")
+    invalid_citations: list[int]
+    timings: TimingsOut
+    check: CheckOut | None = Field(
+        description="What checking the answer against the passages found; null when the "
+        "server does not check answers."
+    )
+
+
+class TokenCreate(Strict):
+    name: str = Field(default="", max_length=MAX_NAME_CHARS, pattern=NO_NUL)
+    days: int | None = Field(
+        default=None, ge=1, le=MAX_TOKEN_DAYS, description="Days of validity; none: no expiry."
+    )
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    prefix: str = Field(description="The token's first characters, to recognise it.")
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    active: bool
+
+
+class IssuedTokenOut(BaseModel):
+    token: str = Field(description="The secret; shown this once only.")
+    info: TokenOut

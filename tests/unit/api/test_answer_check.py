@@ -1,0 +1,69 @@
+"""The answer check's verdict reaches API clients: confidence, per-sentence support, and
+answers withheld below the threshold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant.answering import Answer
+from assistant.generation.prompt import ABSTENTION
+from assistant.guard.protocols import Span
+from assistant.guard.verdict import AnswerCheck, SentenceVerdict
+from tests.unit.api.conftest import Api, build_api
+
+
+def doubting_guard(answer: Answer) -> Answer:
+    """Finds the first sentence half supported and withholds answers that mention bonuses."""
+    withheld = "bonus" in answer.question
+    sentences = () if withheld else (SentenceVerdict(0.5, False, (Span(0, 4),), ("odd",)),)
+    check = AnswerCheck(0.25 if withheld else 0.75, 0.5, withheld, sentences, 0.01)
+    if withheld:
+        return replace(answer, text=ABSTENTION, sentences=(), abstained=True, check=check)
+    return replace(answer, check=check)
+
+
+@pytest.fixture
+def checked(tmp_path: Path) -> Iterator[Api]:
+    api = build_api(tmp_path, guards=[doubting_guard])
+    yield api
+    api.client.close()
+    api.assistant.engine.dispose()
+
+
+def test_the_verdict_is_part_of_the_answer(checked: Api) -> None:
+    body = checked.call("POST", "/v1/ask", "alice", json={"question": "Salary bands?"}).json()
+    assert body["abstained"] is False
+    assert body["check"] == {
+        "confidence": 0.75,
+        "threshold": 0.5,
+        "withheld": False,
+        "sentences": [
+            {
+                "support": 0.5,
+                "supported": False,
+                "unsupported": [{"start": 0, "end": 4}],
+                "reasons": ["odd"],
+            }
+        ],
+        "seconds": 0.01,
+    }
+
+
+def test_a_withheld_answer_streams_its_draft_then_the_abstention(checked: Api) -> None:
+    question = {"question": "What is the bonus policy?", "stream": True}
+    response = checked.call("POST", "/v1/ask", "alice", json=question)
+    *drafts, final = response.text.splitlines()
+    assert len(drafts) == 2
+    assert '"type": "answer"' in final
+    assert f'"text": "{ABSTENTION}"' in final
+    assert '"withheld": true' in final
+    assert '"passages": [{' in final
+
+
+def test_answers_without_a_check_say_so(api: Api) -> None:
+    body = api.call("POST", "/v1/ask", "alice", json={"question": "Salary bands?"}).json()
+    assert body["check"] is None
