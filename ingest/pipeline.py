@@ -4,7 +4,8 @@ Each file is committed to the database in one transaction (document row and all 
 so a crash never leaves a half-written document. Indexes are derived data updated after the
 commit; if the process dies in between, ``IndexSync.reconcile`` brings them back in line.
 Re-running an interrupted batch resumes it: files already stored are recognised by their
-content hash and skipped.
+content hash and skipped. ``run_prepared`` applies the same storing rules to files parsed and
+chunked elsewhere (on a cluster, for instance).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hashlib
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -34,6 +35,33 @@ Parse = Callable[[Path], tuple[str, ParsedDocument]]
 """Reads one file and returns its media type and parsed content, or raises IngestError."""
 
 Chunker = Callable[[ParsedDocument], list[ChunkDraft]]
+
+
+@dataclass(frozen=True)
+class PreparedFile:
+    """A file read, parsed and chunked, ready to be stored; ``content_hash`` and
+    ``size_bytes`` describe the bytes that were parsed."""
+
+    path: Path
+    content_hash: str
+    size_bytes: int
+    media_type: str
+    page_count: int
+    title: str | None
+    drafts: tuple[ChunkDraft, ...]
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    """A file that could not be prepared, with a message fit to show the user."""
+
+    path: Path
+    error: str
+    error_code: str
+
+
+Prepare = Callable[[Sequence[Path]], Iterable[PreparedFile | FailedFile]]
+"""Prepares files, possibly elsewhere and in parallel, yielding one result per path."""
 
 
 class IndexWriter(Protocol):
@@ -73,9 +101,18 @@ class RunReport:
         return sum(1 for r in self.results if r.outcome == outcome)
 
 
+def _with_heading(heading_path: str, text: str) -> str:
+    return f"{heading_path}\n{text}" if heading_path else text
+
+
 def index_text(chunk: Chunk) -> str:
     """The text an index sees: the heading path gives a passage its context."""
-    return f"{chunk.heading_path}\n{chunk.text}" if chunk.heading_path else chunk.text
+    return _with_heading(chunk.heading_path, chunk.text)
+
+
+def draft_index_text(draft: ChunkDraft) -> str:
+    """``index_text`` of the chunk ``draft`` will be stored as, known before it is stored."""
+    return _with_heading(repo.HEADING_SEPARATOR.join(draft.heading_path), draft.text)
 
 
 def to_indexed(chunks: Iterable[Chunk]) -> list[IndexedChunk]:
@@ -88,6 +125,38 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def prepare_file(
+    path: Path, *, parse: Parse, chunker: Chunker, content_hash: str | None = None
+) -> PreparedFile:
+    """Hash (unless ``content_hash`` is known), parse and chunk one file; raises
+    ``IngestError`` or ``OSError`` for a file that cannot be ingested."""
+    digest = content_hash or file_sha256(path)
+    media_type, parsed = parse(path)
+    drafts = chunker(parsed)
+    if not drafts:
+        raise IngestError(f"{path.name}: no text to index after chunking")
+    return PreparedFile(
+        path=path,
+        content_hash=digest,
+        size_bytes=path.stat().st_size,
+        media_type=media_type,
+        page_count=len(parsed.pages),
+        title=parsed.title,
+        drafts=tuple(drafts),
+    )
+
+
+def failure_of(path: Path, exc: Exception) -> FailedFile:
+    """What to tell the user about ``exc`` raised while ingesting ``path``."""
+    if isinstance(exc, IngestError):
+        return FailedFile(path, str(exc), exc.code)
+    if isinstance(exc, OSError):
+        return FailedFile(path, f"cannot read file: {exc}", "io")
+    log.error("unexpected error while ingesting %s", path.name, exc_info=exc)
+    message = f"internal error while processing this file ({type(exc).__name__})"
+    return FailedFile(path, message, "internal")
 
 
 def run_owner() -> str:
@@ -138,23 +207,53 @@ class IngestionPipeline:
         collection: str,
         on_file: Callable[[FileResult], None] | None = None,
     ) -> RunReport:
+        return self._run(
+            len(paths),
+            collection,
+            on_file,
+            lambda collection_id: (self._ingest_one(path, collection_id) for path in paths),
+        )
+
+    def run_prepared(
+        self,
+        paths: Sequence[Path],
+        prepare: Prepare,
+        *,
+        collection: str,
+        on_file: Callable[[FileResult], None] | None = None,
+    ) -> RunReport:
+        """``run`` with parsing and chunking done by ``prepare``, which is given only the
+        files not stored yet; storing follows the same rules, one document at a time."""
+        return self._run(
+            len(paths),
+            collection,
+            on_file,
+            lambda collection_id: self._prepared_results(paths, prepare, collection_id),
+        )
+
+    def _run(
+        self,
+        files_total: int,
+        collection: str,
+        on_file: Callable[[FileResult], None] | None,
+        results: Callable[[int], Iterable[FileResult]],
+    ) -> RunReport:
         self.mark_interrupted_runs()
         with transaction(self._sessions) as session:
             coll = repo.get_or_create_collection(session=session, name=collection)
             run = repo.start_run(
-                session=session, collection_id=coll.id, files_total=len(paths), owner=run_owner()
+                session=session, collection_id=coll.id, files_total=files_total, owner=run_owner()
             )
             collection_id, run_id = coll.id, run.id
         report = RunReport(run_id=run_id, collection=collection)
         try:
-            for path in paths:
-                result = self._ingest_one(path, collection_id)
+            for result in results(collection_id):
                 report.results.append(result)
                 if on_file is not None:
                     on_file(result)
         finally:
             self._index.commit()
-            finished = len(report.results) == len(paths)
+            finished = len(report.results) == files_total
             with transaction(self._sessions) as session:
                 repo.finish_run(
                     session=session,
@@ -171,18 +270,47 @@ class IngestionPipeline:
 
     def _ingest_one(self, path: Path, collection_id: int) -> FileResult:
         try:
-            return self._store(path, collection_id)
-        except IngestError as exc:
-            return self._record_failure(path, collection_id, str(exc), exc.code)
-        except OSError as exc:
-            return self._record_failure(path, collection_id, f"cannot read file: {exc}", "io")
+            content_hash = file_sha256(path)
+            return self._unchanged(path, collection_id, content_hash) or self._commit(
+                prepare_file(
+                    path, parse=self._parse, chunker=self._chunker, content_hash=content_hash
+                ),
+                collection_id,
+            )
         except Exception as exc:  # one file's unexpected failure must not stop the batch
-            log.exception("unexpected error while ingesting %s", path.name)
-            message = f"internal error while processing this file ({type(exc).__name__})"
-            return self._record_failure(path, collection_id, message, "internal")
+            return self._record_failure(failure_of(path, exc), collection_id)
 
-    def _store(self, path: Path, collection_id: int) -> FileResult:
-        content_hash = file_sha256(path)
+    def _prepared_results(
+        self, paths: Sequence[Path], prepare: Prepare, collection_id: int
+    ) -> Iterator[FileResult]:
+        """Files stored already are skipped before ``prepare`` sees them; the others are
+        stored as their results arrive."""
+        pending: list[Path] = []
+        for path in paths:
+            try:
+                skipped = self._unchanged(path, collection_id, file_sha256(path))
+            except OSError:
+                skipped = None  # preparing it reports why it cannot be read
+            if skipped is None:
+                pending.append(path)
+            else:
+                yield skipped
+        for item in prepare(pending):
+            yield self._store_prepared(item, collection_id)
+
+    def _store_prepared(self, item: PreparedFile | FailedFile, collection_id: int) -> FileResult:
+        if isinstance(item, FailedFile):
+            return self._record_failure(item, collection_id)
+        try:
+            return self._unchanged(item.path, collection_id, item.content_hash) or self._commit(
+                item, collection_id
+            )
+        except Exception as exc:  # one file's unexpected failure must not stop the batch
+            return self._record_failure(failure_of(item.path, exc), collection_id)
+
+    def _unchanged(self, path: Path, collection_id: int, content_hash: str) -> FileResult | None:
+        """The stored document ``path`` duplicates, if any: the same content stored under its
+        name, or under another name when none has this one."""
         with self._sessions() as session:
             existing = repo.find_document(
                 session=session, collection_id=collection_id, file_name=path.name
@@ -192,10 +320,11 @@ class IngestionPipeline:
             )
             if twin is not None and (existing is None or existing.id == twin.id):
                 return FileResult(path, Outcome.UNCHANGED, twin.id, chunks=0)
-        media_type, parsed = self._parse(path)
-        drafts = self._chunker(parsed)
-        if not drafts:
-            raise IngestError(f"{path.name}: no text to index after chunking")
+        return None
+
+    def _commit(self, item: PreparedFile, collection_id: int) -> FileResult:
+        """Store one prepared file in one transaction, then update the indexes."""
+        path = item.path
         with transaction(self._sessions) as session:
             doc = repo.find_document(
                 session=session, collection_id=collection_id, file_name=path.name
@@ -204,16 +333,16 @@ class IngestionPipeline:
             if doc is None:
                 doc = Document(collection_id=collection_id, file_name=path.name, version=0)
                 session.add(doc)
-            doc.content_hash = content_hash
-            doc.media_type = media_type
-            doc.size_bytes = path.stat().st_size
+            doc.content_hash = item.content_hash
+            doc.media_type = item.media_type
+            doc.size_bytes = item.size_bytes
             doc.version = (doc.version or 0) + 1
             doc.status = DocumentStatus.READY
             doc.error = None
-            doc.page_count = len(parsed.pages)
-            doc.title = parsed.title
+            doc.page_count = item.page_count
+            doc.title = item.title
             session.flush()
-            removed, rows = repo.replace_chunks(session=session, document=doc, drafts=drafts)
+            removed, rows = repo.replace_chunks(session=session, document=doc, drafts=item.drafts)
             added = to_indexed(rows)
             document_id = doc.id
         self._index.delete(removed)
@@ -221,10 +350,9 @@ class IngestionPipeline:
         outcome = Outcome.REPLACED if replacing else Outcome.ADDED
         return FileResult(path, outcome, document_id, chunks=len(added))
 
-    def _record_failure(
-        self, path: Path, collection_id: int, message: str, code: str
-    ) -> FileResult:
+    def _record_failure(self, failure: FailedFile, collection_id: int) -> FileResult:
         """A new file that fails is listed with its error; a stored version stays as it was."""
+        path, message = failure.path, failure.error
         with transaction(self._sessions) as session:
             doc = repo.find_document(
                 session=session, collection_id=collection_id, file_name=path.name
@@ -247,4 +375,6 @@ class IngestionPipeline:
             )
             session.flush()
             document_id = doc.id
-        return FileResult(path, Outcome.FAILED, document_id, error=message, error_code=code)
+        return FileResult(
+            path, Outcome.FAILED, document_id, error=message, error_code=failure.error_code
+        )
