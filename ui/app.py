@@ -41,7 +41,10 @@ def sidebar(services: Backend, user: ScopedAssistant) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Domain assistant", layout="wide")
+    # An emoji favicon is drawn by the browser itself; without one, Streamlit fetches the
+    # current page's Material icon from fonts.gstatic.com, a request to a third party that
+    # fails offline and tells it which page is open.
+    st.set_page_config(page_title="Domain assistant", page_icon="📚", layout="wide")
     services = backend()
     user = session.current_user(services)
     if user is None:
