@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.generation.base import Generator, generate
 from assistant.generation.citations import CitedSentence, parse_answer
 from assistant.generation.prompt import ABSTENTION, PromptBuilder, SourcePassage
+from assistant.guard.verdict import AnswerCheck
 from assistant.settings import GenerationSettings
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ class Answer:
 
     ``passages`` are the passages the model was shown, ``passages[n - 1]`` being ``[n]``;
     each sentence lists the numbers it cites. ``invalid_citations`` are numbers the model cited
-    that matched no passage (they were removed from ``text``).
+    that matched no passage (they were removed from ``text``). ``check`` is the guards' verdict
+    (confidence, per-sentence support), when a guard ran.
     """
 
     question: str
@@ -56,6 +58,8 @@ class Answer:
     token_logprobs: tuple[float, ...]
     prompt_tokens: int
     timings: AnswerTimings
+    collections: tuple[str, ...] = ()
+    check: AnswerCheck | None = None
 
     @property
     def cited_passages(self) -> tuple[tuple[int, Passage], ...]:
@@ -115,7 +119,8 @@ class AnswerPipeline:
                 on_token(ABSTENTION)
             elapsed = self._clock() - started
             timings = AnswerTimings(retrieval_s, elapsed, 0.0, elapsed, 0.0)
-            return self._guarded(self._answer(question, ABSTENTION, (), (), 0, timings))
+            answer = self._answer(question, ABSTENTION, (), (), 0, timings)
+            return self._guarded(replace(answer, collections=tuple(collections)))
         prompt = self._prompt_builder().build(
             question,
             [
@@ -147,7 +152,7 @@ class AnswerPipeline:
             prompt.prompt_tokens,
             timings,
         )
-        return self._guarded(answer)
+        return self._guarded(replace(answer, collections=tuple(collections)))
 
     def _answer(
         self,

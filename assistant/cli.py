@@ -1,22 +1,32 @@
 """Command line: ``assistant ingest``, ``documents``, ``delete``, ``search``, ``ask``, ``check``,
-``create-admin``, ``up``."""
+``create-admin``, ``token create``, ``api``, ``up``."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.accounts import AccountError
 from assistant.answering import Answer
-from assistant.bootstrap import ADMIN_PASSWORD_ENV, create_admin, ensure_first_admin, open_accounts
+from assistant.api_tokens import ApiTokens
+from assistant.backup import BackupError, export_collection, restore_collection
+from assistant.bootstrap import (
+    ADMIN_PASSWORD_ENV,
+    OPERATOR,
+    create_admin,
+    ensure_first_admin,
+    open_accounts,
+)
 from assistant.generation.model_files import ModelNotFoundError
 from assistant.samples import SAMPLE_COLLECTION, sample_files
 from assistant.service import Assistant
@@ -102,6 +112,59 @@ def ingest(
     raise typer.Exit(code or (1 if missing else 0))
 
 
+@app.command("ingest-ray")
+def ingest_ray(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    collection: Annotated[str, typer.Option("--collection", "-c", help="Target collection.")],
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="A running cluster: 'auto' on one of its nodes, or ray://HEAD:10001."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Embedding workers; default: as many as fit.")
+    ] = None,
+    num_cpus: Annotated[
+        int | None, typer.Option(min=1, help="CPUs of the local cluster started without address.")
+    ] = None,
+) -> None:
+    """Like `ingest`, with parsing, chunking and embedding spread over a Ray cluster (a local
+    one unless --ray-address is given). This machine stores the results in its own database
+    and indexes, so the workers need only read the files at the same paths."""
+    try:
+        from ingest.ray_pipeline import RayIngestion, RayOptions
+    except ImportError as exc:
+        errors.print("[red]error[/] Ray is not installed: pip install 'domain-assistant[scale]'")
+        raise typer.Exit(2) from exc
+    missing = [p for p in paths if not p.exists()]
+    for path in missing:
+        errors.print(f"[red]error[/] {path}: no such file or folder")
+    files = _expand([p for p in paths if p.exists()])
+    if not files:
+        errors.print("nothing to ingest")
+        raise typer.Exit(2)
+    failed: list[FileResult] = []
+
+    def on_file(result: FileResult) -> None:
+        detail = f" ({result.chunks} chunks)" if result.chunks else ""
+        console.print(f"{result.outcome.value} {result.path.name}{detail}", markup=False)
+        if result.outcome == Outcome.FAILED:
+            failed.append(result)
+
+    try:
+        options = RayOptions(address=ray_address, num_cpus=num_cpus, workers=workers)
+        report = RayIngestion(get_settings(), options).run(
+            files, collection=collection, on_file=on_file
+        )
+    except ValueError as exc:
+        errors.print(f"[red]error[/] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"Run {report.run_id}: " + ", ".join(f"{report.count(o)} {o}" for o in Outcome))
+    for result in failed:
+        errors.print("[red]error[/]", end=" ")
+        errors.print(f"{result.path}: {result.error}", markup=False, highlight=False)
+    raise typer.Exit(1 if failed or missing else 0)
+
+
 @app.command()
 def documents(
     collection: Annotated[
@@ -180,13 +243,32 @@ def _print_citations(answer: Answer) -> None:
     if answer.invalid_citations:
         numbers = ", ".join(f"[{n}]" for n in answer.invalid_citations)
         errors.print(f"[yellow]removed citations of passages that do not exist:[/] {numbers}")
+    check = answer.check
+    if check is not None and check.withheld and check.confidence is not None:
+        errors.print(
+            f"[yellow]answer withheld:[/] confidence {check.confidence:.0%} is below the "
+            f"threshold {check.threshold:.0%}; the best passages follow"
+        )
+        for rank, passage in enumerate(answer.passages[:3], start=1):
+            c = passage.chunk
+            console.print(f"\n[bold]{rank}. {c.file_name}, page {c.page}[/]", highlight=False)
+            console.print(c.text.strip(), markup=False, highlight=False)
+        return
     if answer.abstained:
         return
+    if check is not None and check.confidence is not None:
+        console.print(
+            f"\n[bold]Confidence[/] {check.confidence:.0%} (calibrated chance it is right)"
+        )
     console.print("\n[bold]Citations[/]")
-    for sentence in answer.sentences:
+    verdicts = check.sentences if check is not None else ()
+    for index, sentence in enumerate(answer.sentences):
         cited = " ".join(f"[{n}]" for n in sentence.citations) or "[yellow]not cited[/]"
         console.print(f"  {cited} ", end="")
         console.print(sentence.text, markup=False, highlight=False)
+        if index < len(verdicts) and not verdicts[index].supported:
+            reasons = "; ".join(verdicts[index].reasons) or "the passages do not back it"
+            console.print(f"      [red]unsupported[/] ({reasons})", highlight=False)
     console.print("[bold]Sources[/]")
     if not answer.cited_passages:
         console.print("  [yellow]no passage cited: the answer is not backed by the documents[/]")
@@ -209,12 +291,18 @@ def ask(
     def show(text: str) -> None:
         console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
 
+    service = _service()
     try:
-        answer = _service().ask(question, collections=collection, on_token=show)
+        if service.guards:  # nothing is shown before it is checked
+            with console.status("Writing the answer and checking it against the sources..."):
+                answer = service.ask(question, collections=collection)
+            console.print(answer.text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            answer = service.ask(question, collections=collection, on_token=show)
+            console.print()
     except (NotFoundError, ValueError, ModelNotFoundError) as exc:
         errors.print(f"[red]error[/] {exc}")
         raise typer.Exit(2) from exc
-    console.print()
     _print_citations(answer)
 
 
@@ -236,6 +324,57 @@ def check(
         raise typer.Exit(1)
 
 
+@app.command()
+def backup(
+    collection: Annotated[str, typer.Argument(help="The collection to save.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Archive file to write (.tar.gz).")],
+) -> None:
+    """Save one collection (documents, chunks, vectors and rights) to one archive file, for
+    `assistant restore` on this or another installation. Original files are not included."""
+    try:
+        summary = export_collection(_service(), collection, out)
+    except (NotFoundError, BackupError) as exc:
+        errors.print(f"[red]error[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"saved {summary.collection}: {summary.documents} documents, {summary.chunks} chunks, "
+        f"{summary.grants} rights to {summary.path} ({summary.size_bytes:,} bytes)",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="An archive written by `assistant backup`.")],
+    as_name: Annotated[
+        str | None, typer.Option("--as", help="Restore under this name instead.")
+    ] = None,
+) -> None:
+    """Recreate a collection from a backup archive. Rights go back to the users of the same
+    name on this installation; the ones that cannot be given are listed."""
+    service = _service()
+    try:
+        accounts = open_accounts(service)
+        summary = restore_collection(service, archive, name=as_name, accounts=accounts)
+    except BackupError as exc:
+        errors.print(f"[red]error[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"restored {summary.source_collection} as {summary.collection}: "
+        f"{summary.documents} documents, {summary.chunks} chunks",
+        markup=False,
+        highlight=False,
+    )
+    for username, right in summary.grants:
+        console.print(f"  {right.value} right given to {username}", markup=False)
+    for skipped in summary.skipped_grants:
+        errors.print(
+            f"  not given: {skipped.right.value} right of {skipped.username} ({skipped.reason})",
+            markup=False,
+        )
+
+
 @app.command("create-admin")
 def create_admin_command(
     username: Annotated[str, typer.Argument(help="Username of the new administrator.")],
@@ -251,6 +390,51 @@ def create_admin_command(
         errors.print(f"[red]error[/] {exc}")
         raise typer.Exit(2) from exc
     console.print(f"administrator {user.username} created")
+
+
+token_app = typer.Typer(help="API tokens for the REST API.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Option("--user", help="The user the token acts as.")],
+    days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Days of validity; default: no expiry.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="A label to recognise the token by.")] = "",
+) -> None:
+    """Create an API token for a user and print it, this once; only a digest of it is stored.
+    The token alone goes to standard output, for scripts."""
+    service = _service()
+    tokens = ApiTokens(service.sessions, audit=open_accounts(service).audit)
+    expires = timedelta(days=days) if days is not None else None
+    try:
+        issued = tokens.create(user, name=name, expires_in=expires, actor=OPERATOR)
+    except ValueError as exc:
+        errors.print(f"[red]error[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    until = f"until {issued.info.expires_at:%Y-%m-%d %H:%M} UTC" if issued.info.expires_at else ""
+    errors.print(
+        f"API token {issued.info.prefix}… for {issued.info.username} {until}".rstrip()
+        + "; it is shown this once:",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    typer.echo(issued.token)
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the REST API (schema at /openapi.json, documentation at /docs). Callers sign in
+    with tokens from `assistant token create`; the models load in the background."""
+    from assistant.api.serve import serve  # the web server stack only this command needs
+
+    serve(get_settings(), host=host, port=port)
 
 
 @app.command()

@@ -14,9 +14,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.answering import Answer, AnswerPipeline
+from assistant.answering import Answer, AnswerGuard, AnswerPipeline
 from assistant.generation.base import Generator
 from assistant.generation.factory import build_generator
+from assistant.guard.factory import build_checker
 from assistant.index_sync import DriftReport, IndexSync
 from assistant.settings import Settings
 from assistant.storage import repository as repo
@@ -90,7 +91,8 @@ class Assistant:
     """Opens (and migrates) the storage of one installation; models load on first use.
 
     ``engine``, ``embedder`` and ``generator`` may be given to share them (tests, benchmarks,
-    the UI cache).
+    the UI cache). ``guards`` replace the answer check the settings build (an empty sequence
+    shows answers unchecked, which only tests should want).
     """
 
     def __init__(
@@ -100,9 +102,13 @@ class Assistant:
         engine: Engine | None = None,
         embedder: Embedder | None = None,
         generator: Generator | None = None,
+        guards: Sequence[AnswerGuard] | None = None,
     ) -> None:
         self.settings = settings
         self.generator = generator or build_generator(settings.generation)
+        if guards is None:
+            guards = (build_checker(settings.guard),) if settings.guard.enabled else ()
+        self.guards = tuple(guards)
         self.engine = engine or create_db_engine(settings.database_url, echo=settings.storage.echo)
         migrate(self.engine)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
@@ -224,7 +230,10 @@ class Assistant:
     @cached_property
     def _answering(self) -> AnswerPipeline:
         return AnswerPipeline(
-            search=self.search, generator=self.generator, settings=self.settings.generation
+            search=self.search,
+            generator=self.generator,
+            settings=self.settings.generation,
+            guards=self.guards,
         )
 
     def ask(

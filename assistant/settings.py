@@ -85,6 +85,48 @@ class GenerationSettings(BaseModel):
     passages: int = Field(default=6, gt=0, description="Passages retrieved per question.")
 
 
+DetectorName = Literal["facts", "cross-encoder"]
+
+
+def default_detectors() -> list[DetectorName]:
+    return ["facts"]
+
+
+class GuardSettings(BaseModel):
+    enabled: bool = Field(
+        default=True, description="Check every answer (detectors and calibrated confidence)."
+    )
+    threshold: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Answers whose confidence is below this are withheld; the evidence is shown.",
+    )
+    collection_thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description='Stricter (or looser) thresholds per collection, e.g. {"clinical": 0.8}; '
+        "a question over several collections uses the highest that applies.",
+    )
+    sentence_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Sentences supported less than this are marked."
+    )
+    detectors: list[DetectorName] = Field(
+        default_factory=default_detectors,
+        min_length=1,
+        description="Hallucination detectors, combined (a sentence's support is the lowest). "
+        "The trained cross-encoder is off until it beats the trivial baselines in "
+        "bench/guard_eval.py (see docs/guard.md).",
+    )
+    detector: Path | None = Field(
+        default=None,
+        description="Cross-encoder adapter folder; empty means assistant/models/detector.",
+    )
+    calibrator: Path | None = Field(
+        default=None, description="Calibrator JSON; empty means assistant/models/calibrator.json."
+    )
+    threads: int | None = Field(default=None, gt=0, description="Empty means one per two cores.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore"
@@ -95,6 +137,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     index: IndexSettings = IndexSettings()
     generation: GenerationSettings = GenerationSettings()
+    guard: GuardSettings = GuardSettings()
     eval_data: Path | None = Field(
         default=None, description="Folder of public evaluation sets used by bench/."
     )

@@ -21,7 +21,9 @@ URL_CREDENTIALS = re.compile(r"://[^:/@\s]+:(.*)@[^@]*$")
 SECRET_KEY = re.compile(r"PASSWORD|SECRET|TOKEN", re.IGNORECASE)
 
 
-def _compose_config(tmp_path: Path, password: str | None) -> subprocess.CompletedProcess[str]:
+def _compose_config(
+    tmp_path: Path, password: str | None, profile: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``docker-compose config -q``; an empty env file keeps a local ``.env`` out of it."""
     binary = shutil.which("docker-compose")
     if binary is None:
@@ -31,8 +33,9 @@ def _compose_config(tmp_path: Path, password: str | None) -> subprocess.Complete
     env = {k: v for k, v in os.environ.items() if k != "POSTGRES_PASSWORD"}
     if password is not None:
         env["POSTGRES_PASSWORD"] = password
+    profiles = ["--profile", profile] if profile else []
     return subprocess.run(
-        [binary, "--env-file", str(env_file), "-f", str(COMPOSE_FILE), "config", "-q"],
+        [binary, "--env-file", str(env_file), "-f", str(COMPOSE_FILE), *profiles, "config", "-q"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -108,6 +111,28 @@ def test_compose_ui_waits_for_healthy_postgres_and_persists_data() -> None:
     assert "assistant-data" in compose["volumes"]
 
 
+def test_compose_config_accepts_the_ray_profile(tmp_path: Path) -> None:
+    result = _compose_config(tmp_path, password="not-a-real-secret", profile="ray")
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_ray_profile_adds_a_head_and_workers_only_when_asked() -> None:
+    services = _compose()["services"]
+    head, worker = services["ray-head"], services["ray-worker"]
+    assert head["profiles"] == worker["profiles"] == ["ray"]
+    assert all("profiles" not in s for n, s in services.items() if not n.startswith("ray-"))
+    assert head["image"] == worker["image"] == services["ui"]["image"]
+    assert head["command"][:4] == ["ray", "start", "--head", "--block"]
+    assert "--address=ray-head:6379" in worker["command"]
+    assert worker["depends_on"] == {"ray-head": {"condition": "service_healthy"}}
+    # the head runs the driver, which writes where the UI reads; workers never see storage
+    assert head["environment"] == services["ui"]["environment"]
+    assert "assistant-data:/data" in head["volumes"]
+    assert not any("STORAGE" in key for key in worker["environment"])
+    corpus = [m for m in head["volumes"] if m.endswith(":/corpus:ro")]
+    assert corpus and corpus == worker["volumes"]
+
+
 def test_compose_named_volumes_are_all_declared() -> None:
     compose = _compose()
     declared = set(compose["volumes"])
@@ -127,5 +152,17 @@ def test_dockerfile_runs_offline_as_non_root_with_cpu_torch() -> None:
     assert re.search(r"ASSISTANT_DATA_DIR=/data\b", text)
     assert re.search(r"^HEALTHCHECK\b.*_stcore/health", text, flags=re.MULTILINE | re.DOTALL)
     torch_cpu = text.find("download.pytorch.org/whl/cpu")
-    project = text.find('pip install ".[postgres]"')
+    project = text.find('pip install ".[postgres,scale]"')
     assert 0 <= torch_cpu < project, "CPU torch must be installed before the project"
+
+
+def test_compose_api_serves_on_localhost_with_a_healthcheck() -> None:
+    compose = _compose()
+    api = compose["services"]["api"]
+    assert api["command"] == ["assistant", "api", "--host", "0.0.0.0", "--port", "8000"]
+    assert api["ports"] == ["${ASSISTANT_API_BIND:-127.0.0.1}:8000:8000"]
+    assert "/v1/health" in " ".join(api["healthcheck"]["test"])
+    assert api["depends_on"]["postgres"]["condition"] == "service_healthy"
+    ui_database = compose["services"]["ui"]["environment"]["ASSISTANT_STORAGE__URL"]
+    assert api["environment"]["ASSISTANT_STORAGE__URL"] == ui_database
+    assert "assistant-data:/data" in api["volumes"]

@@ -1,6 +1,8 @@
 """Ask: a cited answer written from the collections the user may read, shown as it is
 generated, with each cited passage under it (document, page, and the cited words highlighted
-in the passage). When no answer can be written, the best passages are shown instead."""
+in the passage). The streamed draft is labelled as such until the answer check has judged it;
+then the answer is shown with its calibrated confidence and unsupported sentences marked, or,
+below the confidence threshold, withheld with the best evidence shown instead."""
 
 from __future__ import annotations
 
@@ -16,6 +18,12 @@ from ui.feedback import USER_ERRORS, show_error
 from ui.session import require_user
 from ui.streaming import TextStream
 from ui.text import Span, escape_inline, escape_markdown, highlighted_markdown, term_spans
+from ui.verdict import (
+    checked_answer_markdown,
+    confidence_caption,
+    unsupported_notes,
+    withheld_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +66,12 @@ def show_sources(result: AskResult) -> None:
         if not result.passages:
             st.info("No passage matches this question in the chosen collections.")
         return
+    if answer.abstained:
+        if answer.passages:
+            st.subheader("Best evidence")
+        for rank, passage in enumerate(answer.passages, start=1):
+            show_passage(f"{rank}.", passage, term_spans(passage.chunk.text, result.question))
+        return
     cited = answer.cited_passages
     if cited:
         st.subheader("Sources")
@@ -80,6 +94,7 @@ def write_answer(user: ScopedAssistant, question: str, chosen: list[str]) -> Ask
     )
     slot = st.empty()
     with slot.container():
+        st.caption("Draft, being checked against the sources before it is shown as an answer…")
         st.write_stream(stream.pieces())
     try:
         answer = stream.result()
@@ -93,8 +108,23 @@ def write_answer(user: ScopedAssistant, question: str, chosen: list[str]) -> Ask
         st.warning("No answer could be written (see the server log); the best passages follow.")
         passages = user.search(question, collections=chosen, k=PASSAGES_SHOWN)
         return AskResult(question, None, tuple(passages))
-    slot.markdown(highlighted_markdown(answer.text))
+    slot.empty()
+    show_answer(answer)
     return AskResult(question, answer)
+
+
+def show_answer(answer: Answer) -> None:
+    """The checked answer: withheld with the reason, or shown with its confidence and with
+    unsupported sentences marked."""
+    check = answer.check
+    if check is not None and check.withheld:
+        st.warning(withheld_message(check))
+        return
+    st.markdown(checked_answer_markdown(answer), unsafe_allow_html=True)
+    if check is not None and check.confidence is not None:
+        st.caption(confidence_caption(check))
+    for note in unsupported_notes(answer):
+        st.caption(note)
 
 
 def render(user: ScopedAssistant) -> None:
@@ -120,7 +150,7 @@ def render(user: ScopedAssistant) -> None:
         result = write_answer(user, question, chosen)
         st.session_state[RESULT_KEY] = result
     elif result is not None and result.answer is not None:
-        st.markdown(highlighted_markdown(result.answer.text))
+        show_answer(result.answer)
     if result is not None:
         show_sources(result)
 

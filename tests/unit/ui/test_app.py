@@ -18,15 +18,23 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Button, TextInput
 
+from assistant.answering import AnswerGuard
 from assistant.audit import AuditQuery
 from assistant.generation.base import GeneratedToken
 from assistant.generation.prompt import ChatMessage
+from assistant.guard.calibrator import Calibrator
+from assistant.guard.policy import AnswerChecker, thresholds_for
 from assistant.scoped import ScopedAssistant
 from assistant.service import Assistant
 from assistant.settings import Settings, get_settings
 from assistant.storage.models import Right, Role, utcnow
 from tests.unit.assistant.access_fakes import FakeClock, make_accounts, make_assistant
 from tests.unit.assistant.generation.fakes import ScriptedGenerator
+from tests.unit.assistant.guard.fakes import (
+    FixedDetector,
+    citing_calibrator,
+    support_calibrator,
+)
 from tests.unit.indexes.index_fakes import HashingEmbedder
 from ui import resources
 from ui.session import TICKET_KEY, USER_KEY
@@ -72,11 +80,17 @@ def generator() -> ScriptedGenerator:
 
 
 @pytest.fixture
+def guards() -> tuple[AnswerGuard, ...]:
+    return ()
+
+
+@pytest.fixture
 def data_dir(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     clock: FakeClock,
     generator: ScriptedGenerator,
+    guards: tuple[AnswerGuard, ...],
 ) -> Iterator[Path]:
     """A fresh data directory the app opens with the hashing embedder and the test clock."""
     folder = tmp_path / "data"
@@ -85,7 +99,9 @@ def data_dir(
     st.cache_resource.clear()
 
     def fast_backend(settings: Settings) -> resources.Backend:
-        assistant = Assistant(settings, embedder=HashingEmbedder(), generator=generator)
+        assistant = Assistant(
+            settings, embedder=HashingEmbedder(), generator=generator, guards=guards
+        )
         return resources.Backend(assistant, make_accounts(assistant, clock=clock))
 
     monkeypatch.setattr(resources, "build_backend", fast_backend)
@@ -222,6 +238,41 @@ def test_ask_streams_a_cited_answer_from_readable_passages_only(
     at.run()  # the answer stays on the page without being asked again
     assert "by policy \\[1\\]" in markdown_text(at)
     assert len(generator.prompts) == 1
+
+
+def checker(model_support: float, fact_support: float, calibrator: Calibrator) -> AnswerChecker:
+    return AnswerChecker(
+        detectors=(
+            FixedDetector("model", [model_support]),
+            FixedDetector("facts", [fact_support], spans=True),
+        ),
+        calibrator=calibrator,
+        threshold=thresholds_for(0.5, {}),
+    )
+
+
+@pytest.mark.parametrize("guards", [(checker(0.6, 0.2, citing_calibrator()),)])
+def test_ask_shows_the_confidence_and_marks_an_unsupported_sentence(site: Site) -> None:
+    at = signed_in("alice")
+    at.text_input(key="ask_question").input("salary bonus")
+    button(at, "Ask").click().run()
+    shown = markdown_text(at)
+    assert "⚠ <mark>Ba</mark>nds and the bonus" in shown
+    captions = " ".join(c.value for c in at.caption)
+    assert "Confidence 88%" in captions and "right about 9 times in 10" in captions
+    assert "facts doubts it" in captions and "support 20%" in captions
+
+
+@pytest.mark.parametrize("guards", [(checker(0.3, 1.0, support_calibrator()),)])
+def test_ask_withholds_a_low_confidence_answer_and_shows_the_evidence(site: Site) -> None:
+    at = signed_in("alice")
+    at.text_input(key="ask_question").input("salary bonus")
+    button(at, "Ask").click().run()
+    assert "was not shown" in plain(at.warning[0].value)
+    shown = markdown_text(at)
+    assert "Bands and the bonus" not in shown
+    assert [s.value for s in at.subheader] == ["Best evidence"]
+    assert "<mark>Salary</mark>" in shown and "salaries\\.md" in shown
 
 
 @pytest.mark.parametrize("generator", [BrokenGenerator([])])

@@ -1,0 +1,156 @@
+"""The answer check every answer goes through before it is shown.
+
+Each sentence is judged by the configured detectors (the deterministic fact checks, and the
+trained cross-encoder when enabled); its support is the lowest of their probabilities, and a
+sentence below the sentence threshold is marked unsupported with the parts no passage
+contains. The calibrator then turns the signals into the probability that the whole answer is
+right. Below the threshold of the collections asked (the strictest one when several are asked),
+the draft is withheld: the answer becomes the abstention, and the passages stay attached as the
+best evidence to show instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+from assistant.answering import Answer
+from assistant.generation.citations import CitedSentence
+from assistant.generation.prompt import ABSTENTION
+from assistant.guard.calibrator import (
+    AnswerSignals,
+    Calibrator,
+    absent_share,
+    answer_features,
+)
+from assistant.guard.protocols import (
+    DetectionInput,
+    HallucinationDetector,
+    SentenceSupport,
+    SentenceToCheck,
+)
+from assistant.guard.verdict import AnswerCheck, SentenceVerdict
+
+
+def detection_input(
+    question: str, sentences: Sequence[CitedSentence], texts: Sequence[str]
+) -> DetectionInput:
+    """The detectors' view of an answer: its sentences with the passage texts they cite."""
+    return DetectionInput(
+        question=question,
+        sentences=tuple(
+            SentenceToCheck(
+                text=s.text, cited=tuple(texts[n - 1] for n in s.citations if 0 < n <= len(texts))
+            )
+            for s in sentences
+        ),
+        retrieved=tuple(texts),
+    )
+
+
+def thresholds_for(
+    default: float, per_collection: Mapping[str, float]
+) -> Callable[[Sequence[str]], float]:
+    """The threshold for a question over ``collections``: the strictest that applies."""
+
+    def threshold(collections: Sequence[str]) -> float:
+        return max([default, *(per_collection[c] for c in collections if c in per_collection)])
+
+    return threshold
+
+
+def combine(verdicts: Sequence[SentenceSupport], threshold: float) -> SentenceVerdict:
+    """One sentence's verdict from several detectors: the lowest support decides."""
+    support = min(v.probability for v in verdicts)
+    return SentenceVerdict(
+        support=support,
+        supported=support >= threshold,
+        unsupported=tuple(span for v in verdicts for span in v.unsupported),
+        reasons=tuple(reason for v in verdicts for reason in v.reasons),
+    )
+
+
+class AnswerChecker:
+    """``AnswerGuard`` that judges, calibrates and, below the threshold, withholds."""
+
+    def __init__(
+        self,
+        *,
+        detectors: Sequence[HallucinationDetector],
+        calibrator: Calibrator,
+        threshold: Callable[[Sequence[str]], float],
+        sentence_threshold: float = 0.5,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        if not detectors:
+            raise ValueError("the answer check needs at least one detector")
+        self._detectors = tuple(detectors)
+        self._calibrator = calibrator
+        self._threshold = threshold
+        self._sentence_threshold = sentence_threshold
+        self._clock = clock
+
+    @property
+    def detectors(self) -> tuple[HallucinationDetector, ...]:
+        return self._detectors
+
+    def warm_up(self) -> None:
+        for detector in self._detectors:
+            detector.warm_up()
+
+    def judge(
+        self,
+        question: str,
+        sentences: Sequence[CitedSentence],
+        texts: Sequence[str],
+        token_logprobs: Sequence[float],
+    ) -> tuple[AnswerSignals, list[SentenceVerdict]]:
+        """The calibrator's inputs and the sentence verdicts of a drafted answer whose passage
+        ``[n]`` has the text ``texts[n - 1]``."""
+        item = detection_input(question, sentences, texts)
+        results = [detector.detect(item) for detector in self._detectors]
+        verdicts = [
+            combine(per_sentence, self._sentence_threshold)
+            for per_sentence in zip(*results, strict=True)
+        ]
+        cited = sorted({n for s in sentences for n in s.citations if 0 < n <= len(texts)})
+        signals = AnswerSignals(
+            supports=tuple(v.support for v in verdicts),
+            absent_share=absent_share(
+                [s.text for s in sentences],
+                [e for index in range(len(sentences)) for e in item.evidence_for(index)],
+            ),
+            token_logprobs=tuple(token_logprobs),
+            cited_sentences=sum(1 for s in sentences if s.citations),
+            sentences=len(sentences),
+            question=question,
+            evidence=tuple(texts[n - 1] for n in cited) or tuple(texts),
+        )
+        return signals, verdicts
+
+    def __call__(self, answer: Answer) -> Answer:
+        started = self._clock()
+        threshold = self._threshold(answer.collections)
+        if answer.abstained or not answer.sentences:
+            check = AnswerCheck(None, threshold, False, (), self._clock() - started)
+            return replace(answer, check=check)
+        signals, verdicts = self.judge(
+            answer.question,
+            answer.sentences,
+            [p.chunk.text for p in answer.passages],
+            answer.token_logprobs,
+        )
+        confidence = self._calibrator.probability(answer_features(signals))
+        if confidence < threshold:
+            check = AnswerCheck(confidence, threshold, True, (), self._clock() - started)
+            return replace(
+                answer,
+                text=ABSTENTION,
+                sentences=(),
+                abstained=True,
+                invalid_citations=(),
+                check=check,
+            )
+        check = AnswerCheck(confidence, threshold, False, tuple(verdicts), self._clock() - started)
+        return replace(answer, check=check)

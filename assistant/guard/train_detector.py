@@ -1,0 +1,161 @@
+"""Training the cross-encoder hallucination detector on the CPU, within a time budget.
+
+Training claims (``assistant.guard.detector_data``) are supported and unsupported answers over
+the same evidence: length-matched HaluEval QA rows and minimal edits of gold answers (a number,
+date, party, unit or negation changed). LoRA adapts the top of the packaged MiniLM encoder; the
+head over its mean-pooled output is trained in full. Only the adapter, the head and the
+training figures are written.
+
+    python -m assistant.guard.train_detector --data ../shared/data \
+        --out assistant/models/detector --max-minutes 25
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from assistant.guard.cross_encoder import (
+    BUNDLED_DETECTOR,
+    HEAD_FILE,
+    ClaimPair,
+    encode_pairs,
+    load_classifier,
+    pair_for,
+)
+from assistant.guard.detector_data import LabelledClaim, training_claims
+
+LORA_TARGETS = ("query", "key", "value", "dense")
+LORA_LAYERS = (3, 4, 5)
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", HEAD_FILE)
+"""Only the top half of the encoder is adapted: the backward pass stops there, halving a step."""
+
+
+@dataclass(frozen=True)
+class DetectorTrainConfig:
+    rank: int = 16
+    alpha: int = 32
+    dropout: float = 0.1
+    learning_rate: float = 1e-3
+    batch_size: int = 16
+    epochs: float = 2.0
+    max_minutes: float = 25.0
+    warmup_steps: int = 10
+    seed: int = 7
+    threads: int = 2
+
+
+def _pairs(claims: Sequence[LabelledClaim]) -> list[ClaimPair]:
+    return [pair_for(c.question, c.sentence, c.evidence) for c in claims]
+
+
+def train(
+    claims: Sequence[LabelledClaim], out: Path, config: DetectorTrainConfig
+) -> dict[str, float]:
+    """Fit the adapter and head on ``claims``; returns the training figures."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from safetensors.torch import save_file
+
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    model, tokenizer = load_classifier(None)
+    model.encoder = get_peft_model(
+        model.encoder,
+        LoraConfig(
+            r=config.rank,
+            lora_alpha=config.alpha,
+            lora_dropout=config.dropout,
+            target_modules=list(LORA_TARGETS),
+            layers_to_transform=list(LORA_LAYERS),
+        ),
+    )
+    order = list(range(len(claims)))
+    random.Random(config.seed).shuffle(order)
+    pairs = _pairs(claims)
+    labels = torch.tensor([float(c.supported) for c in claims])
+    steps_per_epoch = math.ceil(len(order) / config.batch_size)
+    total_steps = max(1, int(steps_per_epoch * config.epochs))
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=config.learning_rate
+    )
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    started = time.monotonic()
+    budget = config.max_minutes * 60
+    model.train()
+    step, running = 0, 0.0
+    while step < total_steps:
+        position = (step % steps_per_epoch) * config.batch_size
+        if position == 0 and step:
+            random.Random(config.seed + step).shuffle(order)
+        batch = order[position : position + config.batch_size]
+        elapsed = time.monotonic() - started
+        progress = max(step / total_steps, elapsed / budget)
+        if progress >= 1:
+            break
+        warm = min(1.0, (step + 1) / config.warmup_steps)
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate * warm * 0.5 * (1 + math.cos(math.pi * progress))
+        inputs = encode_pairs(tokenizer, [pairs[i] for i in batch])
+        logits = model(**inputs)
+        loss = loss_fn(logits, labels[batch])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+        value = float(loss.detach())
+        running = 0.9 * running + 0.1 * value if step else value
+        step += 1
+        if step % 20 == 0:
+            print(
+                f"step {step}/{total_steps} loss {running:.4f} {elapsed / 60:.1f} min", flush=True
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out) as staging:
+        model.encoder.save_pretrained(staging)
+        save_file(model.head.state_dict(), str(Path(staging) / HEAD_FILE))
+        for name in ADAPTER_FILES:  # the library's template card is not kept
+            (Path(staging) / name).replace(out / name)
+    return {
+        "steps": step,
+        "loss": round(running, 4),
+        "minutes": round((time.monotonic() - started) / 60, 1),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="public evaluation data folder")
+    parser.add_argument("--out", type=Path, default=BUNDLED_DETECTOR)
+    parser.add_argument("--max-minutes", type=float, default=DetectorTrainConfig.max_minutes)
+    parser.add_argument("--epochs", type=float, default=DetectorTrainConfig.epochs)
+    parser.add_argument("--threads", type=int, default=DetectorTrainConfig.threads)
+    parser.add_argument("--learning-rate", type=float, default=DetectorTrainConfig.learning_rate)
+    args = parser.parse_args(argv)
+    config = DetectorTrainConfig(
+        max_minutes=args.max_minutes,
+        epochs=args.epochs,
+        threads=args.threads,
+        learning_rate=args.learning_rate,
+    )
+    claims = training_claims(args.data)
+    counts: dict[str, int] = {}
+    for claim in claims:
+        key = f"{claim.origin}:{'supported' if claim.supported else 'unsupported'}"
+        counts[key] = counts.get(key, 0) + 1
+    print(f"{len(claims)} training claims: {counts}", flush=True)
+    figures = train(claims, args.out, config)
+    card = {"config": asdict(config), "training_claims": counts, **figures}
+    (args.out / "training.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(card, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""What checking found about one answer, carried on the answer to every front end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.guard.protocols import Span
+
+
+@dataclass(frozen=True)
+class SentenceVerdict:
+    """One answer sentence's support (0..1), whether it is shown as supported, the parts found
+    in no passage, and why."""
+
+    support: float
+    supported: bool
+    unsupported: tuple[Span, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnswerCheck:
+    """The verdict on an answer.
+
+    ``confidence`` is the calibrated probability that the answer is right (``None`` when the
+    model abstained by itself, so there was nothing to judge). ``withheld`` means the draft fell
+    below ``threshold`` and was replaced by an abstention with the best evidence. ``sentences``
+    line up with the answer's sentences (empty when withheld or abstained).
+    """
+
+    confidence: float | None
+    threshold: float
+    withheld: bool
+    sentences: tuple[SentenceVerdict, ...]
+    seconds: float

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pytest
+
+from assistant.answering import Answer, AnswerPipeline
+from assistant.generation.prompt import ABSTENTION
+from assistant.guard.policy import AnswerChecker, thresholds_for
+from assistant.guard.protocols import Span
+from assistant.settings import GenerationSettings
+from tests.unit.assistant.generation.fakes import ScriptedGenerator, StepClock
+from tests.unit.assistant.guard.fakes import FixedDetector, support_calibrator
+from tests.unit.assistant.test_answering import FakeSearch, passage
+
+
+def ask(
+    model: FixedDetector, facts: FixedDetector, collections: Sequence[str], **kw: object
+) -> Answer:
+    checker = AnswerChecker(
+        detectors=(model, facts),
+        calibrator=support_calibrator(),
+        threshold=thresholds_for(0.5, {"clinical": 0.9}),
+        clock=StepClock(),
+    )
+    search = FakeSearch([passage(1, "Notice is thirty days."), passage(2, "Fees are monthly.")])
+    generator = ScriptedGenerator(
+        [str(kw.get("text", "Notice is thirty days [1]. Fees are 5% [2]."))]
+    )
+    pipeline = AnswerPipeline(
+        search=search,
+        generator=generator,
+        settings=GenerationSettings(max_new_tokens=40, context_tokens=400, passages=2),
+        guards=(checker,),
+        clock=StepClock(),
+    )
+    return pipeline.run("What notice applies?", collections=collections)
+
+
+def test_supported_answer_is_shown_with_its_confidence_and_sentence_verdicts() -> None:
+    model = FixedDetector("model", [0.9, 0.8])
+    facts = FixedDetector("facts", [1.0, 0.3], spans=True)
+    answer = ask(model, facts, ["legal"])
+    assert answer.check is not None
+    assert not answer.check.withheld and not answer.abstained
+    # mean support (0.9 + 0.3) / 2 = 0.6
+    assert answer.check.confidence == pytest.approx(1 / (1 + math.exp(-2)), rel=1e-6)
+    first, second = answer.check.sentences
+    assert first.supported and first.support == pytest.approx(0.9)
+    # the lowest support decides: the fact check marks the second sentence
+    assert not second.supported and second.support == pytest.approx(0.3)
+    assert second.unsupported == (Span(0, 2),)
+    assert second.reasons == ("facts doubts it",)
+    # each sentence is judged against the passage it cites
+    assert model.seen[0].sentences[0].cited == ("Notice is thirty days.",)
+    assert model.seen[0].sentences[1].cited == ("Fees are monthly.",)
+
+
+def test_answer_below_the_threshold_is_withheld_and_the_evidence_kept() -> None:
+    answer = ask(FixedDetector("model", [0.5, 0.2]), FixedDetector("facts", [1.0, 1.0]), ["legal"])
+    assert answer.check is not None and answer.check.withheld
+    assert answer.abstained and answer.text == ABSTENTION and answer.sentences == ()
+    assert answer.check.confidence is not None and answer.check.confidence < 0.5
+    assert [p.chunk.file_name for p in answer.passages] == ["doc1.pdf", "doc2.pdf"]
+
+
+def test_a_stricter_collection_threshold_applies_to_a_question_over_it() -> None:
+    model = FixedDetector("model", [0.55, 0.6])  # confidence about 0.82
+    facts = FixedDetector("facts", [1.0, 1.0])
+    shown = ask(model, facts, ["legal"])
+    strict = ask(model, facts, ["legal", "clinical"])
+    assert shown.check is not None and not shown.check.withheld
+    assert strict.check is not None and strict.check.withheld and strict.check.threshold == 0.9
+
+
+def test_model_abstention_is_not_judged() -> None:
+    model = FixedDetector("model", [0.1])
+    answer = ask(model, FixedDetector("facts", [0.1]), ["legal"], text=ABSTENTION)
+    assert answer.abstained and answer.check is not None
+    assert answer.check.confidence is None and not answer.check.withheld
+    assert model.seen == []
+
+
+def test_thresholds_take_the_strictest_that_applies() -> None:
+    threshold = thresholds_for(0.5, {"a": 0.7, "b": 0.3})
+    assert threshold(["b"]) == 0.5
+    assert threshold(["a", "b"]) == 0.7
+    assert threshold([]) == 0.5

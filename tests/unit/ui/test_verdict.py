@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+from assistant.answering import Answer, AnswerTimings
+from assistant.generation.citations import CitedSentence
+from assistant.guard.protocols import Span
+from assistant.guard.verdict import AnswerCheck, SentenceVerdict
+from ui.verdict import (
+    UNSUPPORTED_MARK,
+    checked_answer_markdown,
+    confidence_caption,
+    unsupported_notes,
+    withheld_message,
+)
+
+ANSWER = Answer(
+    question="What notice applies?",
+    text="Notice is 30 days [1]. Fees are 5% [2].",
+    sentences=(CitedSentence("Notice is 30 days.", (1,)), CitedSentence("Fees are 5%.", (2,))),
+    passages=(),
+    abstained=False,
+    invalid_citations=(),
+    token_logprobs=(),
+    prompt_tokens=10,
+    timings=AnswerTimings(0.1, 0.2, 0.3, 0.4, 10.0),
+)
+CHECK = AnswerCheck(
+    confidence=0.72,
+    threshold=0.5,
+    withheld=False,
+    sentences=(
+        SentenceVerdict(0.9, True),
+        SentenceVerdict(0.2, False, (Span(9, 11),), ("5% appears in no cited passage",)),
+    ),
+    seconds=0.05,
+)
+
+
+def test_confidence_is_explained_in_plain_words() -> None:
+    caption = confidence_caption(CHECK)
+    assert "72%" in caption and "7 times in 10" in caption
+    assert confidence_caption(replace(CHECK, confidence=None)) == ""
+
+
+def test_unsupported_sentence_is_marked_and_its_unbacked_part_highlighted() -> None:
+    markdown = checked_answer_markdown(replace(ANSWER, check=CHECK))
+    supported, unsupported = markdown.split(f"{UNSUPPORTED_MARK} ")
+    assert "<mark>" not in supported and "\\[1\\]" in supported
+    assert "<mark>5%</mark>" in unsupported and "\\[2\\]" in unsupported
+
+
+def test_without_a_check_sentences_are_shown_plainly() -> None:
+    markdown = checked_answer_markdown(ANSWER)
+    assert UNSUPPORTED_MARK not in markdown and "<mark>" not in markdown
+
+
+def test_notes_say_why_a_sentence_is_marked() -> None:
+    notes = unsupported_notes(replace(ANSWER, check=CHECK))
+    assert len(notes) == 1
+    assert "5% appears in no cited passage" in notes[0] and "20%" in notes[0]
+
+
+def test_withheld_message_gives_both_figures() -> None:
+    message = withheld_message(replace(CHECK, confidence=0.31, withheld=True, threshold=0.6))
+    assert "31%" in message and "60%" in message
+
+
+def test_document_text_cannot_inject_markup() -> None:
+    hostile = replace(
+        ANSWER,
+        sentences=(CitedSentence("<script>alert(1)</script> [x](http://evil)", (1,)),),
+        check=None,
+    )
+    markdown = checked_answer_markdown(hostile)
+    assert "<script>" not in markdown and "](http" not in markdown

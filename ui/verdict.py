@@ -1,0 +1,71 @@
+"""How the answer check is shown: the confidence with what it means, and the sentences the
+passages do not back marked as such, never as plain fact."""
+
+from __future__ import annotations
+
+from assistant.answering import Answer
+from assistant.guard.verdict import AnswerCheck
+from ui.text import escape_markdown, highlighted_markdown
+
+UNSUPPORTED_MARK = "⚠"
+
+
+def confidence_caption(check: AnswerCheck) -> str:
+    """One line: the calibrated confidence and how to read it."""
+    if check.confidence is None:
+        return ""
+    share = round(check.confidence * 10)
+    return (
+        f"Confidence {check.confidence:.0%}: on held-out questions, answers shown with about "
+        f"this confidence were right about {share} times in 10."
+    )
+
+
+def withheld_message(check: AnswerCheck) -> str:
+    confidence = check.confidence if check.confidence is not None else 0.0
+    return (
+        f"The drafted answer was not shown: its confidence ({confidence:.0%}) is below the "
+        f"{check.threshold:.0%} required for these collections. The best evidence follows; "
+        "read it to find the answer."
+    )
+
+
+def checked_answer_markdown(answer: Answer) -> str:
+    """The answer as written when every sentence is supported; otherwise sentence by sentence
+    with citation numbers, an unsupported sentence starting with a warning sign and with the
+    parts no passage contains highlighted."""
+    check = answer.check
+    verdicts = check.sentences if check is not None else ()
+    if not answer.sentences or all(v.supported for v in verdicts):
+        return highlighted_markdown(answer.text)
+    parts = []
+    for index, sentence in enumerate(answer.sentences):
+        cites = "".join(f"\\[{n}\\]" for n in sentence.citations)
+        verdict = verdicts[index] if index < len(verdicts) else None
+        if verdict is None or verdict.supported:
+            parts.append(f"{highlighted_markdown(sentence.text)} {cites}".strip())
+            continue
+        spans = [(s.start, s.end) for s in verdict.unsupported]
+        if not spans:
+            spans = [(0, len(sentence.text))]
+        parts.append(
+            f"{UNSUPPORTED_MARK} {highlighted_markdown(sentence.text, spans)} {cites}".strip()
+        )
+    return " ".join(parts)
+
+
+def unsupported_notes(answer: Answer) -> list[str]:
+    """One Markdown line per unsupported sentence, saying why it is marked."""
+    check = answer.check
+    if check is None:
+        return []
+    notes = []
+    for sentence, verdict in zip(answer.sentences, check.sentences, strict=False):
+        if verdict.supported:
+            continue
+        why = "; ".join(verdict.reasons) or "the cited passages do not back it"
+        notes.append(
+            f"{UNSUPPORTED_MARK} *{escape_markdown(sentence.text[:80])}* — not supported "
+            f"({escape_markdown(why)}, support {verdict.support:.0%})"
+        )
+    return notes
