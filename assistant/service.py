@@ -25,12 +25,8 @@ from assistant.storage.db import create_db_engine, make_session_factory, migrate
 from assistant.storage.models import Chunk
 from indexes.embedder import Embedder, SentenceTransformerEmbedder
 from indexes.hybrid import SearchMode
-from ingest.chunking import chunk_document
-from ingest.detect import detect_media_type
-from ingest.limits import ParseLimits
-from ingest.parsers import parse_file
 from ingest.pipeline import FileResult, IngestionPipeline, RunReport
-from ingest.tokens import TokenCounter, default_counter
+from ingest.steps import FileSteps
 from ingest.types import ChunkDraft, ParsedDocument
 
 
@@ -123,24 +119,16 @@ class Assistant:
         )
 
     @cached_property
-    def _token_counter(self) -> TokenCounter:
-        model = self.settings.index.embedding_model
-        return default_counter(Path(model) if model else None)
+    def _steps(self) -> FileSteps:
+        return FileSteps.from_settings(self.settings)
 
     def parse(self, path: Path) -> tuple[str, ParsedDocument]:
         """Detect a file's format and extract its pages, within the configured limits."""
-        limits = ParseLimits.from_settings(self.settings.ingest)
-        media_type = detect_media_type(path)
-        return media_type, parse_file(path, limits=limits, media_type=media_type)
+        return self._steps.parse(path)
 
     def chunk(self, parsed: ParsedDocument) -> list[ChunkDraft]:
         """Cut a parsed document into passages sized for the embedding model."""
-        return chunk_document(
-            parsed,
-            max_tokens=self.settings.ingest.chunk_tokens,
-            overlap_tokens=self.settings.ingest.chunk_overlap_tokens,
-            count_tokens=self._token_counter,
-        )
+        return self._steps.chunk(parsed)
 
     def pipeline(self) -> IngestionPipeline:
         return IngestionPipeline(

@@ -233,6 +233,18 @@ def calibration(
         "ece_raw_support": round(expected_calibration_error(raw, correct), 3),
         "accuracy_at_100": round(accuracy_at_coverage(curve, 1.0), 3),
         "accuracy_at_50": round(accuracy_at_coverage(curve, 0.5), 3),
+        "by_threshold": [
+            {
+                "threshold": t,
+                "shown": round(sum(c >= t for c in confidences) / len(confidences), 3),
+                "accuracy_shown": round(
+                    sum(y for c, y in zip(confidences, correct, strict=True) if c >= t)
+                    / max(1, sum(c >= t for c in confidences)),
+                    3,
+                ),
+            }
+            for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+        ],
         "confidence_auroc": round(auroc([not y for y in correct], [1 - c for c in confidences]), 3),
         "weights": dict(
             zip(("bias", *FEATURES), (calibrator.bias, *calibrator.weights), strict=True)

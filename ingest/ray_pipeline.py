@@ -36,13 +36,13 @@ from ingest.pipeline import Chunker, FailedFile, FileResult, Parse, PreparedFile
 from ingest.ray_stages import (
     EmbedderFactory,
     EmbedFiles,
-    FileSteps,
     Prepared,
     decode,
     index_texts,
     prepare_row,
     settings_embedder,
 )
+from ingest.steps import FileSteps
 
 log = logging.getLogger(__name__)
 

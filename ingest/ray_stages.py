@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant.settings import IndexSettings, IngestSettings, Settings
+from assistant.settings import IndexSettings
 from indexes.embedder import Embedder, SentenceTransformerEmbedder
-from ingest.chunking import chunk_document
-from ingest.detect import detect_media_type
-from ingest.limits import ParseLimits
-from ingest.parsers import parse_file
 from ingest.pipeline import (
     Chunker,
     FailedFile,
@@ -32,44 +26,11 @@ from ingest.pipeline import (
     failure_of,
     prepare_file,
 )
-from ingest.tokens import TokenCounter, default_counter
-from ingest.types import ChunkDraft, ParsedDocument
 
 Prepared = PreparedFile | FailedFile
 EmbedderFactory = Callable[[], Embedder]
 """Builds the embedder inside each embedding actor; it must pickle, so a class or a
 ``functools.partial`` of one rather than a ready model."""
-
-
-@dataclass(frozen=True)
-class FileSteps:
-    """Parsing and chunking configured exactly as the service does it, small enough to ship
-    to every worker (the tokenizer is loaded there, once per process)."""
-
-    ingest: IngestSettings
-    embedding_model: str | None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> FileSteps:
-        return cls(settings.ingest, settings.index.embedding_model)
-
-    def parse(self, path: Path) -> tuple[str, ParsedDocument]:
-        media_type = detect_media_type(path)
-        limits = ParseLimits.from_settings(self.ingest)
-        return media_type, parse_file(path, limits=limits, media_type=media_type)
-
-    def chunk(self, parsed: ParsedDocument) -> list[ChunkDraft]:
-        return chunk_document(
-            parsed,
-            max_tokens=self.ingest.chunk_tokens,
-            overlap_tokens=self.ingest.chunk_overlap_tokens,
-            count_tokens=_token_counter(self.embedding_model),
-        )
-
-
-@lru_cache(maxsize=4)
-def _token_counter(embedding_model: str | None) -> TokenCounter:
-    return default_counter(Path(embedding_model) if embedding_model else None)
 
 
 def settings_embedder(index: IndexSettings) -> Embedder:

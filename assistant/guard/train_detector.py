@@ -50,6 +50,8 @@ class DetectorTrainConfig:
     warmup_steps: int = 10
     seed: int = 7
     threads: int = 2
+    layers: tuple[int, ...] = (3, 4, 5)
+    """Encoder layers adapted; adapting only the top half stops the backward pass there."""
 
 
 def _pairs(claims: Sequence[LabelledClaim]) -> list[ClaimPair]:
@@ -74,7 +76,7 @@ def train(
             lora_alpha=config.alpha,
             lora_dropout=config.dropout,
             target_modules=list(LORA_TARGETS),
-            layers_to_transform=list(LORA_LAYERS),
+            layers_to_transform=list(config.layers),
         ),
     )
     order = list(range(len(claims)))
@@ -138,8 +140,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--epochs", type=float, default=DetectorTrainConfig.epochs)
     parser.add_argument("--threads", type=int, default=DetectorTrainConfig.threads)
     parser.add_argument("--learning-rate", type=float, default=DetectorTrainConfig.learning_rate)
+    parser.add_argument(
+        "--layers", default="3,4,5", help="encoder layers to adapt, comma-separated (0-5)"
+    )
     args = parser.parse_args(argv)
     config = DetectorTrainConfig(
+        layers=tuple(int(n) for n in args.layers.split(",")),
         max_minutes=args.max_minutes,
         epochs=args.epochs,
         threads=args.threads,

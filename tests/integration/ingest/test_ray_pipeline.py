@@ -27,7 +27,7 @@ from ingest.ray_pipeline import (
     RayPreparer,
     ray_connection,
 )
-from ingest.ray_stages import FileSteps
+from ingest.steps import FileSteps
 from ingest.types import ParsedDocument
 from tests.unit.indexes.index_fakes import HashingEmbedder
 

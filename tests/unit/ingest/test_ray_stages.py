@@ -14,7 +14,8 @@ from assistant.service import Assistant
 from assistant.settings import Settings
 from ingest.pipeline import FailedFile, PreparedFile, prepare_file
 from ingest.ray_pipeline import PrecomputedEmbedder, RayOptions
-from ingest.ray_stages import EmbedFiles, FileSteps, decode, index_texts, prepare_row
+from ingest.ray_stages import EmbedFiles, decode, index_texts, prepare_row
+from ingest.steps import FileSteps
 from tests.unit.indexes.index_fakes import HashingEmbedder
 from tests.unit.ingest.fakes import fake_chunker, fake_parse
 

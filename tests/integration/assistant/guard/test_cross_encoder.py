@@ -41,9 +41,7 @@ def test_a_trained_adapter_is_saved_small_and_judges_sentences(tmp_path: Path) -
     )
     verdicts = detector.detect(item)
     assert len(verdicts) == 2 and all(0.0 <= v.probability <= 1.0 for v in verdicts)
-    configured = build_detectors(
-        GuardSettings(detectors=["facts", "cross-encoder"], detector=out)
-    )
+    configured = build_detectors(GuardSettings(detectors=["facts", "cross-encoder"], detector=out))
     assert [d.name for d in configured] == ["facts", "cross-encoder"]
 
 

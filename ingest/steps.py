@@ -1,0 +1,49 @@
+"""Parsing and chunking configured from the settings: one definition shared by the service and
+the cluster workers, so both cut files into exactly the same chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.settings import IngestSettings, Settings
+from ingest.chunking import chunk_document
+from ingest.detect import detect_media_type
+from ingest.limits import ParseLimits
+from ingest.parsers import parse_file
+from ingest.tokens import TokenCounter, default_counter
+from ingest.types import ChunkDraft, ParsedDocument
+
+
+@dataclass(frozen=True)
+class FileSteps:
+    """Parsing and chunking as configured, small enough to ship to every worker (the tokenizer
+    is loaded where it runs, once per process)."""
+
+    ingest: IngestSettings
+    embedding_model: str | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FileSteps:
+        return cls(settings.ingest, settings.index.embedding_model)
+
+    def parse(self, path: Path) -> tuple[str, ParsedDocument]:
+        """Detect a file's format and extract its pages, within the configured limits."""
+        media_type = detect_media_type(path)
+        limits = ParseLimits.from_settings(self.ingest)
+        return media_type, parse_file(path, limits=limits, media_type=media_type)
+
+    def chunk(self, parsed: ParsedDocument) -> list[ChunkDraft]:
+        """Cut a parsed document into passages sized for the embedding model."""
+        return chunk_document(
+            parsed,
+            max_tokens=self.ingest.chunk_tokens,
+            overlap_tokens=self.ingest.chunk_overlap_tokens,
+            count_tokens=_token_counter(self.embedding_model),
+        )
+
+
+@lru_cache(maxsize=4)
+def _token_counter(embedding_model: str | None) -> TokenCounter:
+    return default_counter(Path(embedding_model) if embedding_model else None)
