@@ -3,6 +3,8 @@ passages do not back marked as such, never as plain fact."""
 
 from __future__ import annotations
 
+import re
+
 from assistant.answering import Answer
 from assistant.guard.verdict import AnswerCheck
 from ui.text import escape_markdown, highlighted_markdown
@@ -30,14 +32,35 @@ def withheld_message(check: AnswerCheck) -> str:
     )
 
 
+_CITATION = re.compile(r"\\\[(\d{1,4})\\\]")
+
+
+def source_anchor(number: int) -> str:
+    """The HTML anchor a cited passage carries, so its citation can link to it."""
+    return f'<a id="source-{number}"></a>'
+
+
+def link_citations(markdown: str, cited: set[int]) -> str:
+    """Escaped citation markers ``\\[n\\]`` turned into links to their passage below."""
+
+    def link(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        if number not in cited:
+            return match.group(0)
+        return f'<a href="#source-{number}" title="open passage {number}">[{number}]</a>'
+
+    return _CITATION.sub(link, markdown)
+
+
 def checked_answer_markdown(answer: Answer) -> str:
     """The answer as written when every sentence is supported; otherwise sentence by sentence
     with citation numbers, an unsupported sentence starting with a warning sign and with the
     parts no passage contains highlighted."""
     check = answer.check
     verdicts = check.sentences if check is not None else ()
+    cited = {n for s in answer.sentences for n in s.citations}
     if not answer.sentences or all(v.supported for v in verdicts):
-        return highlighted_markdown(answer.text)
+        return link_citations(highlighted_markdown(answer.text), cited)
     parts = []
     for index, sentence in enumerate(answer.sentences):
         cites = "".join(f"\\[{n}\\]" for n in sentence.citations)
@@ -51,7 +74,7 @@ def checked_answer_markdown(answer: Answer) -> str:
         parts.append(
             f"{UNSUPPORTED_MARK} {highlighted_markdown(sentence.text, spans)} {cites}".strip()
         )
-    return " ".join(parts)
+    return link_citations(" ".join(parts), cited)
 
 
 def unsupported_notes(answer: Answer) -> list[str]:

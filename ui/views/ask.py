@@ -21,6 +21,7 @@ from ui.text import Span, escape_inline, escape_markdown, highlighted_markdown, 
 from ui.verdict import (
     checked_answer_markdown,
     confidence_caption,
+    source_anchor,
     unsupported_notes,
     withheld_message,
 )
@@ -77,6 +78,7 @@ def show_sources(result: AskResult) -> None:
         st.subheader("Sources")
     for number, passage in cited:
         words = " ".join(s.text for s in answer.sentences if number in s.citations)
+        st.markdown(source_anchor(number), unsafe_allow_html=True)
         show_passage(f"[{number}]", passage, term_spans(passage.chunk.text, words))
     cited_ones = {passage for _, passage in cited}
     others = [p for p in answer.passages if p not in cited_ones]

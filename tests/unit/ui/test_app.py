@@ -158,7 +158,8 @@ def page(at: AppTest, path: str) -> AppTest:
 
 def plain(markdown: str) -> str:
     """What a reader sees of escaped Markdown text."""
-    return html.unescape(re.sub(r"\\(.)", r"\1", markdown))
+    unescaped = re.sub(r"\\(.)", r"\1", markdown)
+    return html.unescape(re.sub(r"</?(?:a|mark)\b[^>]*>", "", unescaped))
 
 
 def markdown_text(at: AppTest) -> str:
@@ -220,7 +221,8 @@ def test_ask_streams_a_cited_answer_from_readable_passages_only(
     at.text_input(key="ask_question").input("salary bonus Globex merger")
     button(at, "Ask").click().run()
     shown = markdown_text(at)
-    assert "Bands and the bonus are &lt;b&gt;set&lt;\\/b&gt; by policy \\[1\\]" in shown
+    assert 'Bands and the bonus are &lt;b&gt;set&lt;\\/b&gt; by policy <a href="#source-1"' in shown
+    assert '<a id="source-1"></a>' in shown  # the citation opens its passage
     assert "Bands and the bonus are <b>set</b> by policy [1]." in plain(shown)
     assert "salaries\\.md" in shown
     assert "<mark>bonus</mark>" in shown  # cited words marked in the source passage
@@ -236,7 +238,7 @@ def test_ask_streams_a_cited_answer_from_readable_passages_only(
     assert "![i](http" not in shown
     assert site.audit(action="ask") == [("alice", "ask")]
     at.run()  # the answer stays on the page without being asked again
-    assert "by policy \\[1\\]" in markdown_text(at)
+    assert 'by policy <a href="#source-1"' in markdown_text(at)
     assert len(generator.prompts) == 1
 
 

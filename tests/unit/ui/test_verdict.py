@@ -10,6 +10,8 @@ from ui.verdict import (
     UNSUPPORTED_MARK,
     checked_answer_markdown,
     confidence_caption,
+    link_citations,
+    source_anchor,
     unsupported_notes,
     withheld_message,
 )
@@ -46,13 +48,22 @@ def test_confidence_is_explained_in_plain_words() -> None:
 def test_unsupported_sentence_is_marked_and_its_unbacked_part_highlighted() -> None:
     markdown = checked_answer_markdown(replace(ANSWER, check=CHECK))
     supported, unsupported = markdown.split(f"{UNSUPPORTED_MARK} ")
-    assert "<mark>" not in supported and "\\[1\\]" in supported
-    assert "<mark>5%</mark>" in unsupported and "\\[2\\]" in unsupported
+    assert "<mark>" not in supported and 'href="#source-1"' in supported
+    assert "<mark>5%</mark>" in unsupported and 'href="#source-2"' in unsupported
+
+
+def test_citations_link_to_their_passage_and_invalid_ones_stay_text() -> None:
+    markdown = checked_answer_markdown(ANSWER)
+    assert '<a href="#source-1" title="open passage 1">[1]</a>' in markdown
+    assert '<a href="#source-2"' in markdown
+    assert link_citations("see \\[3\\]", {1}) == "see \\[3\\]"
+    assert source_anchor(2) == '<a id="source-2"></a>'
 
 
 def test_without_a_check_sentences_are_shown_plainly() -> None:
     markdown = checked_answer_markdown(ANSWER)
     assert UNSUPPORTED_MARK not in markdown and "<mark>" not in markdown
+    assert "<script>" not in markdown
 
 
 def test_notes_say_why_a_sentence_is_marked() -> None:
