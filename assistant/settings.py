@@ -97,10 +97,12 @@ class GuardSettings(BaseModel):
         default=True, description="Check every answer (detectors and calibrated confidence)."
     )
     threshold: float = Field(
-        default=0.5,
+        default=0.25,
         ge=0,
         le=1,
-        description="Answers whose confidence is below this are withheld; the evidence is shown.",
+        description="Answers whose confidence is below this are withheld; the evidence is shown. "
+        "At 0.25, on held-out questions, 47% of the default generator's answers were shown and "
+        "49% of those were right, against 31% of all (bench/guard_eval.py).",
     )
     collection_thresholds: dict[str, float] = Field(
         default_factory=dict,
