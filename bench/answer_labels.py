@@ -20,32 +20,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.guard.evidence import STOP_WORDS
 from bench.generation_metrics import decision, normalise
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _WORD = re.compile(r"[a-z][a-z'-]{2,}")
-_STOP = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "with",
-        "that",
-        "this",
-        "from",
-        "was",
-        "were",
-        "are",
-        "has",
-        "have",
-        "had",
-        "its",
-        "their",
-        "not",
-        "but",
-        "which",
-    ]
-)
 
 
 def _canonical(token: str) -> str:
@@ -76,7 +55,7 @@ def _financebench_correct(answer: str, gold: str) -> bool:
     if gold_numbers:
         target = gold_numbers[0]
         return any(abs(n - target) <= 0.01 * max(abs(target), 1e-9) for n in _numbers(answer))
-    wanted = {w for w in _WORD.findall(gold.lower()) if w not in _STOP}
+    wanted = {w for w in _WORD.findall(gold.lower()) if w not in STOP_WORDS}
     if not wanted:
         return False
     have = set(_WORD.findall(answer.lower()))

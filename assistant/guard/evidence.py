@@ -13,51 +13,16 @@ from collections.abc import Sequence
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]{3,}", re.UNICODE)
 _PIECE_END = re.compile(r"(?<=[.!?;:\n])\s+|\n")
-_STOP = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "with",
-        "that",
-        "this",
-        "from",
-        "was",
-        "were",
-        "are",
-        "has",
-        "have",
-        "had",
-        "its",
-        "their",
-        "not",
-        "but",
-        "which",
-        "what",
-        "who",
-        "whom",
-        "how",
-        "does",
-        "did",
-        "into",
-        "than",
-        "then",
-        "they",
-        "them",
-        "there",
-        "these",
-        "those",
-        "been",
-        "being",
-        "such",
-    ]
+STOP_WORDS = frozenset(
+    "the and for with that this from was were are has have had its their not but which what "  # noqa: SIM905
+    "who whom how does did into than then they them there these those been being such".split()
 )
 
 
 def content_terms(text: str) -> set[str]:
     """Lower-cased content words and numbers (thousands separators dropped)."""
     terms = {t.lower().replace(",", "") for t in _TOKEN.findall(text)}
-    return terms - _STOP
+    return terms - STOP_WORDS
 
 
 def _pieces(text: str) -> list[str]:
