@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from assistant.storage.models import DocumentStatus, Right
+from indexes.persist import fsync_directory
 
 FORMAT: Final = "domain-assistant-collection"
 FORMAT_VERSION: Final = 1
@@ -181,7 +182,7 @@ def write_archive(out_path: Path, staging: Path, manifest: Manifest) -> int:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    _fsync_directory(out_path.parent)
+    fsync_directory(out_path.parent)
     return out_path.stat().st_size
 
 
@@ -191,14 +192,6 @@ def _add(tar: tarfile.TarFile, name: str, size: int, moment: int, source: IO[byt
     info.mtime = moment
     info.mode = 0o644
     tar.addfile(info, source)
-
-
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def unpack(archive: Path, into: Path, limits: ArchiveLimits) -> Manifest:

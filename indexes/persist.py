@@ -36,10 +36,11 @@ def recover_interrupted_save(target: Path) -> None:
     backup = _backup_path(target)
     if not target.exists() and backup.is_dir():
         os.rename(backup, target)
-        _fsync_directory(target.parent)
+        fsync_directory(target.parent)
 
 
-def _fsync_directory(path: Path) -> None:
+def fsync_directory(path: Path) -> None:
+    """Make a rename or a new file in ``path`` survive a power loss."""
     descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(descriptor)
@@ -52,7 +53,7 @@ def _fsync_tree(root: Path) -> None:
         for name in files:
             with open(os.path.join(directory, name), "rb") as handle:
                 os.fsync(handle.fileno())
-        _fsync_directory(Path(directory))
+        fsync_directory(Path(directory))
 
 
 @contextmanager
@@ -75,7 +76,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
 def _swap_in(staging: Path, target: Path) -> None:
     if not target.exists():
         os.rename(staging, target)
-        _fsync_directory(target.parent)
+        fsync_directory(target.parent)
         return
     backup = _backup_path(target)
     if backup.exists():
@@ -86,7 +87,7 @@ def _swap_in(staging: Path, target: Path) -> None:
     except BaseException:
         os.rename(backup, target)
         raise
-    _fsync_directory(target.parent)
+    fsync_directory(target.parent)
     shutil.rmtree(backup, ignore_errors=True)
 
 
