@@ -1,18 +1,24 @@
 """Resource limits for parsing one file, and the checks that enforce them.
 
 Uploads come from users, so a parser must refuse a file before it can exhaust memory or time:
-too large on disk, too many pages, too much extracted text, or a zip container (DOCX) built to
-expand to far more than its size.
+too large on disk, too many pages, too much extracted text, too long to read, or a zip
+container (DOCX) built to expand to far more than its size.
 """
 
 from __future__ import annotations
 
+import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assistant.settings import IngestSettings
-from ingest.errors import CorruptFileError, FileTooLargeError, UnsafeArchiveError
+from ingest.errors import (
+    CorruptFileError,
+    FileTooLargeError,
+    ParseTimeoutError,
+    UnsafeArchiveError,
+)
 
 _MB = 1024 * 1024
 _RATIO_FLOOR_BYTES = _MB
@@ -29,6 +35,13 @@ class ParseLimits:
     max_unzipped_bytes: int
     max_zip_ratio: float
     max_zip_members: int = 10_000
+    max_seconds: float = 300.0
+    deadline: float | None = None
+    """``time.monotonic()`` past which reading stops; set when parsing starts (``started``)."""
+
+    def started(self) -> ParseLimits:
+        """These limits with the clock started for one file."""
+        return replace(self, deadline=time.monotonic() + self.max_seconds)
 
     @classmethod
     def from_settings(cls, ingest: IngestSettings) -> ParseLimits:
@@ -39,6 +52,7 @@ class ParseLimits:
             max_chars=ingest.max_chars,
             max_unzipped_bytes=int(ingest.max_unzipped_mb * _MB),
             max_zip_ratio=ingest.max_zip_ratio,
+            max_seconds=ingest.parse_timeout_s,
         )
 
 
@@ -51,6 +65,16 @@ def check_file_size(path: Path, limits: ParseLimits) -> int:
             f"{_describe_bytes(limits.max_file_bytes)}."
         )
     return size
+
+
+def check_time(name: str, limits: ParseLimits) -> None:
+    """Raises ParseTimeoutError once reading one file has taken longer than allowed; parsers
+    call it between pages, paragraphs, rows or elements."""
+    if limits.deadline is not None and time.monotonic() > limits.deadline:
+        raise ParseTimeoutError(
+            f"{name} took longer than {limits.max_seconds:g} s to read and was given up "
+            "(ASSISTANT_INGEST__PARSE_TIMEOUT_S)."
+        )
 
 
 def check_page_count(name: str, pages: int, limits: ParseLimits) -> None:

@@ -68,7 +68,7 @@ def parse_file(path: Path, *, limits: ParseLimits, media_type: str | None = None
     if parser is None:
         raise UnsupportedFormatError(f"{path.name}: the format {kind!r} is not supported.")
     try:
-        document = parser(path, limits)
+        document = parser(path, limits.started())
     except (IngestError, OSError, MemoryError):
         raise
     except Exception as exc:

@@ -11,7 +11,7 @@ import io
 from pathlib import Path
 
 from ingest.errors import CorruptFileError
-from ingest.limits import ParseLimits, check_text_size
+from ingest.limits import ParseLimits, check_text_size, check_time
 from ingest.parsers.pagebuilder import PageBuilder
 from ingest.parsers.text import read_text_file
 from ingest.types import ParsedDocument
@@ -28,6 +28,7 @@ def parse_csv(path: Path, limits: ParseLimits) -> ParsedDocument:
     chars = 0
     try:
         for row in csv.reader(io.StringIO(text, newline=""), dialect):
+            check_time(path.name, limits)
             chars += sum(len(cell) + 3 for cell in row)
             check_text_size(path.name, chars, limits)
             rows.append(row)

@@ -15,7 +15,7 @@ from docx.styles.style import ParagraphStyle
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from ingest.limits import ParseLimits, check_text_size, check_zip_archive
+from ingest.limits import ParseLimits, check_text_size, check_time, check_zip_archive
 from ingest.parsers.pagebuilder import PageBuilder, tidy_line
 from ingest.types import ParsedDocument
 
@@ -33,6 +33,7 @@ def parse_docx(path: Path, limits: ParseLimits) -> ParsedDocument:
     builder = PageBuilder()
     title = tidy_line(document.core_properties.title or "") or None
     for item in document.iter_inner_content():
+        check_time(path.name, limits)
         if isinstance(item, Table):
             builder.add_table(_table_rows(item))
         else:

@@ -9,12 +9,13 @@ as ``has-sidebar`` are common. The document is one page without a number.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PageElement, PreformattedString
 
-from ingest.limits import ParseLimits, check_text_size
+from ingest.limits import ParseLimits, check_text_size, check_time
 from ingest.parsers.pagebuilder import PageBuilder, tidy_line
 from ingest.types import BlockKind, ParsedDocument
 
@@ -102,7 +103,7 @@ def parse_html(path: Path, limits: ParseLimits) -> ParsedDocument:
     _remove_boilerplate(soup)
     root = soup.body or soup
     builder = PageBuilder()
-    _ContentWalker(builder).walk(root)
+    _ContentWalker(builder, lambda: check_time(path.name, limits)).walk(root)
     check_text_size(path.name, builder.char_count, limits)
     page = builder.build(None)
     if not title:
@@ -158,14 +159,16 @@ class _ContentWalker:
     """Visits the tree in document order without recursion (deeply nested markup is common in
     broken pages) and feeds blocks to the page builder."""
 
-    def __init__(self, builder: PageBuilder) -> None:
+    def __init__(self, builder: PageBuilder, check_time: Callable[[], None]) -> None:
         self._builder = builder
+        self._check_time = check_time
         self._inline: list[str] = []
         self._list_marker = ""
 
     def walk(self, root: Tag) -> None:
         stack: list[tuple[PageElement, bool]] = [(root, False)]
         while stack:
+            self._check_time()
             node, leaving = stack.pop()
             if leaving:
                 self._flush()

@@ -22,7 +22,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from ingest.errors import CorruptFileError, EncryptedFileError
-from ingest.limits import ParseLimits, check_page_count, check_text_size
+from ingest.limits import ParseLimits, check_page_count, check_text_size, check_time
 from ingest.parsers.pagebuilder import PageBuilder
 from ingest.parsers.pdf_layout import LayoutBlock, TableBlock, TextBlock, Word, layout_page
 from ingest.types import BlockKind, Page, ParsedDocument
@@ -73,6 +73,7 @@ def parse_pdf(path: Path, limits: ParseLimits) -> ParsedDocument:
         layouts: list[list[LayoutBlock]] = []
         chars = 0
         for index in range(page_count):
+            check_time(path.name, limits)
             with _PDFIUM_LOCK:
                 word_groups = _page_words(document, index, path.name)
             layout = [block for words in word_groups for block in layout_page(words)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ingest.encoding import decode_bytes
 from ingest.errors import UnsupportedFormatError
-from ingest.limits import ParseLimits, check_text_size
+from ingest.limits import ParseLimits, check_text_size, check_time
 from ingest.parsers.pagebuilder import PageBuilder
 from ingest.types import ParsedDocument
 
@@ -35,5 +35,6 @@ def parse_text(path: Path, limits: ParseLimits) -> ParsedDocument:
         paragraphs = paragraphs[0].split("\n")
     builder = PageBuilder()
     for paragraph in paragraphs:
+        check_time(path.name, limits)
         builder.add_paragraph(paragraph)
     return ParsedDocument(pages=(builder.build(None),))

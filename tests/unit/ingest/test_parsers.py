@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -22,6 +23,7 @@ from ingest.errors import (
     EmptyDocumentError,
     EncryptedFileError,
     FileTooLargeError,
+    ParseTimeoutError,
     UnsafeArchiveError,
     UnsupportedFormatError,
 )
@@ -233,6 +235,28 @@ def test_text_over_the_character_limit_is_refused(report_pdf: Path) -> None:
 
     with pytest.raises(FileTooLargeError, match="characters"):
         parse_file(report_pdf, limits=limits)
+
+
+def test_every_parser_gives_up_past_the_time_limit(report_pdf: Path, tmp_path: Path) -> None:
+    expired = replace(LIMITS, max_seconds=1e-9)
+    word = tmp_path / "memo.docx"
+    document = docx.Document()
+    document.add_paragraph("Payment is due in thirty days.")
+    document.save(str(word))
+    files = {
+        "pdf": report_pdf,
+        "docx": word,
+        "html": tmp_path / "page.html",
+        "txt": tmp_path / "notes.txt",
+        "csv": tmp_path / "rows.csv",
+    }
+    files["html"].write_text("<html><body><p>Payment is due.</p></body></html>")
+    files["txt"].write_text("Payment is due.\n\nIn thirty days.")
+    files["csv"].write_text("item,amount\nfee,30\n")
+    for kind, path in files.items():
+        with pytest.raises(ParseTimeoutError, match="PARSE_TIMEOUT_S"):
+            parse_file(path, limits=expired)
+        assert parse_file(path, limits=LIMITS).pages, kind
 
 
 # DOCX ----------------------------------------------------------------------------------------
