@@ -62,6 +62,19 @@ def _expand(paths: list[Path]) -> list[Path]:
     return files
 
 
+def _files_to_ingest(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """The files under ``paths`` and the paths that do not exist (each reported); exits when
+    nothing is left to ingest."""
+    missing = [p for p in paths if not p.exists()]
+    for path in missing:
+        errors.print(f"[red]error[/] {path}: no such file or folder")
+    files = _expand([p for p in paths if p.exists()])
+    if not files:
+        errors.print("nothing to ingest")
+        raise typer.Exit(2)
+    return files, missing
+
+
 def _ingest(service: Assistant, files: list[Path], collection: str) -> int:
     failed: list[FileResult] = []
     columns = (
@@ -101,13 +114,7 @@ def ingest(
 ) -> None:
     """Add files to a collection. Unchanged files are skipped, changed ones replaced; a file
     that cannot be read fails alone with its reason and the rest of the batch goes on."""
-    missing = [p for p in paths if not p.exists()]
-    for path in missing:
-        errors.print(f"[red]error[/] {path}: no such file or folder")
-    files = _expand([p for p in paths if p.exists()])
-    if not files:
-        errors.print("nothing to ingest")
-        raise typer.Exit(2)
+    files, missing = _files_to_ingest(paths)
     code = _ingest(_service(), files, collection)
     raise typer.Exit(code or (1 if missing else 0))
 
@@ -135,13 +142,7 @@ def ingest_ray(
     except ImportError as exc:
         errors.print("[red]error[/] Ray is not installed: pip install 'domain-assistant[scale]'")
         raise typer.Exit(2) from exc
-    missing = [p for p in paths if not p.exists()]
-    for path in missing:
-        errors.print(f"[red]error[/] {path}: no such file or folder")
-    files = _expand([p for p in paths if p.exists()])
-    if not files:
-        errors.print("nothing to ingest")
-        raise typer.Exit(2)
+    files, missing = _files_to_ingest(paths)
     failed: list[FileResult] = []
 
     def on_file(result: FileResult) -> None:
