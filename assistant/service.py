@@ -6,6 +6,7 @@ collections a search may read) is enforced in one place.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,6 +29,8 @@ from indexes.hybrid import SearchMode
 from ingest.pipeline import FileResult, IngestionPipeline, RunReport
 from ingest.steps import FileSteps
 from ingest.types import ChunkDraft, ParsedDocument
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -238,3 +241,29 @@ class Assistant:
     def check(self, *, repair: bool = False) -> DriftReport:
         """Report (and with ``repair`` fix) drift between storage and the indexes."""
         return self.index.reconcile(self.sessions, repair=repair)
+
+    def recover(self) -> DriftReport:
+        """Heal what a crash left: ingestion runs of processes that no longer exist are marked
+        interrupted, and the indexes are brought back in line with storage."""
+        interrupted = self.pipeline().mark_interrupted_runs()
+        report = self.check(repair=True)
+        if interrupted or not report.consistent:
+            log.warning(
+                "recovered from an interruption: %d ingestion run(s) marked interrupted, "
+                "%d chunk(s) indexed again, %d stale index entries removed",
+                interrupted,
+                report.missing,
+                report.orphaned,
+            )
+        return report
+
+    def start_up(self) -> None:
+        """What a server does once at start, in the background: ``recover``, then load the
+        models, so the first request pays for neither. A failure is only logged here; the
+        request that needs the failed part reports it."""
+        try:
+            self.recover()
+            self.index.warm_up()
+            self.generator.warm_up()
+        except Exception:
+            log.exception("recovering and loading the models in advance failed")

@@ -4,6 +4,8 @@ An index lives in one directory. A save writes a complete new directory beside i
 every file, then swaps it in with two renames (old -> backup, new -> target) and only then
 removes the backup. A failure before the swap leaves the old directory untouched; a crash
 between the two renames leaves the backup, which the next save or manifest read puts back.
+A staging directory left by a killed process is named after its process id and removed by the
+next save.
 """
 
 from __future__ import annotations
@@ -29,6 +31,29 @@ class IndexFormatError(RuntimeError):
 
 def _backup_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.previous")
+
+
+def _staging_prefix(target: Path) -> str:
+    return f".{target.name}.staging-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned_staging(target: Path) -> None:
+    """Delete staging directories of ``target`` whose writing process no longer exists."""
+    prefix = _staging_prefix(target)
+    for entry in target.parent.glob(f"{prefix}*"):
+        pid = entry.name[len(prefix) :].partition("-")[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def recover_interrupted_save(target: Path) -> None:
@@ -63,7 +88,9 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     recover_interrupted_save(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    remove_abandoned_staging(target)
+    prefix = f"{_staging_prefix(target)}{os.getpid()}-"
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     try:
         yield staging
         _fsync_tree(staging)

@@ -3,7 +3,6 @@ the background upload queue. Built once per server process and cached by Streaml
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
 
@@ -15,8 +14,6 @@ from assistant.service import Assistant
 from assistant.settings import Settings, get_settings
 from indexes.embedder import Embedder
 from ui.jobs import IngestJobs
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,22 +28,12 @@ def build_backend(settings: Settings, *, embedder: Embedder | None = None) -> Ba
     return Backend(assistant, open_accounts(assistant))
 
 
-def warm_up(assistant: Assistant) -> None:
-    """Load the models and the index now rather than on the first question. A model that
-    cannot be loaded is only logged here: the question that needs it reports it."""
-    try:
-        assistant.index.warm_up()
-        assistant.generator.warm_up()
-    except Exception:
-        log.exception("loading the models in advance failed")
-
-
 @st.cache_resource(show_spinner="Opening the document store…")
 def backend() -> Backend:
-    """The installation, opened once per server process; the models load in the background,
-    so the sign-in page does not wait for them."""
+    """The installation, opened once per server process; recovery from a crash and the models'
+    loading run in the background, so the sign-in page does not wait for them."""
     opened = build_backend(get_settings())
-    threading.Thread(target=warm_up, args=(opened.assistant,), name="warm-up", daemon=True).start()
+    threading.Thread(target=opened.assistant.start_up, name="start-up", daemon=True).start()
     return opened
 
 

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from assistant.api import serve
 from assistant.api_tokens import ApiTokens
 from assistant.audit import AuditAction, AuditQuery
 from assistant.bootstrap import OPERATOR, open_accounts
@@ -83,7 +82,7 @@ def test_api_serves_the_configured_installation(
         served.append((application, options))
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
-    monkeypatch.setattr(serve, "warm_up", lambda _assistant: warmed.set())
+    monkeypatch.setattr(Assistant, "start_up", lambda _assistant: warmed.set())
     result = CliRunner().invoke(app, ["api", "--host", "0.0.0.0", "--port", "8123"])
     assert result.exit_code == 0, result.output
     [(application, options)] = served
