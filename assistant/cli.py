@@ -31,6 +31,7 @@ from assistant.generation.model_files import ModelNotFoundError
 from assistant.samples import SAMPLE_COLLECTION, sample_files
 from assistant.service import Assistant
 from assistant.settings import get_settings
+from assistant.storage.faults import StorageUnavailableError
 from assistant.storage.repository import NotFoundError
 from ingest.pipeline import FileResult, Outcome
 
@@ -99,7 +100,12 @@ def _ingest(service: Assistant, files: list[Path], collection: str) -> int:
             if result.outcome == Outcome.FAILED:
                 failed.append(result)
 
-        report = service.ingest(files, collection=collection, on_file=on_file)
+        try:
+            report = service.ingest(files, collection=collection, on_file=on_file)
+        except StorageUnavailableError as exc:
+            progress.stop()
+            errors.print(f"[red]error[/] {exc}")
+            return 1
     summary = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome)
     console.print(f"Run {report.run_id}: {summary}.")
     for result in failed:
@@ -156,7 +162,7 @@ def ingest_ray(
         report = RayIngestion(get_settings(), options).run(
             files, collection=collection, on_file=on_file
         )
-    except ValueError as exc:
+    except (ValueError, StorageUnavailableError) as exc:
         errors.print(f"[red]error[/] {exc}")
         raise typer.Exit(2) from exc
     console.print(f"Run {report.run_id}: " + ", ".join(f"{report.count(o)} {o}" for o in Outcome))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.settings import IndexSettings
 from assistant.storage import repository as repo
+from assistant.storage.faults import StorageUnavailableError, disk_full
 from indexes.embedder import Embedder
 from indexes.hybrid import HybridIndex, SearchMode, open_hybrid_index
 from indexes.protocols import IndexedChunk, SearchHit
@@ -99,9 +100,18 @@ class IndexSync:
         with self._lock:
             if not self._dirty or self._index is None:
                 return
-            with self._file_lock():
-                self._index.save(self._dir)
-                self._stamp_file.touch()
+            try:
+                with self._file_lock():
+                    self._index.save(self._dir)
+                    self._stamp_file.touch()
+            except OSError as exc:
+                if not disk_full(exc):
+                    raise
+                raise StorageUnavailableError(
+                    "the disk holding the index is full, so the index was not saved; the "
+                    "documents are stored and are indexed again at the next start (or by "
+                    "`assistant check --repair`) once there is space"
+                ) from exc
             self._loaded_stamp = self._stamp()
             self._dirty = False
 

@@ -5,7 +5,9 @@ so a crash never leaves a half-written document. Indexes are derived data update
 commit; if the process dies in between, ``IndexSync.reconcile`` brings them back in line.
 Re-running an interrupted batch resumes it: files already stored are recognised by their
 content hash and skipped. ``run_prepared`` applies the same storing rules to files parsed and
-chunked elsewhere (on a cluster, for instance).
+chunked elsewhere (on a cluster, for instance). A full disk or a lost database stops the batch
+with ``StorageUnavailableError`` (after a few retries while the database may be restarting)
+instead of failing every further file the same way.
 """
 
 from __future__ import annotations
@@ -14,27 +16,35 @@ import hashlib
 import logging
 import os
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.storage import repository as repo
 from assistant.storage.db import transaction
+from assistant.storage.faults import database_unreachable, storage_fault, storage_faults
 from assistant.storage.models import Chunk, Document, DocumentStatus, RunStatus
 from indexes.protocols import IndexedChunk
 from ingest.errors import IngestError
 from ingest.types import ChunkDraft, ParsedDocument
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 Parse = Callable[[Path], tuple[str, ParsedDocument]]
 """Reads one file and returns its media type and parsed content, or raises IngestError."""
 
 Chunker = Callable[[ParsedDocument], list[ChunkDraft]]
+
+RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0)
+"""Waits before storing a file again while the database is unreachable: a server restart
+usually takes a few seconds."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +173,19 @@ def run_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+_active_runs: set[int] = set()
+"""Ids of the runs this process is working on now; a run of this process not among them was
+left unfinished (its end could not be recorded, the database being down)."""
+_active_lock = threading.Lock()
+
+
+def _abandoned(run_id: int, owner: str) -> bool:
+    if owner == run_owner():
+        with _active_lock:
+            return run_id not in _active_runs
+    return not _owner_alive(owner)
+
+
 def _owner_alive(owner: str) -> bool:
     host, _, pid = owner.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
@@ -186,16 +209,19 @@ class IngestionPipeline:
         parse: Parse,
         chunker: Chunker,
         index: IndexWriter,
+        retry_delays_s: Sequence[float] | None = None,
     ) -> None:
         self._sessions = sessions
         self._parse = parse
         self._chunker = chunker
         self._index = index
+        self._retry_delays_s = tuple(RETRY_DELAYS_S if retry_delays_s is None else retry_delays_s)
 
     def mark_interrupted_runs(self) -> int:
-        """Runs left 'running' by a process that no longer exists are marked interrupted."""
+        """Runs left 'running' by a process that no longer exists, or abandoned by this one,
+        are marked interrupted."""
         with transaction(self._sessions) as session:
-            stale = [r for r in repo.running_runs(session=session) if not _owner_alive(r.owner)]
+            stale = [r for r in repo.running_runs(session=session) if _abandoned(r.id, r.owner)]
             for run in stale:
                 run.status = RunStatus.INTERRUPTED
             return len(stale)
@@ -207,12 +233,15 @@ class IngestionPipeline:
         collection: str,
         on_file: Callable[[FileResult], None] | None = None,
     ) -> RunReport:
-        return self._run(
-            len(paths),
-            collection,
-            on_file,
-            lambda collection_id: (self._ingest_one(path, collection_id) for path in paths),
-        )
+        """Ingest ``paths`` into ``collection``; raises ``StorageUnavailableError`` when the
+        disk is full or the database is gone, after reporting the files done before."""
+        with storage_faults():
+            return self._run(
+                len(paths),
+                collection,
+                on_file,
+                lambda collection_id: (self._ingest_one(path, collection_id) for path in paths),
+            )
 
     def run_prepared(
         self,
@@ -224,12 +253,13 @@ class IngestionPipeline:
     ) -> RunReport:
         """``run`` with parsing and chunking done by ``prepare``, which is given only the
         files not stored yet; storing follows the same rules, one document at a time."""
-        return self._run(
-            len(paths),
-            collection,
-            on_file,
-            lambda collection_id: self._prepared_results(paths, prepare, collection_id),
-        )
+        with storage_faults():
+            return self._run(
+                len(paths),
+                collection,
+                on_file,
+                lambda collection_id: self._prepared_results(paths, prepare, collection_id),
+            )
 
     def _run(
         self,
@@ -245,39 +275,85 @@ class IngestionPipeline:
                 session=session, collection_id=coll.id, files_total=files_total, owner=run_owner()
             )
             collection_id, run_id = coll.id, run.id
+            with _active_lock:
+                _active_runs.add(run_id)
+        try:
+            return self._collect(run_id, collection, collection_id, files_total, on_file, results)
+        finally:
+            with _active_lock:
+                _active_runs.discard(run_id)
+
+    def _collect(
+        self,
+        run_id: int,
+        collection: str,
+        collection_id: int,
+        files_total: int,
+        on_file: Callable[[FileResult], None] | None,
+        results: Callable[[int], Iterable[FileResult]],
+    ) -> RunReport:
         report = RunReport(run_id=run_id, collection=collection)
         try:
             for result in results(collection_id):
                 report.results.append(result)
                 if on_file is not None:
                     on_file(result)
-        finally:
-            self._index.commit()
-            finished = len(report.results) == files_total
-            with transaction(self._sessions) as session:
-                repo.finish_run(
-                    session=session,
-                    run_id=run_id,
-                    status=RunStatus.COMPLETED if finished else RunStatus.INTERRUPTED,
-                    counts={
-                        "files_added": report.count(Outcome.ADDED),
-                        "files_replaced": report.count(Outcome.REPLACED),
-                        "files_skipped": report.count(Outcome.UNCHANGED),
-                        "files_failed": report.count(Outcome.FAILED),
-                    },
+        except BaseException:
+            try:
+                self._close_run(report, files_total)
+            except Exception:  # the first failure is the one to report
+                log.warning(
+                    "ingestion run %d could not be closed; the next start finishes it",
+                    run_id,
+                    exc_info=True,
                 )
+            raise
+        self._close_run(report, files_total)
         return report
+
+    def _close_run(self, report: RunReport, files_total: int) -> None:
+        """Save the indexes, then record how the run ended."""
+        self._index.commit()
+        finished = len(report.results) == files_total
+        with transaction(self._sessions) as session:
+            repo.finish_run(
+                session=session,
+                run_id=report.run_id,
+                status=RunStatus.COMPLETED if finished else RunStatus.INTERRUPTED,
+                counts={
+                    "files_added": report.count(Outcome.ADDED),
+                    "files_replaced": report.count(Outcome.REPLACED),
+                    "files_skipped": report.count(Outcome.UNCHANGED),
+                    "files_failed": report.count(Outcome.FAILED),
+                },
+            )
+
+    def _retrying(self, attempt: Callable[[], _T]) -> _T:
+        """``attempt()``, tried again while the database is unreachable. A storing attempt must
+        first look for what an earlier one may have committed, so a retry never stores twice."""
+        for delay in self._retry_delays_s:
+            try:
+                return attempt()
+            except Exception as exc:
+                if not database_unreachable(exc):
+                    raise
+                log.warning("the database is unreachable; retrying in %.1f s: %s", delay, exc)
+                time.sleep(delay)
+        return attempt()
 
     def _ingest_one(self, path: Path, collection_id: int) -> FileResult:
         try:
             content_hash = file_sha256(path)
-            return self._unchanged(path, collection_id, content_hash) or self._commit(
-                prepare_file(
-                    path, parse=self._parse, chunker=self._chunker, content_hash=content_hash
-                ),
-                collection_id,
+            skipped = self._retrying(lambda: self._unchanged(path, collection_id, content_hash))
+            if skipped is not None:
+                return skipped
+            prepared = prepare_file(
+                path, parse=self._parse, chunker=self._chunker, content_hash=content_hash
             )
+            return self._retrying(lambda: self._store(prepared, collection_id))
         except Exception as exc:  # one file's unexpected failure must not stop the batch
+            if storage_fault(exc) is not None:
+                raise
             return self._record_failure(failure_of(path, exc), collection_id)
 
     def _prepared_results(
@@ -302,11 +378,16 @@ class IngestionPipeline:
         if isinstance(item, FailedFile):
             return self._record_failure(item, collection_id)
         try:
-            return self._unchanged(item.path, collection_id, item.content_hash) or self._commit(
-                item, collection_id
-            )
+            return self._retrying(lambda: self._store(item, collection_id))
         except Exception as exc:  # one file's unexpected failure must not stop the batch
+            if storage_fault(exc) is not None:
+                raise
             return self._record_failure(failure_of(item.path, exc), collection_id)
+
+    def _store(self, item: PreparedFile, collection_id: int) -> FileResult:
+        return self._unchanged(item.path, collection_id, item.content_hash) or self._commit(
+            item, collection_id
+        )
 
     def _unchanged(self, path: Path, collection_id: int, content_hash: str) -> FileResult | None:
         """The stored document ``path`` duplicates, if any: the same content stored under its

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from assistant.accounts import AccountError
 from assistant.permissions import PermissionDeniedError
+from assistant.storage.faults import StorageUnavailableError, storage_fault
 from assistant.storage.models import utcnow
 from assistant.storage.repository import NotFoundError
 from ingest.pipeline import FileResult, Outcome, RunReport
@@ -165,11 +166,12 @@ class IngestJobs:
         error: str | None = None
         try:
             self._ingest(job_id, user, collection, uploads, folder)
-        except (PermissionDeniedError, NotFoundError, AccountError) as exc:
+        except (PermissionDeniedError, NotFoundError, AccountError, StorageUnavailableError) as exc:
             error = str(exc)
         except Exception as exc:  # a failed batch is reported on the page, never lost
+            fault = storage_fault(exc)
             log.exception("upload batch %s failed", job_id)
-            error = f"internal error ({type(exc).__name__}); see the server log"
+            error = str(fault or f"internal error ({type(exc).__name__}); see the server log")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
             self._finish(job_id, error)

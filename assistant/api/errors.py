@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.types import Scope
@@ -19,6 +20,7 @@ from assistant.accounts import AccountError
 from assistant.api.schemas import ErrorBody
 from assistant.generation.model_files import ModelNotFoundError
 from assistant.permissions import PermissionDeniedError
+from assistant.storage.faults import StorageUnavailableError, storage_fault
 from assistant.storage.repository import NotFoundError
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,10 @@ def describe(exc: Exception) -> tuple[int, str]:
         return 403, str(exc)
     if isinstance(exc, AccountError):
         return 400, str(exc)
+    fault = exc if isinstance(exc, StorageUnavailableError) else storage_fault(exc)
+    if fault is not None:
+        log.error("storage unavailable: %s", fault)
+        return 503, str(fault)
     if isinstance(exc, ModelNotFoundError):
         log.error("the generator cannot be loaded: %s", exc)
         return 503, MODEL_MISSING
@@ -99,6 +105,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    for kind in (NotFoundError, PermissionDeniedError, AccountError, ModelNotFoundError):
+    handled: tuple[type[Exception], ...] = (
+        NotFoundError,
+        PermissionDeniedError,
+        AccountError,
+        ModelNotFoundError,
+        StorageUnavailableError,
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        OSError,
+    )
+    for kind in handled:
         app.add_exception_handler(kind, _service_error)
     app.add_exception_handler(Exception, _service_error)

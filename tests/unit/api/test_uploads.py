@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -174,3 +175,24 @@ def test_a_body_of_unknown_length_is_cut_off_at_the_limit(api: Api) -> None:
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
     assert response.json()["detail"].startswith("The request is larger than")
+
+
+def test_a_full_disk_answers_503_with_the_reason_and_keeps_what_was_stored(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(api.assistant.index, "commit", full)
+    before = api.call("GET", "/v1/collections/finance/documents", "bob").json()
+    response = api.call(
+        "POST",
+        "/v1/collections/finance/documents",
+        "bob",
+        files=[("files", ("travel.txt", GOOD, "text/plain"))],
+    )
+    assert response.status_code == 503
+    assert "disk" in response.json()["detail"] and "full" in response.json()["detail"]
+    monkeypatch.undo()
+    after = api.call("GET", "/v1/collections/finance/documents", "bob").json()
+    assert [d["file_name"] for d in after] == [d["file_name"] for d in before] + ["travel.txt"]

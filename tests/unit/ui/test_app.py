@@ -6,164 +6,34 @@ sign in through the login form as they would in a browser.
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Block, Button, TextInput
 
-from assistant.answering import AnswerGuard
-from assistant.audit import AuditQuery
-from assistant.generation.base import GeneratedToken
-from assistant.generation.prompt import ChatMessage
 from assistant.guard.calibrator import Calibrator
 from assistant.guard.policy import AnswerChecker, thresholds_for
-from assistant.scoped import ScopedAssistant
-from assistant.service import Assistant
-from assistant.settings import Settings, get_settings
-from assistant.storage.models import Right, Role, utcnow
-from tests.unit.assistant.access_fakes import FakeClock, make_accounts, make_assistant
 from tests.unit.assistant.generation.fakes import ScriptedGenerator
 from tests.unit.assistant.guard.fakes import (
     FixedDetector,
     citing_calibrator,
     support_calibrator,
 )
-from tests.unit.indexes.index_fakes import HashingEmbedder
+from tests.unit.ui.app_driver import (
+    APP,
+    PASSWORD,
+    BrokenGenerator,
+    Site,
+    button,
+    markdown_text,
+    page,
+    plain,
+    signed_in,
+    text_input,
+)
 from ui import resources
 from ui.session import TICKET_KEY, USER_KEY
-
-APP = Path(__file__).resolve().parents[3] / "ui" / "app.py"
-PASSWORD = "correct horse battery"
-HOSTILE = (
-    "Pay rise <script>alert('x')</script> see [here](javascript:alert(1)) ![i](http://e/x.png)"
-)
-
-
-@dataclass
-class Site:
-    assistant: Assistant
-    clock: FakeClock
-
-    def as_user(self, username: str) -> ScopedAssistant:
-        accounts = make_accounts(self.assistant, clock=self.clock)
-        return ScopedAssistant(self.assistant, accounts, username)
-
-    def audit(self, **filters: str) -> list[tuple[str, str]]:
-        entries = make_accounts(self.assistant).audit.query(AuditQuery(**filters))  # type: ignore[arg-type]
-        return [(e.username, e.action) for e in reversed(entries)]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(utcnow())
-
-
-class BrokenGenerator(ScriptedGenerator):
-    """A generator whose model cannot be loaded."""
-
-    def stream(
-        self, prompt_messages: Sequence[ChatMessage], *, max_new_tokens: int
-    ) -> Iterator[GeneratedToken]:
-        raise FileNotFoundError("no model file")
-
-
-@pytest.fixture
-def generator() -> ScriptedGenerator:
-    return ScriptedGenerator(["Bands and the bonus ", "are <b>set</b> by policy [1]."])
-
-
-@pytest.fixture
-def guards() -> tuple[AnswerGuard, ...]:
-    return ()
-
-
-@pytest.fixture
-def data_dir(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    clock: FakeClock,
-    generator: ScriptedGenerator,
-    guards: tuple[AnswerGuard, ...],
-) -> Iterator[Path]:
-    """A fresh data directory the app opens with the hashing embedder and the test clock."""
-    folder = tmp_path / "data"
-    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(folder))
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-
-    def fast_backend(settings: Settings) -> resources.Backend:
-        assistant = Assistant(
-            settings, embedder=HashingEmbedder(), generator=generator, guards=guards
-        )
-        return resources.Backend(assistant, make_accounts(assistant, clock=clock))
-
-    monkeypatch.setattr(resources, "build_backend", fast_backend)
-    yield folder
-    resources.ingest_jobs().shutdown()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def site(tmp_path: Path, data_dir: Path, clock: FakeClock) -> Iterator[Site]:
-    """An installation with hr (read by alice, a viewer) and finance (edited by bob)."""
-    seed = make_assistant(data_dir)
-    files = tmp_path / "files"
-    files.mkdir()
-    (files / "salaries.md").write_text(f"# Pay\n\nSalary bands and bonus policy.\n\n{HOSTILE}\n")
-    (files / "budget.txt").write_text("Confidential budget: the Globex merger costs forty million.")
-    seed.ingest([files / "salaries.md"], collection="hr")
-    seed.ingest([files / "budget.txt"], collection="finance")
-    site = Site(seed, clock)
-    accounts = make_accounts(seed, clock=clock)
-    accounts.create_user("root", PASSWORD, Role.ADMIN)
-    accounts.create_user("alice", PASSWORD, Role.VIEWER)
-    accounts.create_user("bob", PASSWORD, Role.EDITOR)
-    site.as_user("root").grant("hr", "alice", Right.VIEWER)
-    site.as_user("root").grant("finance", "bob", Right.EDITOR)
-    yield site
-    seed.engine.dispose()
-
-
-def button(at: AppTest | Block, label: str) -> Button:
-    return next(b for b in at.button if b.label == label)
-
-
-def text_input(at: AppTest, label: str) -> TextInput:
-    return next(t for t in at.text_input if t.label == label)
-
-
-def signed_in(username: str, password: str = PASSWORD) -> AppTest:
-    """The app after signing in through its login form."""
-    at = AppTest.from_file(str(APP), default_timeout=30).run()
-    text_input(at, "Username").input(username)
-    text_input(at, "Password").input(password)
-    button(at, "Sign in").click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def page(at: AppTest, path: str) -> AppTest:
-    at.switch_page(path).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def plain(markdown: str) -> str:
-    """What a reader sees of escaped Markdown text."""
-    unescaped = re.sub(r"\\(.)", r"\1", markdown)
-    return html.unescape(re.sub(r"</?(?:a|mark)\b[^>]*>", "", unescaped))
-
-
-def markdown_text(at: AppTest) -> str:
-    return "\n".join(m.value for m in at.markdown)
 
 
 def test_a_new_installation_says_how_to_create_the_first_admin(data_dir: Path) -> None:
