@@ -22,6 +22,11 @@ from assistant.api.auth import UNAUTHENTICATED
 from tests.unit.api.conftest import Api, build_api
 from tests.unit.api.test_isolation import seen
 
+pytestmark = pytest.mark.reliability(
+    "access control",
+    "every API route: anonymous, revoked token, expired token, reader of another collection",
+)
+
 GHOST_ID = 10**6
 SECRET = "secret"
 SECRET_FILE = "quillfeather-dossier.txt"

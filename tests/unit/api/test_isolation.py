@@ -11,6 +11,10 @@ from httpx2 import Response
 
 from tests.unit.api.conftest import SECRETS, Api
 
+pytestmark = pytest.mark.reliability(
+    "access control", "API: a collection one may not read looks exactly like a missing one"
+)
+
 GHOST_ID = 10**6
 
 Probe = Callable[[Api, str, str, int], Response]

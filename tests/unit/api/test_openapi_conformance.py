@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis import Case, GenerationMode
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -24,6 +25,11 @@ from schemathesis.core.result import Err
 from schemathesis.schemas import APIOperation
 
 from tests.unit.api.conftest import Api, build_api
+
+pytestmark = pytest.mark.reliability(
+    "hostile input",
+    "requests generated from the OpenAPI schema: no server error, answers as documented",
+)
 
 CHECKS = [
     not_a_server_error,
@@ -98,24 +104,21 @@ def test_every_operation_of_the_schema_is_exercised(
 
 
 @pytest.mark.parametrize(("method", "path", "mode"), CASES)
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(data=st.data())
 def test_generated_requests_get_documented_responses(
     operations: dict[tuple[str, str], APIOperation],
     headers: dict[str, str],
     method: str,
     path: str,
     mode: GenerationMode,
+    data: st.DataObject,
 ) -> None:
-    operation = operations[method, path]
-
-    @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    def check(case: Case) -> None:
-        case.call_and_validate(headers=headers, checks=CHECKS)
-
-    check()
+    case = data.draw(operations[method, path].as_strategy(generation_mode=mode))
+    case.call_and_validate(headers=headers, checks=CHECKS)

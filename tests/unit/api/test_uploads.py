@@ -15,6 +15,11 @@ from assistant.api.uploads import safe_file_name
 from assistant.settings import IngestSettings
 from tests.unit.api.conftest import Api, build_api
 
+pytestmark = pytest.mark.reliability(
+    "hostile input",
+    "API uploads: empty, over-size, too many, unknown length, traversing names, full disk",
+)
+
 GOOD = b"Travel expenses are refunded within thirty days of the claim."
 OTHER = b"# Parking\n\nStaff park in the north lot on weekdays."
 BROKEN_PDF = b"%PDF-1.7\nthis is not really a PDF at all"

@@ -15,6 +15,10 @@ from ingest.pipeline import Outcome
 from tests.unit.indexes.index_fakes import HashingEmbedder
 from tests.unit.ingest.test_parsers import write_report_pdf
 
+pytestmark = pytest.mark.reliability(
+    "hostile input", "batches mixing good and bad files through the real parsers"
+)
+
 
 @pytest.fixture
 def service(tmp_path: Path) -> Assistant:

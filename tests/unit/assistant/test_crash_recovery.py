@@ -21,7 +21,10 @@ from assistant.storage.models import Chunk, Document, DocumentStatus, IngestionR
 from ingest.pipeline import Outcome
 from tests.unit.assistant.access_fakes import make_assistant
 
-pytestmark = pytest.mark.reliability("faults")
+pytestmark = pytest.mark.reliability(
+    "faults",
+    "kill -9 inside a database write and during an ingestion run, then restart",
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 FILES = 30

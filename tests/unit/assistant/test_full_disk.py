@@ -17,7 +17,9 @@ from assistant.storage.faults import StorageUnavailableError
 from ingest.pipeline import FileResult, Outcome
 from tests.unit.assistant.access_fakes import make_assistant
 
-pytestmark = pytest.mark.reliability("faults")
+pytestmark = pytest.mark.reliability(
+    "faults", "full disk (a 6 MB tmpfs) before and during ingestion, then space freed"
+)
 
 CLAUSES = 200
 

@@ -21,7 +21,10 @@ from indexes.persist import MANIFEST_NAME, read_manifest
 from indexes.protocols import IndexedChunk
 from tests.unit.indexes.index_fakes import HashingEmbedder
 
-pytestmark = pytest.mark.reliability("faults")
+pytestmark = pytest.mark.reliability(
+    "faults",
+    "kill -9 during an index save: mid-write, between the renames, 10 random moments",
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 BATCH = 40
@@ -83,8 +86,12 @@ WORKER = textwrap.dedent(
 def _start_worker(tmp_path: Path, phase: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
     index_dir, marker, acks = tmp_path / "indexes", tmp_path / "paused", tmp_path / "acks"
     worker = subprocess.Popen(
-        [sys.executable, "-c", WORKER, str(index_dir), phase, str(marker), str(acks)]
-        + [str(BATCH), str(PAUSED_SAVE)],
+        [
+            sys.executable,
+            "-c",
+            WORKER,
+            *map(str, (index_dir, phase, marker, acks, BATCH, PAUSED_SAVE)),
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )

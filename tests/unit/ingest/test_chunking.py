@@ -478,6 +478,7 @@ def documents(draw: st.DrawFn) -> ParsedDocument:
     return ParsedDocument(tuple(pages))
 
 
+@pytest.mark.reliability("hostile input", "the chunker on generated documents")
 @pytest.mark.parametrize("counter", COUNTERS)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=documents(), max_tokens=st.integers(1, 48), overlap_share=st.floats(0, 0.9))

@@ -11,12 +11,17 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from assistant.storage.db import create_db_engine, make_session_factory, migrate
 from assistant.storage.models import Chunk, Document, DocumentStatus, IngestionRun, RunStatus
 from ingest.pipeline import IngestionPipeline, Outcome
 from tests.unit.ingest.fakes import RecordingIndex, fake_chunker, fake_parse
+
+pytestmark = pytest.mark.reliability(
+    "faults", "kill -9 during an ingestion run: no half-written document, a re-run resumes"
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 PARAGRAPHS = 40

@@ -24,10 +24,15 @@ from hypothesis import strategies as st
 from reportlab.pdfgen import canvas
 
 from assistant.settings import IngestSettings
-from ingest.errors import EmptyDocumentError, IngestError, UnsafeArchiveError
+from ingest.errors import EmptyDocumentError, FileTooLargeError, IngestError, UnsafeArchiveError
 from ingest.steps import FileSteps
 from ingest.types import ParsedDocument
 from tests.unit.assistant.access_fakes import make_assistant
+
+pytestmark = pytest.mark.reliability(
+    "hostile input",
+    "mutated, empty and crafted files of every format, zip bomb, deep HTML, scripts",
+)
 
 PARSE_BOUND_S = 20.0
 """Far above what any of these small files needs; a parse still running by then is a hang."""
@@ -151,21 +156,19 @@ def test_unmodified_seeds_are_read(tmp_path: Path, extension: str) -> None:
 
 
 @pytest.mark.parametrize("extension", FORMATS)
-def test_mutated_files_are_read_or_refused_cleanly(extension: str) -> None:
-    @settings(
-        max_examples=25,
-        deadline=None,
-        derandomize=True,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
-    @given(data=mutated(seed(extension)))
-    def check(data: bytes) -> None:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"mutated.{extension}"
-            path.write_bytes(data)
-            parse_bounded(path)
-
-    check()
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(draw=st.data())
+def test_mutated_files_are_read_or_refused_cleanly(extension: str, draw: st.DataObject) -> None:
+    data = draw.draw(mutated(seed(extension)))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"mutated.{extension}"
+        path.write_bytes(data)
+        parse_bounded(path)
 
 
 @pytest.mark.parametrize("extension", FORMATS)
@@ -244,3 +247,72 @@ def test_a_traversing_path_stores_only_the_base_name(tmp_path: Path) -> None:
     assert [result.error for result in report.results] == [None]
     assert stored == ["passwd.txt"]
     assert after == before
+
+
+def raw_pdf(objects: list[bytes]) -> bytes:
+    """A PDF whose object ``n`` (from 1) is ``objects[n - 1]``, with a correct cross-reference
+    table; object 1 must be the catalog."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def _page_objects(kids: bytes, count: int) -> list[bytes]:
+    text = b"BT /F1 12 Tf 72 720 Td (Refunds are paid within thirty days.) Tj ET"
+    return [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count),
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+
+
+def _page(number_of_parent: int = 2) -> bytes:
+    return (
+        b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Contents 3 0 R "
+        b"/Resources << /Font << /F1 4 0 R >> >> >>" % number_of_parent
+    )
+
+
+def test_a_pdf_with_a_huge_object_count_is_read_in_bounded_time(tmp_path: Path) -> None:
+    filler = [b"<< /Filler %d >>" % n for n in range(300_000)]
+    path = tmp_path / "objects.pdf"
+    path.write_bytes(raw_pdf([*_page_objects(b"5 0 R", 1), _page(), *filler]))
+
+    outcome = parse_bounded(path)
+
+    assert outcome.document is not None
+    assert "thirty days" in outcome.document.pages[0].text
+
+
+def test_a_pdf_with_more_pages_than_the_limit_is_refused(tmp_path: Path) -> None:
+    pages = 60_000
+    kids = b" ".join(b"%d 0 R" % (5 + n) for n in range(pages))
+    path = tmp_path / "pages.pdf"
+    path.write_bytes(raw_pdf([*_page_objects(kids, pages), *([_page()] * pages)]))
+
+    outcome = parse_bounded(path)
+
+    assert isinstance(outcome.error, FileTooLargeError)
+    assert "pages" in str(outcome.error)
+
+
+def test_a_pdf_whose_page_tree_loops_is_read_or_refused_in_bounded_time(tmp_path: Path) -> None:
+    path = tmp_path / "loop.pdf"
+    objects = _page_objects(b"2 0 R 5 0 R", 2)
+    path.write_bytes(raw_pdf([*objects, _page()]))
+
+    outcome = parse_bounded(path)
+
+    if outcome.document is not None:
+        assert len(outcome.document.pages) <= 2

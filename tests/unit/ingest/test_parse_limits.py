@@ -17,6 +17,10 @@ from ingest.limits import (
     check_zip_archive,
 )
 
+pytestmark = pytest.mark.reliability(
+    "hostile input", "time, page, size and text limits on every parse"
+)
+
 MB = 1024 * 1024
 
 

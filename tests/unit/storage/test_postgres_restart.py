@@ -25,7 +25,13 @@ from ingest.pipeline import FileResult, Outcome
 from ingest.types import ParsedDocument
 from tests.unit.assistant.access_fakes import make_assistant
 
-pytestmark = [pytest.mark.postgres, pytest.mark.reliability("faults")]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.reliability(
+        "faults",
+        "PostgreSQL restarted mid-run (ridden out) and stopped mid-run (clean stop, then resumed)",
+    ),
+]
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 FILES = 16

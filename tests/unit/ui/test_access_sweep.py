@@ -13,7 +13,10 @@ from tests.unit.assistant.access_fakes import make_accounts
 from tests.unit.ui.app_driver import APP, PASSWORD, Site, plain, signed_in
 from ui.session import USER_KEY
 
-pytestmark = pytest.mark.reliability("access control")
+pytestmark = pytest.mark.reliability(
+    "access control",
+    "every UI page: anonymous, viewer of another collection, expired session, disabled account",
+)
 
 USER_PAGES = ["ask", "documents", "collections", "account"]
 ADMIN_PAGES = ["users", "audit"]

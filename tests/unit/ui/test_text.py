@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -37,6 +38,9 @@ MARKDOWN_SOUP = st.text(
 )
 
 
+@pytest.mark.reliability(
+    "hostile input", "generated text, including HTML and script, shown literally in the UI"
+)
 @settings(max_examples=300, deadline=None)
 @given(text=MARKDOWN_SOUP, data=st.data())
 def test_any_text_renders_literally_with_only_marks_added(text: str, data: st.DataObject) -> None:
@@ -49,6 +53,9 @@ def test_any_text_renders_literally_with_only_marks_added(text: str, data: st.Da
     assert visible_text(page) == words(text)
 
 
+@pytest.mark.reliability(
+    "hostile input", "generated text, including HTML and script, shown literally in the UI"
+)
 @settings(max_examples=200, deadline=None)
 @given(text=MARKDOWN_SOUP)
 def test_escaped_names_render_literally_on_one_line(text: str) -> None:
