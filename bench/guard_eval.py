@@ -49,6 +49,7 @@ from assistant.guard.detector_data import (
 from assistant.guard.facts import FactDetector
 from assistant.guard.perturb import EDIT_TYPES
 from assistant.guard.perturbation_set import DATASETS, build, split
+from assistant.guard.phrases import PhraseDetector
 from assistant.guard.policy import AnswerChecker, detection_input, thresholds_for
 from assistant.guard.protocols import DetectionInput, HallucinationDetector, SentenceToCheck
 from bench.answer_labels import is_correct
@@ -104,16 +105,25 @@ def detection_row(
 
 
 def claim_scores(
-    claims: Sequence[LabelledClaim], model: CrossEncoderDetector | None, facts: FactDetector
+    claims: Sequence[LabelledClaim],
+    model: CrossEncoderDetector | None,
+    facts: FactDetector,
+    phrases: PhraseDetector,
 ) -> dict[str, list[float]]:
     """Hallucination scores (1 - support) per claim, for each method."""
-    fact_support = [
-        facts.detect(
-            DetectionInput(c.question, (SentenceToCheck(c.sentence, c.evidence),), c.evidence)
-        )[0].probability
+    inputs = [
+        DetectionInput(c.question, (SentenceToCheck(c.sentence, c.evidence),), c.evidence)
         for c in claims
     ]
-    scores = {"facts": [1 - p for p in fact_support]}
+    fact_support = [facts.detect(item)[0].probability for item in inputs]
+    phrase_support = [phrases.detect(item)[0].probability for item in inputs]
+    scores = {
+        "facts": [1 - p for p in fact_support],
+        "phrases": [1 - p for p in phrase_support],
+        "facts_and_phrases": [
+            1 - min(a, b) for a, b in zip(fact_support, phrase_support, strict=True)
+        ],
+    }
     if model is not None:
         pairs = [pair_for(c.question, c.sentence, c.evidence) for c in claims]
         model_support: list[float] = []
@@ -290,6 +300,7 @@ def main() -> None:
     elif args.with_cross_encoder:
         sys.exit(f"no trained cross-encoder in {args.detector}")
     facts = FactDetector()
+    phrases = PhraseDetector()
 
     rows = []
     held_out = perturbation_claims(data_dir)[1]
@@ -315,7 +326,7 @@ def main() -> None:
     sets.append(("HaluEval length-matched", list(halueval_claims(data_dir, "eval"))))
     for name, claims in sets:
         claims = claims[: args.limit]
-        scores = claim_scores(claims, model, facts)
+        scores = claim_scores(claims, model, facts, phrases)
         rows.append(detection_row(name, [not c.supported for c in claims], scores))
         print(f"scored {name}: {len(claims)}", flush=True)
 
@@ -332,7 +343,7 @@ def main() -> None:
             record["answers"],
         )
 
-    checked_by: list[HallucinationDetector] = [facts]
+    checked_by: list[HallucinationDetector] = [facts, phrases]
     if args.with_cross_encoder and model is not None:
         checked_by.append(model)
     checker = AnswerChecker(
@@ -351,7 +362,12 @@ def main() -> None:
         for r, _, _ in judged
     ]
     fact_min = [min(v.probability for v in facts.detect(item)) for item in inputs]
-    own_scores: dict[str, list[float]] = {"facts": [1 - p for p in fact_min]}
+    phrase_min = [min(v.probability for v in phrases.detect(item)) for item in inputs]
+    own_scores: dict[str, list[float]] = {
+        "facts": [1 - p for p in fact_min],
+        "phrases": [1 - p for p in phrase_min],
+        "facts_and_phrases": [1 - min(a, b) for a, b in zip(fact_min, phrase_min, strict=True)],
+    }
     if model is not None:
         model_min = [min(v.probability for v in model.detect(item)) for item in inputs]
         own_scores["cross_encoder"] = [1 - p for p in model_min]
@@ -369,7 +385,7 @@ def main() -> None:
         "p95_ms": round(1000 * percentile(seconds, 0.95), 1),
     }
     methods = [m for m in own_scores if f"{m}_auroc" in rows[0]]
-    shipped = "combined" if "combined" in own_scores else "facts"
+    shipped = "combined" if "combined" in own_scores else "facts_and_phrases"
     print_table(
         [
             "set",

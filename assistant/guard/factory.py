@@ -5,6 +5,7 @@ from __future__ import annotations
 from assistant.guard.calibrator import BUNDLED_CALIBRATOR, Calibrator
 from assistant.guard.cross_encoder import BUNDLED_DETECTOR, CrossEncoderDetector
 from assistant.guard.facts import FactDetector
+from assistant.guard.phrases import PhraseDetector
 from assistant.guard.policy import AnswerChecker, thresholds_for
 from assistant.guard.protocols import HallucinationDetector
 from assistant.settings import GuardSettings
@@ -16,6 +17,8 @@ def build_detectors(settings: GuardSettings) -> list[HallucinationDetector]:
     for name in settings.detectors:
         if name == "facts":
             detectors.append(FactDetector())
+        elif name == "phrases":
+            detectors.append(PhraseDetector())
         else:
             adapter = settings.detector or BUNDLED_DETECTOR
             detectors.append(CrossEncoderDetector(adapter, threads=settings.threads))

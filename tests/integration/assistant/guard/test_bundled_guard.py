@@ -9,6 +9,7 @@ import pytest
 from assistant.guard.calibrator import Calibrator
 from assistant.guard.factory import build_checker
 from assistant.guard.facts import FactDetector
+from assistant.guard.phrases import PhraseDetector
 from assistant.service import Assistant
 from assistant.settings import GuardSettings, Settings
 from indexes.embedder import SentenceTransformerEmbedder
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 def test_the_default_settings_build_a_checker_from_the_bundled_files() -> None:
     checker = build_checker(GuardSettings())
-    assert [type(d) for d in checker.detectors] == [FactDetector]
+    assert [type(d) for d in checker.detectors] == [FactDetector, PhraseDetector]
     assert Calibrator.load().fitted_on > 100
     checker.warm_up()
 
