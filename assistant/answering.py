@@ -67,6 +67,24 @@ class Answer:
         numbers = dict.fromkeys(n for s in self.sentences for n in s.citations)
         return tuple((n, self.passages[n - 1]) for n in numbers)
 
+    def sentence_sources(self, index: int) -> tuple[tuple[int, ...], bool]:
+        """The passage numbers sentence ``index`` rests on, and whether the check found them
+        (the sentence cites nothing) rather than the model citing them."""
+        cited = self.sentences[index].citations
+        verdicts = self.check.sentences if self.check is not None else ()
+        if cited or index >= len(verdicts):
+            return cited, False
+        return verdicts[index].found_in, bool(verdicts[index].found_in)
+
+    @property
+    def source_passages(self) -> tuple[tuple[int, Passage], ...]:
+        """The passages the answer rests on, cited or found by the check, in order of first
+        use."""
+        numbers = dict.fromkeys(
+            n for index in range(len(self.sentences)) for n in self.sentence_sources(index)[0]
+        )
+        return tuple((n, self.passages[n - 1]) for n in numbers if 0 < n <= len(self.passages))
+
 
 class AnswerGuard(Protocol):
     """A check run on every finished answer."""

@@ -270,16 +270,19 @@ def _print_citations(answer: Answer) -> None:
     console.print("\n[bold]Citations[/]")
     verdicts = check.sentences if check is not None else ()
     for index, sentence in enumerate(answer.sentences):
-        cited = " ".join(f"[{n}]" for n in sentence.citations) or "[yellow]not cited[/]"
-        console.print(f"  {cited} ", end="")
+        sources, found = answer.sentence_sources(index)
+        label = " ".join(f"[{n}]" for n in sources) or "[yellow]not cited[/]"
+        if found:
+            label = f"[dim]not cited, found in[/] {label}"
+        console.print(f"  {label} ", end="", highlight=False)
         console.print(sentence.text, markup=False, highlight=False)
         if index < len(verdicts) and not verdicts[index].supported:
             reasons = "; ".join(verdicts[index].reasons) or "the passages do not back it"
             console.print(f"      [red]unsupported[/] ({reasons})", highlight=False)
     console.print("[bold]Sources[/]")
-    if not answer.cited_passages:
+    if not answer.source_passages:
         console.print("  [yellow]no passage cited: the answer is not backed by the documents[/]")
-    for number, passage in answer.cited_passages:
+    for number, passage in answer.source_passages:
         c = passage.chunk
         where = f"page {c.page}" if c.page is not None else f"chars {c.char_start}-{c.char_end}"
         console.print(f"  [{number}] {c.file_name}, {where} ({c.collection})", markup=False)

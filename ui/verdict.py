@@ -52,18 +52,30 @@ def link_citations(markdown: str, cited: set[int]) -> str:
     return _CITATION.sub(link, markdown)
 
 
+def found_link(number: int) -> str:
+    """The link of a sentence that cites nothing to the passage where the check found it."""
+    return (
+        f'<a href="#source-{number}" title="not cited by the model; the answer check found this '
+        f'in passage {number}">(found in [{number}])</a>'
+    )
+
+
 def checked_answer_markdown(answer: Answer) -> str:
-    """The answer as written when every sentence is supported; otherwise sentence by sentence
-    with citation numbers, an unsupported sentence starting with a warning sign and with the
-    parts no passage contains highlighted."""
+    """The answer as written when every sentence is supported and cites its passages;
+    otherwise sentence by sentence with citation numbers, a sentence that cites nothing linked
+    to the passage where the check found it, an unsupported sentence starting with a warning
+    sign and with the parts no passage contains highlighted."""
     check = answer.check
     verdicts = check.sentences if check is not None else ()
-    cited = {n for s in answer.sentences for n in s.citations}
-    if not answer.sentences or all(v.supported for v in verdicts):
+    cited = {n for index in range(len(answer.sentences)) for n in answer.sentence_sources(index)[0]}
+    traced = any(v.found_in for v in verdicts)
+    if not answer.sentences or (all(v.supported for v in verdicts) and not traced):
         return link_citations(highlighted_markdown(answer.text), cited)
     parts = []
     for index, sentence in enumerate(answer.sentences):
-        cites = "".join(f"\\[{n}\\]" for n in sentence.citations)
+        numbers, found = answer.sentence_sources(index)
+        cites = " ".join(found_link(n) for n in numbers) if found else ""
+        cites = cites or "".join(f"\\[{n}\\]" for n in sentence.citations)
         verdict = verdicts[index] if index < len(verdicts) else None
         if verdict is None or verdict.supported:
             parts.append(f"{highlighted_markdown(sentence.text)} {cites}".strip())

@@ -108,6 +108,7 @@ def check(verdict: AnswerCheck) -> CheckOut:
                 supported=s.supported,
                 unsupported=[SpanOut(start=u.start, end=u.end) for u in s.unsupported],
                 reasons=list(s.reasons),
+                found_in=list(s.found_in),
             )
             for s in verdict.sentences
         ],

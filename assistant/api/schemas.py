@@ -178,6 +178,10 @@ class SentenceCheckOut(BaseModel):
         description="Character ranges of the sentence found in no passage."
     )
     reasons: list[str]
+    found_in: list[int] = Field(
+        description="For a supported sentence that cites nothing: the number of the passage "
+        "where the check found it."
+    )
 
 
 class CheckOut(BaseModel):

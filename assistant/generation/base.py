@@ -7,6 +7,7 @@ it, which later stages use to judge how sure the model was.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,26 @@ class Generation:
         return (len(self.tokens) - 1) / decoding
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_MIN_REPEATED_WORDS = 4
+"""Shorter pieces ("e.g.", "Section 2.") may well recur in a good answer."""
+
+
+def repeated_sentence_start(text: str) -> int | None:
+    """Where ``text``'s last finished sentence starts, when it repeats an earlier sentence of at
+    least four words word for word (case and spacing aside); ``None`` otherwise. A small greedy
+    model that starts repeating itself goes on until its token limit, saying nothing new."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    if len(ends) < 2:
+        return None
+    starts = [0, *ends]
+    sentences = [" ".join(text[a:b].split()).lower() for a, b in zip(starts, ends, strict=False)]
+    last = sentences[-1]
+    if len(last.split()) < _MIN_REPEATED_WORDS or last not in sentences[:-1]:
+        return None
+    return starts[len(sentences) - 1]
+
+
 def generate(
     generator: Generator,
     prompt_messages: Sequence[ChatMessage],
@@ -74,16 +95,23 @@ def generate(
     on_token: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Generation:
-    """Run ``generator`` to the end, passing each token's text to ``on_token`` as it comes."""
+    """Run ``generator`` until it ends or starts repeating a sentence (the repetition is
+    dropped), passing each token's text to ``on_token`` as it comes."""
     started = clock()
     first: float | None = None
     tokens: list[GeneratedToken] = []
+    text = ""
     for token in generator.stream(prompt_messages, max_new_tokens=max_new_tokens):
         if first is None:
             first = clock() - started
         tokens.append(token)
+        text += token.text
         if on_token is not None and token.text:
             on_token(token.text)
+        repeat = repeated_sentence_start(text) if token.text[:1].isspace() else None
+        if repeat is not None:
+            tokens = _up_to(tokens, repeat)
+            break
     total = clock() - started
     return Generation(
         text="".join(t.text for t in tokens),
@@ -91,3 +119,15 @@ def generate(
         first_token_s=total if first is None else first,
         total_s=total,
     )
+
+
+def _up_to(tokens: Sequence[GeneratedToken], length: int) -> list[GeneratedToken]:
+    """The tokens whose text lies within the first ``length`` characters."""
+    kept: list[GeneratedToken] = []
+    used = 0
+    for token in tokens:
+        used += len(token.text)
+        if used > length:
+            break
+        kept.append(token)
+    return kept

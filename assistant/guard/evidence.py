@@ -49,3 +49,22 @@ def evidence_window(sentence: str, passages: Sequence[str], max_chars: int = 700
                 best_score = score
                 best_text = " ".join(pieces[start:end])
     return best_text[:max_chars]
+
+
+def best_passage(sentence: str, passages: Sequence[str], min_coverage: float = 0.6) -> int | None:
+    """The index of the passage that holds the most of the sentence's terms (numbers weighing
+    double), if it holds at least ``min_coverage`` of them; ``None`` otherwise."""
+    wanted = content_terms(sentence)
+    if not wanted:
+        return None
+    total = sum(_weight(t) for t in wanted)
+    best, best_share = None, min_coverage
+    for index, passage in enumerate(passages):
+        share = sum(_weight(t) for t in wanted & content_terms(passage)) / total
+        if share >= best_share and (best is None or share > best_share):
+            best, best_share = index, share
+    return best
+
+
+def _weight(term: str) -> float:
+    return 2.0 if term[0].isdigit() else 1.0

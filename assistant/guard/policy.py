@@ -1,12 +1,14 @@
 """The answer check every answer goes through before it is shown.
 
-Each sentence is judged by the configured detectors (the deterministic fact checks, and the
-trained cross-encoder when enabled); its support is the lowest of their probabilities, and a
-sentence below the sentence threshold is marked unsupported with the parts no passage
-contains. The calibrator then turns the signals into the probability that the whole answer is
-right. Below the threshold of the collections asked (the strictest one when several are asked),
-the draft is withheld: the answer becomes the abstention, and the passages stay attached as the
-best evidence to show instead.
+Each sentence is judged by the configured detectors (the deterministic fact checks, the
+learned phrase check, and the trained cross-encoder when enabled); its support is the lowest
+of their probabilities, and a sentence below the sentence threshold is marked unsupported with
+the parts no passage contains. A supported sentence that cites nothing is traced to the passage
+that holds most of its words, when one holds most of them. The calibrator then turns the
+signals into the probability that the whole answer is right. Below the threshold of the
+collections asked (the strictest one when several are asked), the draft is withheld: the
+answer becomes the abstention, and the passages stay attached as the best evidence to show
+instead.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from assistant.guard.calibrator import (
     absent_share,
     answer_features,
 )
+from assistant.guard.evidence import best_passage
 from assistant.guard.protocols import (
     DetectionInput,
     HallucinationDetector,
@@ -71,6 +74,15 @@ def combine(verdicts: Sequence[SentenceSupport], threshold: float) -> SentenceVe
     )
 
 
+def _traced(
+    verdict: SentenceVerdict, sentence: CitedSentence, texts: Sequence[str]
+) -> SentenceVerdict:
+    if sentence.citations or not verdict.supported:
+        return verdict
+    found = best_passage(sentence.text, texts)
+    return verdict if found is None else replace(verdict, found_in=(found + 1,))
+
+
 class AnswerChecker:
     """``AnswerGuard`` that judges, calibrates and, below the threshold, withholds."""
 
@@ -111,8 +123,8 @@ class AnswerChecker:
         item = detection_input(question, sentences, texts)
         results = [detector.detect(item) for detector in self._detectors]
         verdicts = [
-            combine(per_sentence, self._sentence_threshold)
-            for per_sentence in zip(*results, strict=True)
+            _traced(combine(per_sentence, self._sentence_threshold), sentence, texts)
+            for per_sentence, sentence in zip(zip(*results, strict=True), sentences, strict=True)
         ]
         cited = sorted({n for s in sentences for n in s.citations if 0 < n <= len(texts)})
         signals = AnswerSignals(

@@ -10,12 +10,14 @@ from assistant.guard.protocols import Span
 @dataclass(frozen=True)
 class SentenceVerdict:
     """One answer sentence's support (0..1), whether it is shown as supported, the parts found
-    in no passage, and why."""
+    in no passage, and why. ``found_in`` numbers the passage where the check found a supported
+    sentence that cites none, so it can still be traced to its source."""
 
     support: float
     supported: bool
     unsupported: tuple[Span, ...] = ()
     reasons: tuple[str, ...] = ()
+    found_in: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

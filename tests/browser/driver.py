@@ -230,3 +230,19 @@ def citation_numbers(answer: str) -> list[int]:
     for inside in re.findall(r"\[(\d+(?:\s*,\s*\d+)*)\]", answer):
         numbers += [int(n) for n in inside.split(",")]
     return numbers
+
+
+def click_citations(page: Page) -> dict[int, str]:
+    """Clicks each citation link of the answer (a model's ``[n]`` or the check's "found in
+    [n]"), checks that it moves the page to passage ``n``, and returns the heading of that
+    passage's box for each number."""
+    links = page.locator("a[href^='#source-']")
+    opened: dict[int, str] = {}
+    for index in range(links.count()):
+        number = int((links.nth(index).get_attribute("href") or "").rsplit("-", 1)[1])
+        links.nth(index).click()
+        page.wait_for_url(re.compile(rf"#source-{number}$"))
+        headings = [h for h, _ in passage_cards(page, "") if h.startswith(f"[{number}] ")]
+        assert headings, f"citation [{number}] leads to no passage box"
+        opened[number] = headings[0]
+    return opened

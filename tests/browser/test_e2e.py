@@ -27,6 +27,7 @@ from tests.browser.driver import (
     TimedAnswer,
     ask,
     citation_numbers,
+    click_citations,
     open_view,
     passage_cards,
     shown_text,
@@ -123,6 +124,15 @@ def check_evidence(page: Page, answer: str) -> None:
         assert any(h.startswith(f"[{number}] {where}") for h in labels), (number, labels)
 
 
+def check_citation_links(page: Page, answer: str) -> int:
+    """Every citation link opens its passage; when the answer names the inspector, one of them
+    opens the passage on page 2. Returns how many links there were."""
+    opened = click_citations(page)
+    if FACT_WORDS in answer:
+        assert any(h.endswith("page 2") for h in opened.values()), opened
+    return len(opened)
+
+
 def check_sees_nothing(page: Page, view: str) -> None:
     open_view(page, view)
     expect(page.get_by_text(NO_RIGHTS)).to_be_visible()
@@ -138,6 +148,7 @@ def save_timings(
     log: BrowserLog,
     browser: Browser,
     server: Server,
+    links_clicked: int,
 ) -> None:
     def seconds(value: float) -> float:
         return round(value, 3)
@@ -151,6 +162,8 @@ def save_timings(
         "first_token_s": seconds(warm.first_token_s),
         "full_answer_s": seconds(warm.full_answer_s),
         "answer_chars": len(warm.text),
+        "first_answer": first.text,
+        "citation_links_clicked": links_clicked,
         "first_token_goal_s": FIRST_TOKEN_GOAL_S,
         "full_answer_goal_s": FULL_ANSWER_GOAL_S,
         "first_token_goal_met": warm.first_token_s <= FIRST_TOKEN_GOAL_S,
@@ -216,6 +229,7 @@ def test_an_answer_shows_its_evidence_and_others_see_nothing_of_the_collection(
     expect(page.get_by_text("No answer could be written")).to_have_count(0)
     snap(page, "04-answer")
     check_evidence(page, first.text)
+    links_clicked = check_citation_links(page, first.text)
     snap(page, "05-evidence-page-2")
     assert secrets_shown(page) == set(SECRETS)  # what the other user must not see is here
 
@@ -247,7 +261,7 @@ def test_an_answer_shows_its_evidence_and_others_see_nothing_of_the_collection(
         check_sees_nothing(page, view)
         snap(page, f"{number:02d}-viewer-{view.lower()}")
 
-    save_timings(first, warm, load, log, browser, server)
+    save_timings(first, warm, load, log, browser, server, links_clicked)
     assert log.page_errors == []
     assert log.console_errors == []
     assert log.external_requests == []

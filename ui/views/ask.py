@@ -73,11 +73,15 @@ def show_sources(result: AskResult) -> None:
         for rank, passage in enumerate(answer.passages, start=1):
             show_passage(f"{rank}.", passage, term_spans(passage.chunk.text, result.question))
         return
-    cited = answer.cited_passages
+    cited = answer.source_passages
     if cited:
         st.subheader("Sources")
     for number, passage in cited:
-        words = " ".join(s.text for s in answer.sentences if number in s.citations)
+        words = " ".join(
+            s.text
+            for index, s in enumerate(answer.sentences)
+            if number in answer.sentence_sources(index)[0]
+        )
         st.markdown(source_anchor(number), unsafe_allow_html=True)
         show_passage(f"[{number}]", passage, term_spans(passage.chunk.text, words))
     cited_ones = {passage for _, passage in cited}

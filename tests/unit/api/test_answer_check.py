@@ -47,6 +47,7 @@ def test_the_verdict_is_part_of_the_answer(checked: Api) -> None:
                 "supported": False,
                 "unsupported": [{"start": 0, "end": 4}],
                 "reasons": ["odd"],
+                "found_in": [],
             }
         ],
         "seconds": 0.01,

@@ -85,3 +85,18 @@ def test_document_text_cannot_inject_markup() -> None:
     )
     markdown = checked_answer_markdown(hostile)
     assert "<script>" not in markdown and "](http" not in markdown
+
+
+def test_a_sentence_that_cites_nothing_links_to_where_the_check_found_it() -> None:
+    uncited = replace(
+        ANSWER,
+        text="Notice is 30 days. Fees are 5% [2].",
+        sentences=(CitedSentence("Notice is 30 days.", ()), ANSWER.sentences[1]),
+    )
+    check = replace(
+        CHECK, sentences=(SentenceVerdict(0.9, True, found_in=(1,)), CHECK.sentences[1])
+    )
+    markdown = checked_answer_markdown(replace(uncited, check=check))
+    first, second = markdown.split(f"{UNSUPPORTED_MARK} ")
+    assert '<a href="#source-1"' in first and "found in [1]" in first
+    assert "found in" not in second and '<a href="#source-2"' in second

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from assistant.guard.evidence import content_terms, evidence_window
+from assistant.guard.evidence import best_passage, content_terms, evidence_window
 
 
 def test_window_is_the_stretch_that_holds_the_claim() -> None:
@@ -27,3 +27,15 @@ def test_content_terms_drop_stop_words_and_separators() -> None:
 
 def test_empty_evidence_gives_an_empty_window() -> None:
     assert evidence_window("Anything.", []) == ""
+
+
+def test_the_best_passage_holds_most_of_the_sentence_and_numbers_count_double() -> None:
+    passages = [
+        "The tenant pays rent monthly by bank transfer.",
+        "A deposit of 2,400 euros is paid before moving in.",
+        "Rent of 2,400 euros is paid monthly.",
+    ]
+    assert best_passage("The deposit is 2,400 euros.", passages) == 1
+    assert best_passage("Rent is paid monthly by transfer.", passages) == 0
+    assert best_passage("Pets need written consent of the landlord.", passages) is None
+    assert best_passage("", passages) is None

@@ -87,3 +87,26 @@ def test_thresholds_take_the_strictest_that_applies() -> None:
     assert threshold(["b"]) == 0.5
     assert threshold(["a", "b"]) == 0.7
     assert threshold([]) == 0.5
+
+
+def test_a_supported_sentence_that_cites_nothing_is_traced_to_its_passage() -> None:
+    model = FixedDetector("model", [0.9, 0.2])
+    facts = FixedDetector("facts", [1.0, 1.0])
+    answer = ask(model, facts, ["legal"], text="Fees are monthly. Notice is thirty days.")
+    assert answer.check is not None
+    traced, doubted = answer.check.sentences
+    assert traced.supported and traced.found_in == (2,)
+    assert not doubted.supported and doubted.found_in == ()
+    assert answer.sentence_sources(0) == ((2,), True)
+    assert answer.sentence_sources(1) == ((), False)
+    assert [n for n, _ in answer.source_passages] == [2]
+
+
+def test_a_cited_sentence_keeps_its_citations_and_is_not_traced() -> None:
+    model = FixedDetector("model", [0.9, 0.9])
+    facts = FixedDetector("facts", [1.0, 1.0])
+    answer = ask(model, facts, ["legal"], text="Notice is thirty days [1]. Fees are monthly [1].")
+    assert answer.check is not None
+    assert [v.found_in for v in answer.check.sentences] == [(), ()]
+    assert answer.sentence_sources(1) == ((1,), False)
+    assert [n for n, _ in answer.source_passages] == [1]
