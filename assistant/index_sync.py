@@ -15,7 +15,7 @@ from assistant.settings import IndexSettings
 from assistant.storage import repository as repo
 from assistant.storage.faults import StorageUnavailableError, disk_full
 from indexes.embedder import Embedder
-from indexes.hybrid import HybridIndex, SearchMode, open_hybrid_index
+from indexes.hybrid import FusionConfig, HybridIndex, SearchMode, open_hybrid_index
 from indexes.protocols import IndexedChunk, SearchHit
 from ingest.pipeline import to_indexed
 
@@ -116,9 +116,15 @@ class IndexSync:
             self._dirty = False
 
     def search(
-        self, query: str, *, k: int, collections: Collection[int] | None, mode: SearchMode
+        self,
+        query: str,
+        *,
+        k: int,
+        collections: Collection[int] | None,
+        mode: SearchMode,
+        fusion: FusionConfig | None = None,
     ) -> list[SearchHit]:
-        return self._current().search(query, k, collections, mode=mode)
+        return self._current().search(query, k, collections, mode=mode, fusion=fusion)
 
     def reconcile(self, sessions: sessionmaker[Session], *, repair: bool) -> DriftReport:
         """Compare index ids with stored chunk ids; with ``repair``, make them agree."""

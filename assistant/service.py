@@ -25,7 +25,7 @@ from assistant.storage import repository as repo
 from assistant.storage.db import create_db_engine, make_session_factory, migrate, transaction
 from assistant.storage.models import Chunk
 from indexes.embedder import Embedder, SentenceTransformerEmbedder
-from indexes.hybrid import SearchMode
+from indexes.hybrid import FusionConfig, SearchMode
 from ingest.pipeline import FileResult, IngestionPipeline, RunReport
 from ingest.steps import FileSteps
 from ingest.types import ChunkDraft, ParsedDocument
@@ -202,7 +202,8 @@ class Assistant:
             allowed = self._collection_ids(session, collections) or []
             if not allowed:
                 return []
-            hits = self.index.search(query, k=k, collections=allowed, mode=mode)
+            fusion = FusionConfig.for_collections(self.settings.index, collections)
+            hits = self.index.search(query, k=k, collections=allowed, mode=mode, fusion=fusion)
             rows = repo.chunks_by_ids(session=session, chunk_ids=[h.chunk_id for h in hits])
             return [
                 Passage(ChunkView.of(rows[hit.chunk_id]), hit.score)

@@ -40,6 +40,15 @@ class IngestSettings(BaseModel):
     chunk_overlap_tokens: int = Field(default=32, ge=0)
 
 
+class CollectionFusion(BaseModel):
+    """Fusion settings of one collection; a field left empty takes the index-wide value."""
+
+    fusion: Literal["rrf", "convex"] | None = None
+    rrf_k: int | None = Field(default=None, ge=0)
+    convex_alpha: float | None = Field(default=None, ge=0, le=1)
+    candidates: int | None = Field(default=None, gt=0)
+
+
 class IndexSettings(BaseModel):
     embedding_model: str | None = Field(
         default=None,
@@ -50,8 +59,13 @@ class IndexSettings(BaseModel):
     ann_threshold: int = Field(
         default=200_000, gt=0, description="Chunk count past which an approximate index is used."
     )
-    bm25_k1: float = 1.5
-    bm25_b: float = 0.75
+    bm25_k1: float = Field(
+        default=0.3,
+        ge=0,
+        description="Chosen with b on the dev halves of the evaluation sets "
+        "(bench/retrieval_eval.py); a saved index keeps the values it was built with.",
+    )
+    bm25_b: float = Field(default=1.0, ge=0, le=1)
     stemming: bool = True
     fusion: Literal["rrf", "convex"] = Field(
         default="convex",
@@ -60,6 +74,12 @@ class IndexSettings(BaseModel):
     rrf_k: int = 60
     convex_alpha: float = Field(default=0.6, ge=0, le=1, description="Weight of the dense score.")
     candidates: int = Field(default=20, gt=0, description="Hits taken from each index to fuse.")
+    collection_fusion: dict[str, CollectionFusion] = Field(
+        default_factory=dict,
+        description='Fusion per collection, e.g. {"filings": {"convex_alpha": 0.2}}; a search '
+        "over several collections uses their setting only when they all resolve to the same "
+        "one, else the index-wide setting.",
+    )
 
 
 class GenerationSettings(BaseModel):

@@ -8,7 +8,9 @@ built, saved, and then reopened in a fresh process, which times ``--queries`` se
 BM25, dense by vector, and hybrid (both plus reciprocal rank fusion, as ``HybridIndex.search``
 does after embedding the query). Query embedding with the real MiniLM model is timed
 separately on real-sounding questions. Memory is the resident-set growth of the fresh process
-from before loading to after the timed queries; disk is the saved directory size.
+from before loading to after the timed queries; disk is the saved directory size. Sizes
+measured earlier and not in ``--sizes`` stay in the results file, so one size can be rerun
+alone.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bench.ann_recall import NoEmbedder, make_set
 from bench.bm25_speed import synthetic_texts
-from bench.common import print_table, write_result
+from bench.common import RESULTS_DIR, print_table, write_result
 from indexes.bm25 import BM25Index
 from indexes.dense import DenseIndex
 from indexes.fusion import reciprocal_rank_fusion
@@ -59,6 +62,23 @@ def _percentiles(seconds: list[float]) -> dict[str, float]:
         "p50_ms": statistics.median(ms),
         "p95_ms": ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))],
     }
+
+
+def merged_sizes(
+    previous: list[dict[str, Any]], measured: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The rows of ``measured`` plus those of ``previous`` for sizes not measured again,
+    ordered by size."""
+    fresh = {row["size"] for row in measured}
+    kept = [row for row in previous if row.get("size") not in fresh]
+    return sorted([*kept, *measured], key=lambda row: int(row["size"]))
+
+
+def _previous_sizes(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    rows: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8")).get("sizes", [])
+    return rows
 
 
 def build(size: int, root: Path, seed: int) -> None:
@@ -163,6 +183,7 @@ def main() -> None:
             results.append(result)
             print(f"{size} chunks measured", file=sys.stderr)
     embed = embedding_latency()
+    results = merged_sizes(_previous_sizes(RESULTS_DIR / "search_latency.json"), results)
     rows = []
     for r in results:
         rows.append(

@@ -59,6 +59,28 @@ class FusionConfig:
             candidates=settings.candidates,
         )
 
+    @classmethod
+    def for_collection(cls, settings: IndexSettings, name: str) -> FusionConfig:
+        """The index-wide setting with the collection's own values (if any) in place."""
+        default = cls.from_settings(settings)
+        own = settings.collection_fusion.get(name)
+        if own is None:
+            return default
+        return cls(
+            method=default.method if own.fusion is None else own.fusion,
+            rrf_k=default.rrf_k if own.rrf_k is None else own.rrf_k,
+            convex_alpha=default.convex_alpha if own.convex_alpha is None else own.convex_alpha,
+            candidates=default.candidates if own.candidates is None else own.candidates,
+        )
+
+    @classmethod
+    def for_collections(cls, settings: IndexSettings, names: Iterable[str]) -> FusionConfig:
+        """The setting of a search over ``names``: theirs when they all resolve to the same
+        one, else the index-wide one. Scores fused in different ways are not comparable, and
+        no collection's setting is more right than another's for a mixed result list."""
+        found = {cls.for_collection(settings, name) for name in names}
+        return found.pop() if len(found) == 1 else cls.from_settings(settings)
+
 
 class HybridIndex:
     """A BM25 index and a dense index over the same chunks.
@@ -109,8 +131,10 @@ class HybridIndex:
         k: int,
         collections: Collection[int] | None = None,
         mode: SearchMode = "hybrid",
+        fusion: FusionConfig | None = None,
     ) -> list[SearchHit]:
-        """The ``k`` best chunks for ``query`` by one index or by both fused."""
+        """The ``k`` best chunks for ``query`` by one index or by both fused (as ``fusion``
+        says, else as the index was configured)."""
         if mode not in get_args(SearchMode):
             raise ValueError(f"unknown search mode {mode!r}; use one of {get_args(SearchMode)}")
         if k <= 0:
@@ -119,15 +143,16 @@ class HybridIndex:
             return self._bm25.search(query, k, collections)
         if mode == "dense":
             return self._dense.search(query, k, collections)
-        depth = max(k, self._fusion.candidates)
+        config = fusion or self._fusion
+        depth = max(k, config.candidates)
         rankings = [
             self._bm25.search(query, depth, collections),
             self._dense.search(query, depth, collections),
         ]
-        if self._fusion.method == "convex":
-            alpha = self._fusion.convex_alpha
+        if config.method == "convex":
+            alpha = config.convex_alpha
             return convex_fusion(rankings, [1 - alpha, alpha])[:k]
-        return reciprocal_rank_fusion(rankings, k=self._fusion.rrf_k)[:k]
+        return reciprocal_rank_fusion(rankings, k=config.rrf_k)[:k]
 
     def save(self, path: Path) -> None:
         """Write both halves under ``path`` (``bm25/``, ``dense/``) in one atomic step."""

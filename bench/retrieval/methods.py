@@ -14,6 +14,7 @@ from itertools import product
 from pathlib import Path
 
 from assistant.settings import IndexSettings
+from bench.retrieval.metrics import mean
 from bench.retrieval.qrels import EvalSet, Query
 from indexes.embedder import Embedder
 from indexes.fusion import convex_fusion, reciprocal_rank_fusion
@@ -25,7 +26,7 @@ DEPTH = 100
 leave ten distinct pages after merging chunks of one page."""
 
 RRF_KS = (10, 30, 60)
-CONVEX_ALPHAS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+CONVEX_ALPHAS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 CANDIDATES = (20, 50, 100)
 COLLECTION = 1
 
@@ -50,18 +51,44 @@ def describe(config: FusionConfig) -> str:
     return f"convex a={config.convex_alpha:g} n={config.candidates}"
 
 
-def fused_ranking(
+def choose_shared(
+    dev: Mapping[str, Mapping[str, float]], configs: Sequence[FusionConfig]
+) -> FusionConfig:
+    """The setting with the best dev nDCG@10 (``dev``: by label, then by set) averaged over
+    the sets; the first of equals, and the grid lists smaller values first."""
+    return max(configs, key=lambda config: mean(dev[describe(config)].values()))
+
+
+def choose_own(
+    dev: Mapping[str, Mapping[str, float]],
+    configs: Sequence[FusionConfig],
+    name: str,
+    default: FusionConfig,
+) -> FusionConfig:
+    """A collection's own setting: the one with the best dev nDCG@10 on set ``name``, unless
+    the index-wide ``default`` does as well there (then the collection needs no setting of
+    its own); among other equals, the first."""
+    best = max(configs, key=lambda config: dev[describe(config)][name])
+    return default if dev[describe(default)][name] >= dev[describe(best)][name] else best
+
+
+def fused_hits(
     bm25: Sequence[SearchHit], dense: Sequence[SearchHit], config: FusionConfig
-) -> list[int]:
-    """Chunk ids as ``HybridIndex.search`` ranks them for any ``k <= config.candidates``,
-    given each index's hits to at least ``config.candidates``."""
+) -> list[SearchHit]:
+    """Hits with fused scores as ``HybridIndex.search`` ranks them for any
+    ``k <= config.candidates``, given each index's hits to at least ``config.candidates``."""
     rankings = [list(bm25[: config.candidates]), list(dense[: config.candidates])]
     if config.method == "convex":
         alpha = config.convex_alpha
-        fused = convex_fusion(rankings, [1 - alpha, alpha])
-    else:
-        fused = reciprocal_rank_fusion(rankings, k=config.rrf_k)
-    return [hit.chunk_id for hit in fused]
+        return convex_fusion(rankings, [1 - alpha, alpha])
+    return reciprocal_rank_fusion(rankings, k=config.rrf_k)
+
+
+def fused_ranking(
+    bm25: Sequence[SearchHit], dense: Sequence[SearchHit], config: FusionConfig
+) -> list[int]:
+    """The chunk ids of ``fused_hits``, best first."""
+    return [hit.chunk_id for hit in fused_hits(bm25, dense, config)]
 
 
 @dataclass(frozen=True)

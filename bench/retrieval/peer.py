@@ -2,9 +2,10 @@
 
 txtai's hybrid mode combines its own BM25 scoring with dense vectors from a
 sentence-transformers model. It is configured as a user would start: the local
-all-MiniLM-L6-v2 copy, ``hybrid=True``, no stored content, everything else default. The
-built index is saved in the cache directory, keyed by a hash of the passages and the txtai
-version, so a rerun only searches.
+all-MiniLM-L6-v2 copy, ``hybrid=True``, no stored content, everything else default. Its
+keyword mode (``keyword=True``) is the same BM25 alone, which tells its tokenizer and BM25
+apart from its fusion. A built index is saved in the cache directory, keyed by a hash of the
+passages, the mode and the txtai version, so a rerun only searches.
 """
 
 from __future__ import annotations
@@ -24,15 +25,22 @@ def txtai_rankings(
     depth: int,
     model_path: Path,
     cache_dir: Path,
+    keyword_only: bool = False,
 ) -> dict[str, list[int]]:
-    """Passage ids ranked by txtai for each query (``depth`` at most), by query id."""
+    """Passage ids ranked by txtai's hybrid search, or by its BM25 alone with
+    ``keyword_only``, for each query (``depth`` at most), by query id."""
     from txtai import Embeddings
 
-    digest = hashlib.sha256(f"{version('txtai')}\n{model_path}".encode())
+    mode = "\nkeyword" if keyword_only else ""
+    digest = hashlib.sha256(f"{version('txtai')}\n{model_path}{mode}".encode())
     for passage in passages:
         digest.update(f"{passage.passage_id}\t{passage.text}\0".encode())
     saved = cache_dir / "txtai" / digest.hexdigest()[:24]
-    embeddings: Any = Embeddings(path=str(model_path), hybrid=True, content=False)
+    embeddings: Any = (
+        Embeddings(keyword=True, content=False)
+        if keyword_only
+        else Embeddings(path=str(model_path), hybrid=True, content=False)
+    )
     if saved.is_dir():
         embeddings.load(str(saved))
     else:

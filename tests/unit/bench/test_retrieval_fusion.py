@@ -14,6 +14,8 @@ from bench.retrieval.methods import (
     CANDIDATES,
     CONVEX_ALPHAS,
     RRF_KS,
+    choose_own,
+    choose_shared,
     describe,
     fused_ranking,
     fusion_grid,
@@ -119,3 +121,25 @@ def test_offline_fusion_uses_only_the_candidates() -> None:
     dense = [SearchHit(i, 1.0 - i / 10) for i in range(10, 15)]
     config = FusionConfig(method="rrf", rrf_k=60, candidates=2)
     assert sorted(fused_ranking(bm25, dense, config)) == [0, 1, 10, 11]
+
+
+RRF = FusionConfig(method="rrf", rrf_k=10, candidates=20)
+LOW = FusionConfig(method="convex", convex_alpha=0.2, candidates=20)
+HIGH = FusionConfig(method="convex", convex_alpha=0.6, candidates=20)
+DEV = {
+    describe(RRF): {"a": 0.50, "b": 0.90, "c": 0.35},
+    describe(LOW): {"a": 0.70, "b": 0.90, "c": 0.20},
+    describe(HIGH): {"a": 0.40, "b": 0.90, "c": 0.40},
+}
+
+
+def test_one_setting_for_all_sets_has_the_best_mean() -> None:
+    assert choose_shared(DEV, [RRF, LOW, HIGH]) == LOW
+    assert choose_shared(DEV, [RRF, HIGH]) == RRF
+
+
+def test_a_collection_keeps_the_default_unless_another_setting_beats_it() -> None:
+    assert choose_own(DEV, [RRF, LOW, HIGH], "a", HIGH) == LOW
+    assert choose_own(DEV, [RRF, LOW, HIGH], "b", HIGH) == HIGH
+    assert choose_own(DEV, [RRF, LOW, HIGH], "b", LOW) == LOW
+    assert choose_own(DEV, [RRF, LOW, HIGH], "c", LOW) == HIGH

@@ -1,0 +1,284 @@
+"""Does re-scoring the best hybrid candidates with all-mpnet-base-v2 lift retrieval quality?
+
+    python -m bench.rerank_eval [--data DIR] [--sets tatqa,pubmedqa,legalbench,financebench]
+                                [--limit-queries N] [--pool 50] [--latency-queries 10]
+                                [--cache DIR] [--model DIR]
+
+The first stage is the product's hybrid search with its default fusion (``IndexSettings``),
+widened to ``--pool`` candidates per index, whose best ``--pool`` fused candidates are then
+re-scored by cosine similarity between the query and each passage embedded with
+all-mpnet-base-v2 (a bi-encoder, 768 dimensions, about 7x the cost of MiniLM). The second
+stage's weight against the first stage's fused score is chosen on the dev halves (best mean
+nDCG@10 over the sets) among ``WEIGHTS``; numbers are reported on the test halves, with the
+same splits and judgements as ``bench.retrieval_eval``.
+
+Latency is timed per query on test queries, on the CPU: embedding the query alone (the cost
+when passages are embedded by both models at ingestion) and embedding the query and its
+candidates (the cost when they are not). Embeddings for the quality figures are cached on
+disk like the retrieval benchmark's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.settings import Settings
+from bench.common import eval_data_dir, print_table, write_result
+from bench.retrieval.corpora import SET_NAMES, load_set, project_chunker
+from bench.retrieval.embedding_cache import EmbeddingCache, default_cache_dir
+from bench.retrieval.evaluation import SPLIT_SEED, Scores, Split, score, split_queries
+from bench.retrieval.methods import describe, fused_hits, run_indexes
+from bench.retrieval.metrics import mean
+from bench.retrieval.qrels import EvalSet, Query
+from bench.retrieval.rerank import assemble_model, part_files, percentiles_ms, rerank
+from indexes.embedder import Embedder, SentenceTransformerEmbedder
+from indexes.hybrid import FusionConfig
+from indexes.protocols import SearchHit
+
+WEIGHTS = (0.25, 0.5, 0.75, 1.0)
+"""Weights of the second stage tried on the dev halves; 1 ranks by mpnet alone."""
+
+
+@dataclass
+class SetRerank:
+    """One set's first-stage candidates and both models' rankings."""
+
+    eval_set: EvalSet
+    split: Split
+    default: dict[str, list[int]]
+    pools: dict[str, list[SearchHit]]
+    second: dict[str, dict[int, float]]
+    vectors: dict[int, np.ndarray]
+
+    def scores(self, rankings: Mapping[str, Sequence[int]], queries: Sequence[Query]) -> Scores:
+        return score(rankings, queries, self.eval_set.unit_by_passage())
+
+    def reranked(self, weight: float) -> dict[str, list[int]]:
+        return {q: rerank(pool, self.second[q], weight) for q, pool in self.pools.items()}
+
+    def pool_ids(self) -> dict[str, list[int]]:
+        return {q: [hit.chunk_id for hit in pool] for q, pool in self.pools.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--sets", default=",".join(SET_NAMES))
+    parser.add_argument("--limit-queries", type=int, default=None, help="queries per set")
+    parser.add_argument("--pool", type=int, default=50, help="candidates re-scored per query")
+    parser.add_argument("--latency-queries", type=int, default=10, help="timed, per set")
+    parser.add_argument("--cache", type=Path, default=default_cache_dir())
+    parser.add_argument("--model", type=Path, default=None, help="all-mpnet-base-v2 folder")
+    args = parser.parse_args()
+    names = [name.strip() for name in args.sets.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(SET_NAMES))
+    if unknown:
+        sys.exit(f"unknown sets {unknown}; choose from {', '.join(SET_NAMES)}")
+    if args.pool <= 0:
+        sys.exit("--pool must be positive")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+    settings = Settings()
+    data = eval_data_dir(args.data or settings.eval_data)
+    model_dir = args.model or assemble_model(part_files(), args.cache / "models")
+    second_model = SentenceTransformerEmbedder(model_dir, batch_size=16)
+    first_config = FusionConfig.from_settings(settings.index)
+    pool_config = replace(first_config, candidates=max(first_config.candidates, args.pool))
+    with tempfile.TemporaryDirectory(prefix="rerank-eval-") as workdir:
+        runs = [
+            _run_set(name, data, settings, args, second_model, model_dir, pool_config, workdir)
+            for name in names
+        ]
+    latency = _latency(runs, second_model, args.latency_queries)
+    payload = _report(runs, first_config, pool_config, args.pool, latency)
+    path = write_result("rerank", payload)
+    print(f"\nwritten to {path}")
+
+
+def _run_set(
+    name: str,
+    data: Path,
+    settings: Settings,
+    args: argparse.Namespace,
+    second_model: Embedder,
+    model_dir: Path,
+    pool_config: FusionConfig,
+    workdir: str,
+) -> SetRerank:
+    from bench.retrieval_eval import model_path_of
+
+    print(f"[{name}] loading", file=sys.stderr, flush=True)
+    eval_set = load_set(name, data, project_chunker(settings.ingest))
+    split = split_queries(eval_set.queries, args.limit_queries)
+    queries = [*split.dev, *split.test]
+    configured = settings.index.embedding_model
+    first_model = EmbeddingCache(
+        args.cache,
+        name,
+        SentenceTransformerEmbedder(Path(configured) if configured else None),
+        model_path_of(configured),
+    )
+    first_model.encode([p.text for p in eval_set.passages] + [q.text for q in queries])
+    runs = run_indexes(eval_set, queries, first_model, settings.index, Path(workdir))
+    default_config = FusionConfig.from_settings(settings.index)
+    default = {
+        q.query_id: [
+            hit.chunk_id
+            for hit in fused_hits(runs.bm25[q.query_id], runs.dense[q.query_id], default_config)
+        ]
+        for q in queries
+    }
+    pools = {
+        q.query_id: fused_hits(runs.bm25[q.query_id], runs.dense[q.query_id], pool_config)[
+            : args.pool
+        ]
+        for q in queries
+    }
+    text_of = {p.passage_id: p.text for p in eval_set.passages}
+    needed = sorted({hit.chunk_id for pool in pools.values() for hit in pool})
+    print(
+        f"[{name}] {len(queries)} queries, {len(needed)} passages to embed with {model_dir.name}",
+        file=sys.stderr,
+        flush=True,
+    )
+    cache = EmbeddingCache(args.cache, name, second_model, model_dir)
+    vectors = cache.encode([text_of[i] for i in needed] + [q.text for q in queries])
+    passage_row = {chunk_id: row for row, chunk_id in enumerate(needed)}
+    query_vectors = vectors[len(needed) :]
+    second = {
+        q.query_id: {
+            hit.chunk_id: float(vectors[passage_row[hit.chunk_id]] @ query_vectors[n])
+            for hit in pools[q.query_id]
+        }
+        for n, q in enumerate(queries)
+    }
+    by_id = {chunk_id: vectors[row] for chunk_id, row in passage_row.items()}
+    return SetRerank(eval_set, split, default, pools, second, by_id)
+
+
+def _latency(
+    runs: Sequence[SetRerank], model: SentenceTransformerEmbedder, per_set: int
+) -> dict[str, dict[str, float]]:
+    """Per-query seconds of the second stage on test queries, without any cache."""
+    model.warm_up()
+    query_only: list[float] = []
+    with_passages: list[float] = []
+    for run in runs:
+        text_of = {p.passage_id: p.text for p in run.eval_set.passages}
+        for query in run.split.test[:per_set]:
+            pool = run.pools[query.query_id]
+            ids = [hit.chunk_id for hit in pool]
+            stored = np.stack([run.vectors[chunk_id] for chunk_id in ids])
+            start = time.perf_counter()
+            asked = model.encode([query.text])[0]
+            rerank(pool, dict(zip(ids, (stored @ asked).tolist(), strict=True)), 1.0)
+            query_only.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            asked = model.encode([query.text])[0]
+            embedded = model.encode([text_of[chunk_id] for chunk_id in ids])
+            rerank(pool, dict(zip(ids, (embedded @ asked).tolist(), strict=True)), 1.0)
+            with_passages.append(time.perf_counter() - start)
+    return {
+        "query only (candidates embedded at ingestion)": percentiles_ms(query_only),
+        "query and candidates": percentiles_ms(with_passages),
+    }
+
+
+def _report(
+    runs: Sequence[SetRerank],
+    first_config: FusionConfig,
+    pool_config: FusionConfig,
+    pool: int,
+    latency: Mapping[str, Mapping[str, float]],
+) -> dict[str, Any]:
+    names = [run.eval_set.name for run in runs]
+    dev = {
+        weight: mean(run.scores(run.reranked(weight), run.split.dev).ndcg for run in runs)
+        for weight in WEIGHTS
+    }
+    chosen = max(WEIGHTS, key=lambda weight: dev[weight])
+    methods = {
+        f"hybrid ({describe(first_config)}, default)": lambda run: run.default,
+        f"hybrid ({describe(pool_config)}), first {pool}": lambda run: run.pool_ids(),
+        f"mpnet alone on the {pool}": lambda run: run.reranked(1.0),
+        f"mpnet weight {chosen:g} on the {pool} (dev choice)": lambda run: run.reranked(chosen),
+    }
+    test: dict[str, dict[str, Scores]] = {
+        method: {run.eval_set.name: run.scores(ranking(run), run.split.test) for run in runs}
+        for method, ranking in methods.items()
+    }
+    ceiling = {
+        run.eval_set.name: mean(
+            float(
+                bool(
+                    query.relevant
+                    & {run.eval_set.unit_by_passage()[i] for i in run.pool_ids()[query.query_id]}
+                )
+            )
+            for query in run.split.test
+        )
+        for run in runs
+    }
+    print()
+    print(f"Second stage on the test halves (seed {SPLIT_SEED}); nDCG@10 / Recall@10.")
+    print(f"mpnet weight chosen on the dev halves: {chosen:g} (dev mean nDCG@10 {dev})")
+    print()
+    rows: list[list[Any]] = [
+        [
+            method,
+            *(f"{by_set[name].ndcg:.3f} / {by_set[name].recall:.3f}" for name in names),
+            f"{mean(by_set[name].ndcg for name in names):.3f}",
+        ]
+        for method, by_set in test.items()
+    ]
+    rows.append(
+        [
+            f"queries with a relevant unit in the first {pool}",
+            *(f"{ceiling[n]:.3f}" for n in names),
+            "",
+        ]
+    )
+    print_table(["method", *names, "mean nDCG@10"], rows)
+    print()
+    for what, figures in latency.items():
+        print(
+            f"second stage, {what}: p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms"
+        )
+    return {
+        "protocol": {
+            "split_seed": SPLIT_SEED,
+            "first_stage": asdict(first_config),
+            "pool": asdict(pool_config),
+            "second_stage": "all-mpnet-base-v2 cosine, min-max mixed with the fused score",
+            "weights": list(WEIGHTS),
+            "tuned_on": "dev halves, best mean nDCG@10 over the sets",
+            "latency_threads": os.cpu_count(),
+        },
+        "queries": {
+            run.eval_set.name: {"dev": len(run.split.dev), "test": len(run.split.test)}
+            for run in runs
+        },
+        "dev_mean_ndcg_by_weight": {str(weight): value for weight, value in dev.items()},
+        "chosen_weight": chosen,
+        "test": {
+            method: {name: asdict(value) for name, value in by_set.items()}
+            for method, by_set in test.items()
+        },
+        "test_pool_hit_rate": ceiling,
+        "latency": latency,
+    }
+
+
+if __name__ == "__main__":
+    main()
