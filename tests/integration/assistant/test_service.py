@@ -49,7 +49,7 @@ def test_search_never_returns_other_collections(service: Assistant, tmp_path: Pa
             "secret merger Globex",
             collections=["finance"],
             k=finance_chunks + 5,
-            mode=mode,  # type: ignore[arg-type]
+            mode=mode,
         )
         assert all(p.chunk.collection == "finance" for p in hits)
         # dense search ranks every chunk it may, so getting all of them proves the filter ran
@@ -71,7 +71,7 @@ def test_delete_removes_a_document_from_every_index(service: Assistant, tmp_path
     service.delete_document(collection="c", file_name="memo.txt")
 
     for mode in ("bm25", "dense", "hybrid"):
-        hits = service.search("Zanzibar repaint warehouse", collections=["c"], k=50, mode=mode)  # type: ignore[arg-type]
+        hits = service.search("Zanzibar repaint warehouse", collections=["c"], k=50, mode=mode)
         assert all(p.chunk.file_name != "memo.txt" for p in hits)
     assert service.check().consistent
     # a fresh process sees the same: the deletion was saved

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from tests.unit.ingest.fakes import RecordingIndex, fake_chunker, fake_parse
 
 
 @pytest.fixture
-def sessions(database_url: str) -> sessionmaker[Session]:
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine = create_db_engine(database_url)
     migrate(engine)
     yield make_session_factory(engine)
@@ -150,7 +151,7 @@ def test_failure_inside_the_store_transaction_writes_nothing(
     """A chunk row that cannot be written rolls the whole document back."""
     index = RecordingIndex()
 
-    def broken_chunker(doc):  # type: ignore[no-untyped-def]
+    def broken_chunker(doc):
         drafts = fake_chunker(doc)
         bad = drafts[0].__class__(ordinal=1, text=None, page=1, char_start=0, char_end=1)  # type: ignore[arg-type]
         return [*drafts, bad]
