@@ -31,7 +31,7 @@ def reciprocal_rank_fusion(
     for ranking, weight in zip(rankings, factors, strict=True):
         for rank, chunk_id in _first_positions(ranking):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (k + rank)
-    return _ordered(fused, rankings)
+    return ordered_by_score(fused, rankings)
 
 
 def convex_fusion(
@@ -53,7 +53,7 @@ def convex_fusion(
         for chunk_id, score in best.items():
             normalised = (score - low) / spread if spread > 0 else 1.0
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight * normalised
-    return _ordered(fused, rankings)
+    return ordered_by_score(fused, rankings)
 
 
 def _checked_weights(
@@ -79,7 +79,10 @@ def _first_positions(ranking: Sequence[SearchHit]) -> list[tuple[int, int]]:
     return positions
 
 
-def _ordered(fused: dict[int, float], rankings: Sequence[Sequence[SearchHit]]) -> list[SearchHit]:
+def ordered_by_score(
+    fused: dict[int, float], rankings: Sequence[Sequence[SearchHit]]
+) -> list[SearchHit]:
+    """Hits by fused score, ties broken by the best position a chunk had in any ranking."""
     first_seen: dict[int, tuple[int, int]] = {}
     for list_number, ranking in enumerate(rankings):
         for rank, hit in enumerate(ranking):

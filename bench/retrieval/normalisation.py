@@ -20,6 +20,7 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
+from indexes.fusion import ordered_by_score
 from indexes.protocols import SearchHit
 
 Normalisation = Literal["minmax", "zscore", "distribution"]
@@ -62,15 +63,9 @@ def normalised_fusion(
     """Chunk ids ranked by the weighted sum of their normalised scores."""
     if len(weights) != len(rankings):
         raise ValueError(f"{len(weights)} weights for {len(rankings)} rankings")
-    first_seen: dict[int, tuple[int, int]] = {}
-    for list_number, ranking in enumerate(rankings):
-        for rank, hit in enumerate(ranking):
-            key = (rank, list_number)
-            if hit.chunk_id not in first_seen or key < first_seen[hit.chunk_id]:
-                first_seen[hit.chunk_id] = key
-    fused = dict.fromkeys(first_seen, 0.0)
+    fused = dict.fromkeys((hit.chunk_id for ranking in rankings for hit in ranking), 0.0)
     for ranking, weight in zip(rankings, weights, strict=True):
         scores, missing = normalised_scores(ranking, how)
         for chunk_id in fused:
             fused[chunk_id] += weight * scores.get(chunk_id, missing)
-    return sorted(fused, key=lambda chunk_id: (-fused[chunk_id], first_seen[chunk_id]))
+    return [hit.chunk_id for hit in ordered_by_score(fused, rankings)]

@@ -124,9 +124,19 @@ def _wait_for_documents(url: str, count: int) -> None:
         engine.dispose()
 
 
-def _run_in_background(
-    assistant: Assistant, files: list[Path], acknowledged: list[FileResult]
-) -> tuple[threading.Thread, list[BaseException]]:
+def _ingest_while(
+    server: Server,
+    tmp_path: Path,
+    files: list[Path],
+    monkeypatch: pytest.MonkeyPatch,
+    server_action: str,
+) -> tuple[Assistant, list[FileResult], list[BaseException]]:
+    """Ingest ``files`` (slowly) and, once three documents are stored, ``pg_ctl`` the server
+    with ``server_action``; returns the installation, the acknowledged files and the errors
+    the ingestion raised."""
+    assistant = make_assistant(tmp_path / "data", server.url)
+    _slowed(assistant, monkeypatch)
+    acknowledged: list[FileResult] = []
     errors: list[BaseException] = []
 
     def work() -> None:
@@ -137,7 +147,11 @@ def _run_in_background(
 
     thread = threading.Thread(target=work)
     thread.start()
-    return thread, errors
+    _wait_for_documents(server.url, 3)
+    server.ctl("-m", "fast", server_action)
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "the ingestion did not end"
+    return assistant, acknowledged, errors
 
 
 def _assert_whole(assistant: Assistant, expected: set[str], files: list[Path]) -> None:
@@ -153,15 +167,9 @@ def test_restart_mid_run_is_ridden_out(
     server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = _contracts(tmp_path / "corpus")
-    assistant = make_assistant(tmp_path / "data", server.url)
-    _slowed(assistant, monkeypatch)
-    acknowledged: list[FileResult] = []
-    thread, errors = _run_in_background(assistant, files, acknowledged)
-    _wait_for_documents(server.url, 3)
-    server.ctl("-m", "fast", "restart")
-    thread.join(timeout=120)
+    assistant, acknowledged, errors = _ingest_while(server, tmp_path, files, monkeypatch, "restart")
 
-    assert not thread.is_alive() and errors == []
+    assert errors == []
     assert [r.outcome for r in acknowledged] == [Outcome.ADDED] * FILES
     _assert_whole(assistant, {f.name for f in files}, files)
     hits = assistant.search("insured party P07X premium", collections=["policies"], k=1)
@@ -176,14 +184,7 @@ def test_outage_longer_than_the_retries_stops_the_run_cleanly(
 ) -> None:
     monkeypatch.setattr(ingest.pipeline, "RETRY_DELAYS_S", (0.2, 0.4))
     files = _contracts(tmp_path / "corpus")
-    assistant = make_assistant(tmp_path / "data", server.url)
-    _slowed(assistant, monkeypatch)
-    acknowledged: list[FileResult] = []
-    thread, errors = _run_in_background(assistant, files, acknowledged)
-    _wait_for_documents(server.url, 3)
-    server.ctl("-m", "fast", "stop")
-    thread.join(timeout=120)
-    assert not thread.is_alive()
+    assistant, acknowledged, errors = _ingest_while(server, tmp_path, files, monkeypatch, "stop")
     [error] = errors
     assert isinstance(error, StorageUnavailableError)
     assert "database cannot be reached" in str(error)
