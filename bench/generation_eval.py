@@ -1,10 +1,12 @@
-"""Answer quality of the generator, base model against the fine-tuned adapter.
+"""Answer quality of the generator, base model against the fine-tuned adapter and other models.
 
 Questions come from the held-out evaluation split of assistant.generation.training_data (never
 trained on): TAT-QA span questions, PubMedQA questions, unanswerable questions (a question over
 other items' passages) and, with ``--financebench``, the 26 FinanceBench questions over their
 evidence pages (evaluation-only). Each model answers every question in turn, so a run cut by
-``--max-minutes`` still compares the models on the same questions.
+``--max-minutes`` still compares the models on the same questions. Other GGUF models join the
+table with ``--extra-model NAME=PATH``; each gets its prompts fitted with its own tokenizer, while
+the questions are chosen with the first model's (keep ``base`` first to reuse earlier questions).
 
     python -m bench.generation_eval --data ../shared/data --max-new-tokens 60
 """
@@ -12,6 +14,7 @@ evidence pages (evaluation-only). Each model answers every question in turn, so 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import statistics
@@ -37,7 +40,43 @@ from bench.generation_metrics import (
 )
 
 FINANCEBENCH_FILE = Path("finance/financebench/questions_dev.jsonl")
-PREDICTIONS = RESULTS_DIR / "generation_eval_predictions.jsonl"
+RESULT_NAME = "generation_eval"
+BUILT_IN_MODELS = "base,tuned,tuned-int8"
+
+
+def predictions_file(result_name: str) -> Path:
+    """Where a run stores every answer, next to its figures."""
+    return RESULTS_DIR / f"{result_name}_predictions.jsonl"
+
+
+def parse_extra_model(spec: str) -> tuple[str, Path]:
+    """``NAME=PATH`` of an extra GGUF model, as the table's column name and the file."""
+    name, separator, path = spec.partition("=")
+    name = name.strip()
+    if not separator or not name or not path.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=PATH, got {spec!r}")
+    if "," in name:
+        raise argparse.ArgumentTypeError(f"a model name cannot contain a comma: {name!r}")
+    return name, Path(path.strip())
+
+
+def model_names(built_in: str, extra: Sequence[tuple[str, Path]]) -> list[str]:
+    """The table's columns: the built-in models of ``--models`` then the extra ones, each once."""
+    names = [n.strip() for n in built_in.split(",") if n.strip()] + [n for n, _ in extra]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"model names must be unique: {', '.join(repeated)}")
+    if not names:
+        raise ValueError("no model to evaluate")
+    return names
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def select(examples: Sequence[Example], source: str, count: int, answerable: bool) -> list[Example]:
@@ -164,13 +203,13 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def report(records: Sequence[dict[str, Any]], settings: dict[str, Any]) -> None:
+def report(records: Sequence[dict[str, Any]], settings: dict[str, Any], result_name: str) -> None:
     """Print the comparison table and store it with the run's settings."""
     models = list(dict.fromkeys(r["model"] for r in records))
     summaries = {m: summarise([r for r in records if r["model"] == m]) for m in models}
     metrics = list(next(iter(summaries.values())))
     print_table(["metric", *models], [[m] + [s[m] for s in summaries.values()] for m in metrics])
-    write_result("generation_eval", {**settings, "summaries": summaries})
+    write_result(result_name, {**settings, "summaries": summaries})
 
 
 def main() -> None:
@@ -185,13 +224,31 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=60)
     parser.add_argument("--adapter", type=Path, default=BUNDLED_ADAPTER)
     parser.add_argument(
-        "--models", default="base,tuned,tuned-int8", help="base or tuned, optionally -int8"
+        "--models",
+        default=BUILT_IN_MODELS,
+        help="base or tuned, optionally -int8 (empty: only the extra models)",
+    )
+    parser.add_argument(
+        "--extra-model",
+        type=parse_extra_model,
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="another GGUF model to compare (repeatable)",
     )
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--result-name", default=RESULT_NAME, help="name of the result and predictions files"
+    )
     parser.add_argument(
         "--rescore", action="store_true", help="recompute the figures from the stored answers"
     )
     args = parser.parse_args()
+    try:
+        names = model_names(args.models, args.extra_model)
+    except ValueError as error:
+        parser.error(str(error))
+    predictions = predictions_file(args.result_name)
     settings = {
         "command": "python -m bench.generation_eval " + " ".join(sys.argv[1:]),
         "max_new_tokens": args.max_new_tokens,
@@ -199,25 +256,39 @@ def main() -> None:
         "threads": args.threads,
     }
     if args.rescore:
-        lines = PREDICTIONS.read_text(encoding="utf-8").splitlines()
-        report([json.loads(line) for line in lines if line], settings)
+        lines = predictions.read_text(encoding="utf-8").splitlines()
+        report([json.loads(line) for line in lines if line], settings, args.result_name)
         return
     data_dir = eval_data_dir(args.data)
+    extra = dict(args.extra_model)
+    missing = [str(path) for path in extra.values() if not path.is_file()]
+    if missing:
+        parser.error(f"model file not found: {', '.join(missing)}")
+    settings["extra_models"] = {
+        name: {"file": path.name, "sha256": file_sha256(path)} for name, path in extra.items()
+    }
 
     generators = {
-        name: TransformersGenerator(
+        name: TransformersGenerator(model_file=extra[name], threads=args.threads)
+        if name in extra
+        else TransformersGenerator(
             adapter=args.adapter if name.startswith("tuned") else None,
             int8=name.endswith("-int8"),
             threads=args.threads,
         )
-        for name in args.models.split(",")
+        for name in names
     }
     for generator in generators.values():
         generator.warm_up()
-    tokenizer = next(iter(generators.values())).tokenizer
-    builder = PromptBuilder(
-        tokenizer, context_tokens=args.context_tokens, answer_tokens=args.max_new_tokens
-    )
+    builders = {
+        name: PromptBuilder(
+            generator.tokenizer,
+            context_tokens=args.context_tokens,
+            answer_tokens=args.max_new_tokens,
+        )
+        for name, generator in generators.items()
+    }
+    tokenizer = generators[names[0]].tokenizer
     held_out = build_examples(data_dir, "eval", count_tokens=tokenizer.count)
     groups = [
         select(held_out, "tatqa", args.tatqa, answerable=True),
@@ -228,19 +299,19 @@ def main() -> None:
     order = interleave(groups)
     records: list[dict[str, Any]] = []
     started = time.monotonic()
-    PREDICTIONS.parent.mkdir(parents=True, exist_ok=True)
-    with PREDICTIONS.open("w", encoding="utf-8") as out:
+    predictions.parent.mkdir(parents=True, exist_ok=True)
+    with predictions.open("w", encoding="utf-8") as out:
         for done, example in enumerate(order, start=1):
             if time.monotonic() - started > args.max_minutes * 60:
                 print(f"time budget reached after {done - 1} questions")
                 break
             for name, generator in generators.items():
-                record = run_one(name, generator, builder, example, args.max_new_tokens)
+                record = run_one(name, generator, builders[name], example, args.max_new_tokens)
                 records.append(record)
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
                 out.flush()
             print(f"{done}/{len(order)} {example.example_id}", flush=True)
-    report(records, settings)
+    report(records, settings, args.result_name)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 prompt builder counts with.
 
 transformers reads the GGUF file directly and dequantises it to float32, so no conversion step
-or second copy of the weights is needed.
+or second copy of the weights is needed. A GGUF file without a chat template (a base model that
+was never tuned to chat) gets the prompt as a plain transcript ending on an answer cue instead.
 """
 
 from __future__ import annotations
@@ -12,6 +13,26 @@ from pathlib import Path
 from typing import Any
 
 from assistant.generation.prompt import ChatMessage
+
+ANSWER_CUE = "Answer:"
+"""Where a plain transcript hands over to the model, and what marks earlier answers in it."""
+
+TRANSCRIPT_STOP = "\n\n"
+"""Ends an answer in a plain transcript: a base model goes on to invent the next question."""
+
+
+def plain_transcript(messages: Sequence[ChatMessage], bos: str = "") -> str:
+    """``messages`` as plain text for a model without a chat template.
+
+    A base model continues text rather than following turns, so the instructions and the
+    question stay as written, earlier answers follow the cue, and the text ends on the cue.
+    ``bos`` is prepended for models that expect a start-of-text token.
+    """
+    parts = [
+        f"{ANSWER_CUE} {m['content']}" if m["role"] == "assistant" else m["content"]
+        for m in messages
+    ]
+    return bos + "\n\n".join([*parts, ANSWER_CUE])
 
 
 def load_tokenizer(model_file: Path) -> Any:
@@ -36,6 +57,15 @@ class HFPromptTokenizer:
     def __init__(self, tokenizer: Any) -> None:
         self._tokenizer = tokenizer
 
+    @property
+    def has_chat_template(self) -> bool:
+        return getattr(self._tokenizer, "chat_template", None) is not None
+
+    @property
+    def stop_text(self) -> str | None:
+        """Text that ends the answer besides the end-of-turn tokens (None: only those)."""
+        return None if self.has_chat_template else TRANSCRIPT_STOP
+
     def encode(self, text: str) -> list[int]:
         return list(self._tokenizer(text, add_special_tokens=False)["input_ids"])
 
@@ -47,6 +77,10 @@ class HFPromptTokenizer:
 
     def render_chat(self, messages: Sequence[ChatMessage]) -> str:
         """``messages`` in the model's chat template, ending where the answer starts."""
+        if not self.has_chat_template:
+            wants_bos = getattr(self._tokenizer, "add_bos_token", False)
+            bos = self._tokenizer.bos_token if wants_bos else None
+            return plain_transcript(messages, bos or "")
         rendered = self._tokenizer.apply_chat_template(
             list(messages), tokenize=False, add_generation_prompt=True
         )

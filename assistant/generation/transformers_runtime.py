@@ -4,7 +4,8 @@ Decoding is greedy (answers repeat exactly for the same passages) with a key/val
 every token comes with the log-probability the model gave it. A LoRA adapter, when configured,
 is merged into the weights at load time, so it costs nothing per token. With ``int8`` the
 linear layers are quantised dynamically after loading: about three times faster, but it changes
-most answers of this small model (see docs/generation.md).
+most answers of this small model (see docs/generation.md). A model without a chat template
+also stops at the text its tokenizer adapter names (see ``HFPromptTokenizer.stop_text``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class TransformersGenerator:
         self._model: Any = None
         self._tokenizer: HFPromptTokenizer | None = None
         self._stop_ids: frozenset[int] = frozenset()
+        self._stop_text: str | None = None
         self._lock = threading.Lock()
 
     @property
@@ -85,10 +87,16 @@ class TransformersGenerator:
             model = torch.ao.quantization.quantize_dynamic(
                 model, {torch.nn.Linear}, dtype=torch.qint8
             )
+        vocabulary = raw_tokenizer.get_vocab()
         stops = {raw_tokenizer.eos_token_id}
-        stops.update(raw_tokenizer.convert_tokens_to_ids(["<|im_end|>", "<|endoftext|>"]))
+        # Only names the vocabulary has: others would map to its unknown token, which is no stop.
+        stops.update(
+            vocabulary[name] for name in ("<|im_end|>", "<|endoftext|>") if name in vocabulary
+        )
         self._stop_ids = frozenset(int(i) for i in stops if i is not None and i >= 0)
-        return model, HFPromptTokenizer(raw_tokenizer)
+        tokenizer = HFPromptTokenizer(raw_tokenizer)
+        self._stop_text = tokenizer.stop_text
+        return model, tokenizer
 
     def stream(
         self, prompt_messages: Sequence[ChatMessage], *, max_new_tokens: int
@@ -118,6 +126,12 @@ class TransformersGenerator:
                 text = tokenizer.decode(generated)
                 # A character split over several tokens decodes to U+FFFD until complete.
                 delta = "" if text.endswith(_REPLACEMENT) else text[len(emitted) :]
+                cut = stop_position(emitted + delta, self._stop_text)
+                if cut is not None:
+                    if cut > len(emitted):
+                        piece = delta[: cut - len(emitted)]
+                        yield GeneratedToken(text=piece, logprob=float(logprobs[token]))
+                    return
                 emitted += delta
                 yield GeneratedToken(text=delta, logprob=float(logprobs[token]))
                 output = model(
@@ -125,6 +139,18 @@ class TransformersGenerator:
                     past_key_values=output.past_key_values,
                     use_cache=True,
                 )
+
+
+def stop_position(text: str, stop: str | None) -> int | None:
+    """Where ``stop`` first occurs in ``text`` after its leading whitespace, if it does.
+
+    Leading whitespace is skipped so that an answer opening with a blank line is not ended
+    before it starts.
+    """
+    if not stop:
+        return None
+    index = text.find(stop, len(text) - len(text.lstrip()))
+    return None if index < 0 else index
 
 
 def merge_adapter(model: Any, adapter: Path) -> Any:

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from bench.generation_eval import (
+    BUILT_IN_MODELS,
+    file_sha256,
+    model_names,
+    parse_extra_model,
+    predictions_file,
+)
+
+
+def test_extra_model_spec_gives_name_and_path() -> None:
+    assert parse_extra_model("qwen=/models/q.gguf") == ("qwen", Path("/models/q.gguf"))
+    assert parse_extra_model(" gemma = rel/g=1.gguf ") == ("gemma", Path("rel/g=1.gguf"))
+
+
+@pytest.mark.parametrize("spec", ["qwen", "=/models/q.gguf", "qwen=", "qwen= ", "a,b=/m.gguf"])
+def test_malformed_extra_model_spec_is_refused(spec: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_extra_model(spec)
+
+
+def test_model_names_put_built_in_models_first() -> None:
+    extra = [("qwen", Path("q.gguf")), ("gemma", Path("g.gguf"))]
+    assert model_names("base", extra) == ["base", "qwen", "gemma"]
+    assert model_names(BUILT_IN_MODELS, []) == ["base", "tuned", "tuned-int8"]
+    assert model_names("", extra) == ["qwen", "gemma"]
+
+
+def test_model_names_must_be_unique_and_present() -> None:
+    with pytest.raises(ValueError, match="base"):
+        model_names("base", [("base", Path("other.gguf"))])
+    with pytest.raises(ValueError, match="no model"):
+        model_names(" , ", [])
+
+
+def test_predictions_sit_beside_the_named_result() -> None:
+    assert predictions_file("generation_eval").name == "generation_eval_predictions.jsonl"
+    assert predictions_file("bakeoff").parent == predictions_file("generation_eval").parent
+
+
+def test_file_sha256_of_known_content(tmp_path: Path) -> None:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"abc")
+    expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert file_sha256(path) == expected
