@@ -56,6 +56,12 @@ def data_dir(
         return resources.Backend(assistant, make_accounts(assistant, clock=clock))
 
     monkeypatch.setattr(resources, "build_backend", fast_backend)
+    # The pages are under test, not the start-up work a server does in a background thread
+    # (tests/unit/assistant covers it). Left running, that thread may outlive its test and log
+    # a traceback while the next app script is parsed, and CPython 3.11 builds AST objects with
+    # interpreter-wide state that two threads can corrupt ("AST constructor recursion depth
+    # mismatch").
+    monkeypatch.setattr(Assistant, "start_up", lambda _self: None)
     yield folder
     resources.ingest_jobs().shutdown()
     st.cache_resource.clear()
