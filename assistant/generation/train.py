@@ -1,9 +1,10 @@
-"""LoRA fine-tuning of the generator on grounded examples, on the CPU, within a time budget.
+"""LoRA fine-tuning of the generator on grounded examples, within a time budget.
 
 The model learns the answer format (short sentences citing [n], or exactly the abstention
 sentence); the loss counts only the answer tokens, never the prompt. Training stops at
 ``--max-steps`` or ``--max-minutes``, whichever comes first; the learning rate follows a cosine
 decay over whichever of the two is nearer, so a run cut by the clock still ends cooled down.
+It runs on the CPU, or on a CUDA GPU where one is present (``--device``).
 
     python -m assistant.generation.train --data ../shared/data \
         --out assistant/models/generator-lora --max-minutes 45
@@ -17,7 +18,7 @@ import math
 import random
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,13 @@ from assistant.generation.hf_model import HFPromptTokenizer, load_model, load_to
 from assistant.generation.model_files import MODEL_FILE_NAME, resolve_model_file
 from assistant.generation.prompt import build_messages
 from assistant.generation.training_data import (
+    DEFAULT_MIX,
     UNANSWERABLE_SHARE,
     Example,
     Split,
     build_examples,
 )
+from assistant.torch_device import pick_device
 
 IGNORE_INDEX = -100
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -49,8 +52,12 @@ class TrainConfig:
     validation_examples: int = 24
     checkpoint_minutes: float = 10.0
     unanswerable_share: float = UNANSWERABLE_SHARE
+    epochs: int = 1
+    mix: tuple[tuple[str, int], ...] = tuple(DEFAULT_MIX.items())
+    """Answerable training examples per source."""
     seed: int = 13
     threads: int = 2
+    device: str = "cpu"
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,41 @@ def batches(items: Sequence[Encoded], size: int, window: int = 8) -> Iterator[li
         yield from groups
 
 
-def collate(batch: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
+def epoch_batches(
+    items: Sequence[Encoded], size: int, epochs: int, seed: int
+) -> Iterator[list[Encoded]]:
+    """``epochs`` passes over ``items``: the first in data order, later ones reshuffled."""
+    for epoch in range(epochs):
+        order = list(items)
+        if epoch:
+            random.Random(f"{seed}:{epoch}").shuffle(order)
+        yield from batches(order, size)
+
+
+def parse_mix(spec: str) -> tuple[tuple[str, int], ...]:
+    """``source=count,...`` as (source, count) pairs."""
+    mix = []
+    for part in spec.split(","):
+        source, separator, count = part.partition("=")
+        if not separator or not count.strip().isdigit():
+            raise argparse.ArgumentTypeError(f"expected SOURCE=COUNT, got {part!r}")
+        mix.append((source.strip(), int(count)))
+    return tuple(mix)
+
+
+def end_of_turn(raw_tokenizer: Any) -> str:
+    """The token that closes an answer in the chat template.
+
+    ``<|im_end|>`` where the vocabulary has it, since the runtime stops there; the tokenizer's
+    end-of-sequence token otherwise. (Some library versions report another special token as
+    end-of-sequence for the same GGUF file, and a model taught to end on it never stops.)
+    """
+    if "<|im_end|>" in raw_tokenizer.get_vocab():
+        return "<|im_end|>"
+    return str(raw_tokenizer.eos_token)
+
+
+def collate(batch: Sequence[Encoded], pad_id: int, device: str = "cpu") -> dict[str, Any]:
     import torch
 
     width = max(len(e.input_ids) for e in batch)
@@ -85,9 +126,9 @@ def collate(batch: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
     labels = [e.labels + [IGNORE_INDEX] * (width - len(e.labels)) for e in batch]
     mask = [[1] * len(e.input_ids) + [0] * (width - len(e.input_ids)) for e in batch]
     return {
-        "input_ids": torch.tensor(ids),
-        "labels": torch.tensor(labels),
-        "attention_mask": torch.tensor(mask),
+        "input_ids": torch.tensor(ids, device=device),
+        "labels": torch.tensor(labels, device=device),
+        "attention_mask": torch.tensor(mask, device=device),
     }
 
 
@@ -117,7 +158,9 @@ def answer_loss(model: Any, batch: dict[str, Any]) -> Any:
     return torch.nn.functional.cross_entropy(logits.float(), targets[keep])
 
 
-def validation_loss(model: Any, items: Sequence[Encoded], pad_id: int, size: int) -> float:
+def validation_loss(
+    model: Any, items: Sequence[Encoded], pad_id: int, size: int, device: str = "cpu"
+) -> float:
     """Mean answer-token loss on held-out examples."""
     import torch
 
@@ -125,7 +168,7 @@ def validation_loss(model: Any, items: Sequence[Encoded], pad_id: int, size: int
     model.eval()
     with torch.no_grad():
         for start in range(0, len(items), size):
-            batch = collate(items[start : start + size], pad_id)
+            batch = collate(items[start : start + size], pad_id, device)
             count = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
             total += answer_loss(model, batch).item() * count
             tokens += count
@@ -139,7 +182,9 @@ def save_adapter(model: Any, out: Path) -> None:
     from safetensors.torch import save_file
 
     out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().half().contiguous() for k, v in get_peft_model_state_dict(model).items()}
+    state = {
+        k: v.detach().cpu().half().contiguous() for k, v in get_peft_model_state_dict(model).items()
+    }
     save_file(state, str(out / "adapter_model.safetensors"))
     config = model.peft_config["default"]
     config.base_model_name_or_path = MODEL_FILE_NAME
@@ -158,7 +203,7 @@ def train(
     path = resolve_model_file(model_file)
     raw_tokenizer = load_tokenizer(path)
     tokenizer = HFPromptTokenizer(raw_tokenizer)
-    eos = str(raw_tokenizer.eos_token)
+    eos = end_of_turn(raw_tokenizer)
     pad_id = int(raw_tokenizer.pad_token_id or raw_tokenizer.eos_token_id)
 
     def encoded(split: Split) -> list[Encoded]:
@@ -166,6 +211,7 @@ def train(
             data_dir,
             split,
             count_tokens=tokenizer.count,
+            mix=dict(config.mix) if split == "train" else None,
             unanswerable_share=config.unanswerable_share,
         )
         items = [encode(e, tokenizer, eos) for e in examples]
@@ -175,6 +221,8 @@ def train(
     held_out = encoded("eval")[: config.validation_examples]
     if not train_items:
         raise SystemExit(f"no training examples found under {data_dir}")
+    planned = sum(1 for _ in epoch_batches(train_items, config.batch_size, config.epochs, 0))
+    config = replace(config, max_steps=min(config.max_steps, planned))
 
     model = get_peft_model(
         load_model(path),
@@ -185,29 +233,32 @@ def train(
             target_modules=list(LORA_TARGETS),
             task_type="CAUSAL_LM",
         ),
-    )
+    ).to(config.device)
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=config.learning_rate
     )
     record: dict[str, Any] = {
         "config": asdict(config),
         "train_examples_available": len(train_items),
+        "end_of_turn": eos,
         "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "validation_loss_before": validation_loss(model, held_out, pad_id, config.batch_size),
+        "validation_loss_before": validation_loss(
+            model, held_out, pad_id, config.batch_size, config.device
+        ),
         "steps": [],
     }
     print(f"validation loss before: {record['validation_loss_before']:.4f}", flush=True)
     model.train()
     started = last_save = time.monotonic()
     step, seen_tokens, seen_examples = 0, 0, 0
-    for batch_items in batches(train_items, config.batch_size):
+    for batch_items in epoch_batches(train_items, config.batch_size, config.epochs, config.seed):
         elapsed = time.monotonic() - started
         if step >= config.max_steps or elapsed >= config.max_minutes * 60:
             break
         rate = learning_rate(config, step, elapsed)
         for group in optimizer.param_groups:
             group["lr"] = rate
-        loss = answer_loss(model, collate(batch_items, pad_id))
+        loss = answer_loss(model, collate(batch_items, pad_id, config.device))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -228,7 +279,9 @@ def train(
             "examples_seen": seen_examples,
             "tokens_seen": seen_tokens,
             "train_seconds": round(time.monotonic() - started, 1),
-            "validation_loss_after": validation_loss(model, held_out, pad_id, config.batch_size),
+            "validation_loss_after": validation_loss(
+                model, held_out, pad_id, config.batch_size, config.device
+            ),
         }
     )
     print(f"validation loss after: {record['validation_loss_after']:.4f}", flush=True)
@@ -248,7 +301,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--unanswerable-share", type=float, default=UNANSWERABLE_SHARE, help="share of abstentions"
     )
+    parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    parser.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
+    parser.add_argument("--rank", type=int, default=TrainConfig.rank)
+    parser.add_argument(
+        "--mix",
+        type=parse_mix,
+        default=TrainConfig.mix,
+        help="answerable training examples per source, as tatqa=320,pubmedqa=260,...",
+    )
     parser.add_argument("--threads", type=int, default=TrainConfig.threads)
+    parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda if present)")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         raise SystemExit(f"data folder {args.data} not found")
@@ -257,7 +320,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         max_steps=args.max_steps,
         batch_size=args.batch_size,
         unanswerable_share=args.unanswerable_share,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        rank=args.rank,
+        alpha=2 * args.rank,
+        mix=args.mix,
         threads=args.threads,
+        device=pick_device(args.device),
     )
     train(args.data, args.out, config, args.model_file)
 

@@ -22,6 +22,10 @@ from assistant.generation.hf_model import HFPromptTokenizer, load_model, load_to
 from assistant.generation.model_files import resolve_model_file
 from assistant.generation.prompt import ChatMessage
 
+TURN_MARKERS = ("<|im_end|>", "<|endoftext|>", "<|im_start|>")
+"""Chat-template tokens that end an answer: the end of the turn, of the text, or the start of
+another turn."""
+
 _REPLACEMENT = "\ufffd"
 
 
@@ -90,9 +94,9 @@ class TransformersGenerator:
         vocabulary = raw_tokenizer.get_vocab()
         stops = {raw_tokenizer.eos_token_id}
         # Only names the vocabulary has: others would map to its unknown token, which is no stop.
-        stops.update(
-            vocabulary[name] for name in ("<|im_end|>", "<|endoftext|>") if name in vocabulary
-        )
+        # A new turn's opening marker ends the answer too: an answer never contains one, and a
+        # model that skips the end-of-turn marker goes on to invent the next turns after it.
+        stops.update(vocabulary[name] for name in TURN_MARKERS if name in vocabulary)
         self._stop_ids = frozenset(int(i) for i in stops if i is not None and i >= 0)
         tokenizer = HFPromptTokenizer(raw_tokenizer)
         self._stop_text = tokenizer.stop_text

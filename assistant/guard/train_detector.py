@@ -1,10 +1,10 @@
-"""Training the cross-encoder hallucination detector on the CPU, within a time budget.
+"""Training the cross-encoder hallucination detector, within a time budget.
 
 Training claims (``assistant.guard.detector_data``) are supported and unsupported answers over
 the same evidence: length-matched HaluEval QA rows and minimal edits of gold answers (a number,
 date, party, unit or negation changed). LoRA adapts the top of the packaged MiniLM encoder; the
 head over its mean-pooled output is trained in full. Only the adapter, the head and the
-training figures are written.
+training figures are written. It runs on the CPU, or on a CUDA GPU where one is present.
 
     python -m assistant.guard.train_detector --data ../shared/data \
         --out assistant/models/detector --max-minutes 25
@@ -31,6 +31,7 @@ from assistant.guard.cross_encoder import (
     pair_for,
 )
 from assistant.guard.detector_data import LabelledClaim, training_claims
+from assistant.torch_device import pick_device
 
 LORA_TARGETS = ("query", "key", "value", "dense")
 LORA_LAYERS = (3, 4, 5)
@@ -50,6 +51,7 @@ class DetectorTrainConfig:
     warmup_steps: int = 10
     seed: int = 7
     threads: int = 2
+    device: str = "cpu"
     layers: tuple[int, ...] = (3, 4, 5)
     """Encoder layers adapted; adapting only the top half stops the backward pass there."""
 
@@ -79,10 +81,11 @@ def train(
             layers_to_transform=list(config.layers),
         ),
     )
+    model.to(config.device)
     order = list(range(len(claims)))
     random.Random(config.seed).shuffle(order)
     pairs = _pairs(claims)
-    labels = torch.tensor([float(c.supported) for c in claims])
+    labels = torch.tensor([float(c.supported) for c in claims], device=config.device)
     steps_per_epoch = math.ceil(len(order) / config.batch_size)
     total_steps = max(1, int(steps_per_epoch * config.epochs))
     optimizer = torch.optim.AdamW(
@@ -105,7 +108,7 @@ def train(
         warm = min(1.0, (step + 1) / config.warmup_steps)
         for group in optimizer.param_groups:
             group["lr"] = config.learning_rate * warm * 0.5 * (1 + math.cos(math.pi * progress))
-        inputs = encode_pairs(tokenizer, [pairs[i] for i in batch])
+        inputs = encode_pairs(tokenizer, [pairs[i] for i in batch]).to(config.device)
         logits = model(**inputs)
         loss = loss_fn(logits, labels[batch])
         loss.backward()
@@ -121,6 +124,7 @@ def train(
             )
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out) as staging:
+        model.to("cpu")
         model.encoder.save_pretrained(staging)
         save_file(model.head.state_dict(), str(Path(staging) / HEAD_FILE))
         for name in ADAPTER_FILES:  # the library's template card is not kept
@@ -143,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--layers", default="3,4,5", help="encoder layers to adapt, comma-separated (0-5)"
     )
+    parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda if present)")
     args = parser.parse_args(argv)
     config = DetectorTrainConfig(
         layers=tuple(int(n) for n in args.layers.split(",")),
@@ -150,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         epochs=args.epochs,
         threads=args.threads,
         learning_rate=args.learning_rate,
+        device=pick_device(args.device),
     )
     claims = training_claims(args.data)
     counts: dict[str, int] = {}
