@@ -1,11 +1,13 @@
 """The product's own answers to held-out questions, labelled correct or incorrect.
 
 These answers are what the hallucination detector and the confidence calibrator are judged on
-(and the calibrator fitted on, using a disjoint half). The default generator answers
-TAT-QA and PubMedQA questions of the held-out split of assistant.generation.training_data,
-unanswerable questions (a question over other items' passages), and the 26 FinanceBench
-questions over their evidence pages. Each record keeps what the checks need: the question, the
-answer's sentences with their citations, the passages shown, and the token log-probabilities.
+(and the calibrator fitted on, using a disjoint half). The default generator answers TAT-QA and
+PubMedQA questions of the held-out split of assistant.generation.training_data, unanswerable
+questions (a question over other items' passages), and the 26 FinanceBench questions over their
+evidence pages. The generator is the one the settings configure (the bundled adapter by default;
+``ASSISTANT_GENERATION__USE_ADAPTER=false`` for the base model). Each record keeps what the
+checks need: the question, the answer's sentences with their citations, the passages shown, and
+the token log-probabilities.
 
 Labelling rule (``bench.answer_labels.is_correct``) is written down there.
 
@@ -22,9 +24,11 @@ from typing import Any
 
 from assistant.generation.base import generate
 from assistant.generation.citations import parse_answer
+from assistant.generation.model_files import BUNDLED_ADAPTER
 from assistant.generation.prompt import PromptBuilder
 from assistant.generation.training_data import Example, build_examples
 from assistant.generation.transformers_runtime import TransformersGenerator
+from assistant.settings import GenerationSettings
 from bench.answer_labels import is_correct
 from bench.common import RESULTS_DIR, eval_data_dir
 from bench.generation_eval import financebench, interleave, select, unanswerable_mix
@@ -74,7 +78,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     data_dir = eval_data_dir(args.data)
-    generator = TransformersGenerator(threads=args.threads)
+    settings = GenerationSettings()
+    generator = TransformersGenerator(
+        model_file=settings.model_file,
+        adapter=(settings.adapter or BUNDLED_ADAPTER) if settings.use_adapter else None,
+        threads=args.threads,
+    )
     generator.warm_up()
     builder = PromptBuilder(
         generator.tokenizer, context_tokens=args.context_tokens, answer_tokens=args.max_new_tokens
