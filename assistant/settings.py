@@ -122,8 +122,8 @@ class GuardSettings(BaseModel):
         ge=0,
         le=1,
         description="Answers whose confidence is below this are withheld; the evidence is shown. "
-        "At 0.25, on held-out questions, 44% of the default generator's answers were shown and "
-        "52% of those were right, against 31% of all (bench/guard_eval.py).",
+        "At 0.25, on held-out questions, 95% of the default generator's answers were shown and "
+        "52% of those were right, against 53% of all (bench/guard_eval.py).",
     )
     collection_thresholds: dict[str, float] = Field(
         default_factory=dict,
