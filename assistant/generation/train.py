@@ -221,7 +221,9 @@ def train(
     held_out = encoded("eval")[: config.validation_examples]
     if not train_items:
         raise SystemExit(f"no training examples found under {data_dir}")
-    planned = sum(1 for _ in epoch_batches(train_items, config.batch_size, config.epochs, 0))
+    planned = sum(
+        1 for _ in epoch_batches(train_items, config.batch_size, config.epochs, config.seed)
+    )
     config = replace(config, max_steps=min(config.max_steps, planned))
 
     model = get_peft_model(
