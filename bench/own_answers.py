@@ -22,13 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assistant.generation.base import generate
+from assistant.generation.base import Generator, generate
 from assistant.generation.citations import parse_answer
-from assistant.generation.model_files import BUNDLED_ADAPTER
+from assistant.generation.factory import build_generator
 from assistant.generation.prompt import PromptBuilder
 from assistant.generation.training_data import Example, build_examples
-from assistant.generation.transformers_runtime import TransformersGenerator
-from assistant.settings import GenerationSettings
+from assistant.settings import Settings
 from bench.answer_labels import is_correct
 from bench.common import RESULTS_DIR, eval_data_dir
 from bench.generation_eval import financebench, interleave, select, unanswerable_mix
@@ -37,7 +36,7 @@ ANSWERS = RESULTS_DIR / "own_answers.jsonl"
 
 
 def answer_record(
-    generator: TransformersGenerator, builder: PromptBuilder, example: Example, cap: int
+    generator: Generator, builder: PromptBuilder, example: Example, cap: int
 ) -> dict[str, Any]:
     """One answer with everything needed to check it later, and its label."""
     prompt = builder.build(example.question, example.passages)
@@ -78,12 +77,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     data_dir = eval_data_dir(args.data)
-    settings = GenerationSettings()
-    generator = TransformersGenerator(
-        model_file=settings.model_file,
-        adapter=(settings.adapter or BUNDLED_ADAPTER) if settings.use_adapter else None,
-        threads=args.threads,
-    )
+    settings = Settings().generation.model_copy(update={"threads": args.threads})
+    generator = build_generator(settings)
     generator.warm_up()
     builder = PromptBuilder(
         generator.tokenizer, context_tokens=args.context_tokens, answer_tokens=args.max_new_tokens
