@@ -505,11 +505,13 @@ def _index(
 ) -> None:
     """Add the stored chunks to the index; on failure, delete the collection again."""
     try:
+        with assistant.sessions() as session:
+            names = repo.file_names(session=session, document_ids={r.document_id for r in rows})
         index_with_vectors(
             index_dir=assistant.settings.index_dir,
             settings=assistant.settings.index,
             model=model,
-            chunks=to_indexed(rows),
+            chunks=to_indexed(rows, names),
             vectors=vectors,
         )
     except Exception as error:

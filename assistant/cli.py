@@ -319,9 +319,19 @@ def ask(
 @app.command()
 def check(
     repair: Annotated[bool, typer.Option(help="Fix drift instead of only reporting it.")] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            help="Build the indexes anew from storage, embedding every chunk again (after an "
+            "upgrade that changes what they hold, or a change of BM25 settings)."
+        ),
+    ] = False,
 ) -> None:
     """Check that the indexes hold exactly the stored chunks (after a crash, for instance)."""
-    report = _service().check(repair=repair)
+    service = _service()
+    if rebuild:
+        console.print(f"rebuilt the indexes from storage: {service.rebuild_index()} chunks")
+    report = service.check(repair=repair)
     console.print(
         f"missing from indexes: {report.missing}; in indexes but not stored: {report.orphaned}"
     )

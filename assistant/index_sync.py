@@ -15,9 +15,18 @@ from assistant.settings import IndexSettings
 from assistant.storage import repository as repo
 from assistant.storage.faults import StorageUnavailableError, disk_full
 from indexes.embedder import Embedder
-from indexes.hybrid import FusionConfig, HybridIndex, SearchMode, open_hybrid_index
+from indexes.hybrid import (
+    FusionConfig,
+    HybridIndex,
+    SearchMode,
+    empty_hybrid_index,
+    open_hybrid_index,
+)
 from indexes.protocols import IndexedChunk, SearchHit
 from ingest.pipeline import to_indexed
+
+REBUILD_BATCH = 512
+"""Chunks read from storage and embedded at a time when the index is filled from storage."""
 
 
 @dataclass(frozen=True)
@@ -136,11 +145,37 @@ class IndexSync:
             orphaned = sorted(indexed - stored)
             if repair and (missing or orphaned):
                 self.delete(orphaned)
-                for start in range(0, len(missing), 512):
+                for start in range(0, len(missing), REBUILD_BATCH):
                     with sessions() as session:
                         rows = repo.chunks_by_ids(
-                            session=session, chunk_ids=missing[start : start + 512]
+                            session=session, chunk_ids=missing[start : start + REBUILD_BATCH]
                         )
-                        self.add(to_indexed(rows.values()))
+                        names = repo.file_names(
+                            session=session, document_ids={r.document_id for r in rows.values()}
+                        )
+                        self.add(to_indexed(rows.values(), names))
                 self.commit()
             return DriftReport(len(missing), len(orphaned), repaired=repair)
+
+    def rebuild(self, sessions: sessionmaker[Session]) -> int:
+        """Replace the index by a new one holding every stored chunk, embedded again; returns
+        how many. Needed when what an index keeps from its build no longer matches the
+        installation: passages indexed before document names were part of their text, BM25
+        parameters or tokenizer settings changed since. The old index serves searches until
+        the new one is saved."""
+        with self._lock:
+            fresh = empty_hybrid_index(self._settings, self._embedder)
+            with sessions() as session:
+                stored = sorted(repo.all_chunk_ids(session=session))
+            for start in range(0, len(stored), REBUILD_BATCH):
+                with sessions() as session:
+                    rows = repo.chunks_by_ids(
+                        session=session, chunk_ids=stored[start : start + REBUILD_BATCH]
+                    )
+                    names = repo.file_names(
+                        session=session, document_ids={r.document_id for r in rows.values()}
+                    )
+                    fresh.add(to_indexed(rows.values(), names))
+            self._index, self._dirty = fresh, True
+            self.commit()
+            return len(stored)

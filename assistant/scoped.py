@@ -252,7 +252,7 @@ class ScopedAssistant:
                     collection=name,
                 )
             rows = repo.chunks_of(session=session, document_id=document_id)
-            chunks = to_indexed(rows)
+            chunks = to_indexed(rows, {document_id: file_name})
         index = self._assistant.index
         index.delete([c.chunk_id for c in chunks])
         index.add(chunks)

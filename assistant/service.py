@@ -243,6 +243,11 @@ class Assistant:
         """Report (and with ``repair`` fix) drift between storage and the indexes."""
         return self.index.reconcile(self.sessions, repair=repair)
 
+    def rebuild_index(self) -> int:
+        """Index every stored chunk again in a new index; returns how many (see
+        ``IndexSync.rebuild``)."""
+        return self.index.rebuild(self.sessions)
+
     def recover(self) -> DriftReport:
         """Heal what a crash left: ingestion runs of processes that no longer exist are marked
         interrupted, and the indexes are brought back in line with storage."""

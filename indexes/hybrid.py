@@ -188,19 +188,23 @@ def open_hybrid_index(index_dir: Path, settings: IndexSettings, embedder: Embedd
     when the directory is absent or empty. A saved index keeps the tokenizer and BM25
     parameters it was built with, since its terms were produced by them."""
     index_dir = Path(index_dir)
-    fusion = FusionConfig.from_settings(settings)
     recover_interrupted_save(index_dir)
     if (index_dir / MANIFEST_NAME).is_file():
-        return HybridIndex.load(index_dir, embedder, fusion)
+        return HybridIndex.load(index_dir, embedder, FusionConfig.from_settings(settings))
     if index_dir.exists() and any(index_dir.iterdir()):
         raise IndexFormatError(
             f"{index_dir} is not empty but holds no index manifest; move its content away "
             "or point the index directory elsewhere"
         )
+    return empty_hybrid_index(settings, embedder)
+
+
+def empty_hybrid_index(settings: IndexSettings, embedder: Embedder) -> HybridIndex:
+    """A new hybrid index with no chunks, configured by ``settings``."""
     bm25 = BM25Index(
         Tokenizer(TokenizerSettings(stemming=settings.stemming)),
         k1=settings.bm25_k1,
         b=settings.bm25_b,
     )
     dense = DenseIndex(embedder, ann_threshold=settings.ann_threshold)
-    return HybridIndex(bm25, dense, fusion)
+    return HybridIndex(bm25, dense, FusionConfig.from_settings(settings))

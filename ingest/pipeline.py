@@ -18,7 +18,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -111,22 +111,35 @@ class RunReport:
         return sum(1 for r in self.results if r.outcome == outcome)
 
 
-def _with_heading(heading_path: str, text: str) -> str:
-    return f"{heading_path}\n{text}" if heading_path else text
+def document_label(file_name: str) -> str:
+    """A document's name as the indexes see it: the file name without its extension, with
+    underscores read as spaces. File names carry what many questions name (the company and
+    year of a filing, the parties of a contract) and most chunks never repeat it."""
+    return " ".join(Path(file_name).stem.replace("_", " ").split())
 
 
-def index_text(chunk: Chunk) -> str:
-    """The text an index sees: the heading path gives a passage its context."""
-    return _with_heading(chunk.heading_path, chunk.text)
+def _in_context(file_name: str, heading_path: str, text: str) -> str:
+    return "\n".join(part for part in (document_label(file_name), heading_path, text) if part)
 
 
-def draft_index_text(draft: ChunkDraft) -> str:
+def index_text(chunk: Chunk, file_name: str) -> str:
+    """The text an index sees: the document's name and the heading path give a passage the
+    context a question refers to."""
+    return _in_context(file_name, chunk.heading_path, chunk.text)
+
+
+def draft_index_text(draft: ChunkDraft, file_name: str) -> str:
     """``index_text`` of the chunk ``draft`` will be stored as, known before it is stored."""
-    return _with_heading(repo.HEADING_SEPARATOR.join(draft.heading_path), draft.text)
+    return _in_context(file_name, repo.HEADING_SEPARATOR.join(draft.heading_path), draft.text)
 
 
-def to_indexed(chunks: Iterable[Chunk]) -> list[IndexedChunk]:
-    return [IndexedChunk(c.id, c.collection_id, index_text(c)) for c in chunks]
+def to_indexed(chunks: Iterable[Chunk], file_names: Mapping[int, str]) -> list[IndexedChunk]:
+    """The chunks as the indexes take them; ``file_names`` maps their document ids to the
+    documents' file names."""
+    return [
+        IndexedChunk(c.id, c.collection_id, index_text(c, file_names[c.document_id]))
+        for c in chunks
+    ]
 
 
 def file_sha256(path: Path) -> str:
@@ -424,7 +437,7 @@ class IngestionPipeline:
             doc.title = item.title
             session.flush()
             removed, rows = repo.replace_chunks(session=session, document=doc, drafts=item.drafts)
-            added = to_indexed(rows)
+            added = to_indexed(rows, {doc.id: doc.file_name})
             document_id = doc.id
         self._index.delete(removed)
         self._index.add(added)

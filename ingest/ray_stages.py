@@ -94,7 +94,7 @@ class EmbedFiles:
 
 def index_texts(item: PreparedFile) -> list[str]:
     """What the indexes will see of each chunk of ``item``, in order."""
-    return [draft_index_text(draft) for draft in item.drafts]
+    return [draft_index_text(draft, item.path.name) for draft in item.drafts]
 
 
 def decode(payload: bytes) -> tuple[Prepared, np.ndarray | None]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection as Coll
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -141,6 +141,15 @@ def chunks_by_ids(*, session: Session, chunk_ids: Sequence[int]) -> dict[int, Ch
         return {}
     rows = session.scalars(select(Chunk).where(Chunk.id.in_(chunk_ids)))
     return {row.id: row for row in rows}
+
+
+def file_names(*, session: Session, document_ids: Iterable[int]) -> dict[int, str]:
+    """The file names of the documents ``document_ids``, by id."""
+    ids = sorted(set(document_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Document.id, Document.file_name).where(Document.id.in_(ids)))
+    return {document_id: file_name for document_id, file_name in rows}
 
 
 def all_chunk_ids(*, session: Session) -> set[int]:

@@ -50,7 +50,7 @@ def project_chunker(settings: IngestSettings) -> Chunker:
             overlap_tokens=settings.chunk_overlap_tokens,
             count_tokens=counter,
         )
-        return ChunkedDocument(parsed, tuple(chunks))
+        return ChunkedDocument(path.name, parsed, tuple(chunks))
 
     return chunk
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.parsers.pagebuilder import render_markdown_table
+from ingest.pipeline import draft_index_text
 from ingest.types import ChunkDraft, ParsedDocument
 
 MIN_QUOTE_WORDS = 5
@@ -135,8 +136,9 @@ def pubmedqa_set(items: Mapping[str, Mapping[str, Any]]) -> EvalSet:
 
 @dataclass(frozen=True)
 class ChunkedDocument:
-    """A parsed document and the chunks the project's chunker cut from it."""
+    """A parsed document, its file name and the chunks the project's chunker cut from it."""
 
+    file_name: str
     parsed: ParsedDocument
     chunks: tuple[ChunkDraft, ...]
 
@@ -145,14 +147,17 @@ def _document_passages(
     documents: Mapping[str, ChunkedDocument], unit: Callable[[str, ChunkDraft, int], Hashable]
 ) -> tuple[list[Passage], dict[str, list[tuple[int, ChunkDraft]]]]:
     """Passages of every chunk (documents in name order) and, per document, its chunks with
-    their passage ids. ``unit(name, chunk, passage_id)`` gives each passage's unit."""
+    their passage ids. ``unit(name, chunk, passage_id)`` gives each passage's unit. A
+    passage's text is what the product's indexes see of the chunk (``draft_index_text``), with
+    the document's name (its file name) and the chunk's heading path in front."""
     passages: list[Passage] = []
     by_document: dict[str, list[tuple[int, ChunkDraft]]] = {}
     for name in sorted(documents):
         entries = by_document.setdefault(name, [])
         for chunk in documents[name].chunks:
             passage_id = len(passages)
-            passages.append(Passage(passage_id, chunk.text, unit(name, chunk, passage_id)))
+            text = draft_index_text(chunk, documents[name].file_name)
+            passages.append(Passage(passage_id, text, unit(name, chunk, passage_id)))
             entries.append((passage_id, chunk))
     return passages, by_document
 

@@ -392,7 +392,13 @@ def test_the_archive_holds_one_collection_its_vectors_and_no_account_secrets(
     chunks = [json.loads(line) for line in members[CHUNKS].splitlines()]
     vectors = np.load(io.BytesIO(members[VECTORS]), allow_pickle=False)
     assert vectors.dtype == np.float32 and vectors.shape == (len(chunks), 64)
-    texts = [index_text(Chunk(text=c["text"], heading_path=c["heading_path"])) for c in chunks]
+    file_names = {d["id"]: d["file_name"] for d in map(json.loads, members[DOCUMENTS].splitlines())}
+    texts = [
+        index_text(
+            Chunk(text=c["text"], heading_path=c["heading_path"]), file_names[c["document_id"]]
+        )
+        for c in chunks
+    ]
     np.testing.assert_allclose(vectors, HashingEmbedder().encode(texts), rtol=1e-6)
     assert len(members[DOCUMENTS].splitlines()) == 4
 

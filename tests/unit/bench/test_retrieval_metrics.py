@@ -246,10 +246,10 @@ def _chunk(ordinal: int, text: str, start: int, end: int, page: int | None = Non
     )
 
 
-def _document(text: str, cuts: list[int]) -> ChunkedDocument:
+def _document(text: str, cuts: list[int], file_name: str = "a.txt") -> ChunkedDocument:
     parsed = ParsedDocument(pages=(Page(number=None, text=text),))
     chunks = tuple(_chunk(i, text, a, b) for i, (a, b) in enumerate(pairwise(cuts)))
-    return ChunkedDocument(parsed, chunks)
+    return ChunkedDocument(file_name, parsed, chunks)
 
 
 def test_legalbench_marks_chunks_overlapping_the_quoted_clause() -> None:
@@ -261,7 +261,9 @@ def test_legalbench_marks_chunks_overlapping_the_quoted_clause() -> None:
     second = nda.index("Section two")
     third = nda.index("Section three")
     documents = {
-        "contractnli/Mutual NDA.txt": _document(nda, [0, second, third, len(nda)]),
+        "contractnli/Mutual NDA.txt": _document(
+            nda, [0, second, third, len(nda)], "Mutual NDA.txt"
+        ),
         "privacy_qa/Other.txt": _document("Another policy text entirely.", [0, 29]),
     }
     questions = [
@@ -280,9 +282,10 @@ def test_legalbench_marks_chunks_overlapping_the_quoted_clause() -> None:
     result = legalbench_set(documents, questions)
     clause, fallback = result.queries
 
-    assert _relevant_texts(result, clause) == [nda[second:third]]
+    named = "Mutual NDA\n"
+    assert _relevant_texts(result, clause) == [named + nda[second:third]]
     assert _relevant_texts(result, fallback) == sorted(
-        [nda[:second], nda[second:third], nda[third:]]
+        [named + nda[:second], named + nda[second:third], named + nda[third:]]
     )
     assert result.notes == {"clause_level": 1, "document_level": 1}
 
@@ -311,7 +314,7 @@ def test_legalbench_rejects_an_unknown_source_file() -> None:
 # --- FinanceBench -------------------------------------------------------------------------
 
 
-def _paged_document(pages: dict[int, list[str]]) -> ChunkedDocument:
+def _paged_document(pages: dict[int, list[str]], file_name: str = "a.pdf") -> ChunkedDocument:
     parsed = ParsedDocument(
         pages=tuple(Page(number=n, text=" ".join(texts)) for n, texts in pages.items())
     )
@@ -325,13 +328,13 @@ def _paged_document(pages: dict[int, list[str]]) -> ChunkedDocument:
                 )
             )
             offset += len(text) + 1
-    return ChunkedDocument(parsed, tuple(chunks))
+    return ChunkedDocument(file_name, parsed, tuple(chunks))
 
 
 def test_financebench_relevance_is_the_one_based_evidence_page() -> None:
     documents = {
         "ACME_2022_10K": _paged_document(
-            {1: ["cover"], 2: ["revenue a", "revenue b"], 3: ["notes"]}
+            {1: ["cover"], 2: ["revenue a", "revenue b"], 3: ["notes"]}, "ACME_2022_10K.pdf"
         ),
         "OTHER_2022_10K": _paged_document({1: ["other cover"]}),
     }
@@ -359,6 +362,15 @@ def test_financebench_relevance_is_the_one_based_evidence_page() -> None:
     assert set(by_query) == {"fb1", "fb3"}
     assert result.notes == {"skipped_missing_document": 1, "evidence_pages_without_chunks": 1}
     units = result.unit_by_passage()
-    revenue_chunks = [p.passage_id for p in result.passages if p.text.startswith("revenue")]
+    revenue_chunks = [p.passage_id for p in result.passages if "\nrevenue" in p.text]
     assert {units[i] for i in revenue_chunks} == {("ACME_2022_10K", 2)}
     assert len(result.passages) == 5
+
+
+def test_document_passages_are_indexed_with_the_document_name_and_headings() -> None:
+    text = "Either party may end this agreement without cause."
+    chunk = ChunkDraft(0, text, page=1, char_start=0, char_end=len(text), heading_path=("Term",))
+    parsed = ParsedDocument(pages=(Page(number=1, text=text),))
+    documents = {"ACME_2022_10K": ChunkedDocument("ACME_2022_10K.pdf", parsed, (chunk,))}
+    result = financebench_set(documents, [])
+    assert [p.text for p in result.passages] == [f"ACME 2022 10K\nTerm\n{text}"]

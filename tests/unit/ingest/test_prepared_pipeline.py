@@ -105,7 +105,8 @@ def test_stored_files_never_reach_prepare_and_changed_ones_are_replaced(
         "same.txt": Outcome.UNCHANGED,
         "changed.txt": Outcome.REPLACED,
     }
-    assert sorted(c.text for c in index.chunks.values()) == ["kept text", "new text"]
+    texts = sorted(c.text for c in index.chunks.values())
+    assert texts == ["changed\nnew text", "same\nkept text"]
 
 
 def test_results_missing_from_prepare_leave_the_run_interrupted(
@@ -138,7 +139,7 @@ def test_draft_index_text_is_the_index_text_of_the_stored_chunk(
         heading_path=("Agreement", "Termination"),
     )
     item = PreparedFile(
-        path=tmp_path / "x.txt",
+        path=tmp_path / "Acme_Supply-Agreement.v2.txt",
         content_hash="h",
         size_bytes=1,
         media_type="text/plain",
@@ -150,7 +151,9 @@ def test_draft_index_text_is_the_index_text_of_the_stored_chunk(
     make_pipeline(sessions, index).run_prepared([item.path], lambda _: [item], collection="c")
 
     (stored,) = index.chunks.values()
-    assert stored.text == draft_index_text(draft) == "Agreement > Termination\n" + draft.text
+    expected = "Acme Supply-Agreement.v2\nAgreement > Termination\n" + draft.text
+    assert stored.text == draft_index_text(draft, item.path.name) == expected
     with sessions() as session:
         (row,) = repo.chunks_by_ids(session=session, chunk_ids=[stored.chunk_id]).values()
-        assert index_text(row) == stored.text
+        names = repo.file_names(session=session, document_ids=[row.document_id])
+        assert index_text(row, names[row.document_id]) == stored.text

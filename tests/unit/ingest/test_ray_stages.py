@@ -73,7 +73,7 @@ def test_embed_files_gives_each_file_its_own_vectors(tmp_path: Path) -> None:
     assert isinstance(bad, FailedFile) and vbad is None
     assert va is not None and vb is not None
     np.testing.assert_allclose(va, HashingEmbedder().encode(index_texts(a)), atol=1e-6)
-    np.testing.assert_allclose(vb, HashingEmbedder().encode(["delta"]), atol=1e-6)
+    np.testing.assert_allclose(vb, HashingEmbedder().encode(["b\ndelta"]), atol=1e-6)
 
 
 def test_a_file_the_model_refuses_fails_alone(tmp_path: Path) -> None:
