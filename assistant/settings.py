@@ -72,8 +72,8 @@ class IndexSettings(BaseModel):
         description="Chosen on the dev halves of the evaluation sets (bench/retrieval_eval.py).",
     )
     rrf_k: int = 60
-    convex_alpha: float = Field(default=0.6, ge=0, le=1, description="Weight of the dense score.")
-    candidates: int = Field(default=20, gt=0, description="Hits taken from each index to fuse.")
+    convex_alpha: float = Field(default=0.5, ge=0, le=1, description="Weight of the dense score.")
+    candidates: int = Field(default=100, gt=0, description="Hits taken from each index to fuse.")
     collection_fusion: dict[str, CollectionFusion] = Field(
         default_factory=dict,
         description='Fusion per collection, e.g. {"filings": {"convex_alpha": 0.2}}; a search '

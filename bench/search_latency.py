@@ -5,10 +5,11 @@
 The corpus is synthetic (a size benchmark): Zipf-distributed pseudo-words for BM25 and
 low-rank unit vectors (shaped like sentence embeddings) for FAISS, 384 dimensions. Each size is
 built, saved, and then reopened in a fresh process, which times ``--queries`` searches:
-BM25, dense by vector, and hybrid (both plus reciprocal rank fusion, as ``HybridIndex.search``
-does after embedding the query). Query embedding with the real MiniLM model is timed
-separately on real-sounding questions. Memory is the resident-set growth of the fresh process
-from before loading to after the timed queries; disk is the saved directory size. Sizes
+BM25, dense by vector, and hybrid (both, fused with the default fusion settings, as
+``HybridIndex.search`` does after embedding the query). Query embedding with the real MiniLM
+model is timed separately on real-sounding questions. Memory is the resident-set growth of
+the fresh process from before loading to after the timed queries; disk is the saved
+directory size. Sizes
 measured earlier and not in ``--sizes`` stay in the results file, so one size can be rerun
 alone.
 """
@@ -23,21 +24,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from assistant.settings import IndexSettings
 from bench.ann_recall import NoEmbedder, make_set
 from bench.bm25_speed import synthetic_texts
 from bench.common import RESULTS_DIR, print_table, write_result
 from indexes.bm25 import BM25Index
 from indexes.dense import DenseIndex
-from indexes.fusion import reciprocal_rank_fusion
+from indexes.hybrid import FusionConfig, fuse
 from indexes.protocols import IndexedChunk
 
 DIM = 384
-CANDIDATES = 50
 QUESTIONS = [
     "What notice period applies to termination for convenience?",
     "FY2022 capital expenditure of the company",
@@ -101,6 +103,7 @@ def measure(size: int, root: Path, queries: int, seed: int) -> dict[str, object]
     rng = np.random.default_rng(seed + 1)
     texts = synthetic_texts(queries, words=4, vocabulary=60_000, seed=seed)
     _, vectors = make_set("lowrank", 10, queries, DIM, seed)
+    fusion = FusionConfig.from_settings(IndexSettings())
     bm25.search(texts[0], 10)  # the first search computes the weight matrix once
     timings: dict[str, list[float]] = {"bm25": [], "dense": [], "hybrid": []}
     for text, vector in zip(texts, vectors, strict=True):
@@ -113,14 +116,15 @@ def measure(size: int, root: Path, queries: int, seed: int) -> dict[str, object]
         timings["dense"].append(time.perf_counter() - start)
         start = time.perf_counter()
         rankings = [
-            bm25.search(text, CANDIDATES, allowed),
-            dense.search_vector(vector, CANDIDATES, allowed),
+            bm25.search(text, fusion.candidates, allowed),
+            dense.search_vector(vector, fusion.candidates, allowed),
         ]
-        reciprocal_rank_fusion(rankings, k=60)[:10]
+        fuse(rankings, fusion, 10)
         timings["hybrid"].append(time.perf_counter() - start)
     return {
         "size": size,
         "dense_kind": dense.kind,
+        "fusion": asdict(fusion),
         **{name: _percentiles(s) for name, s in timings.items()},
         "memory_mb": _rss_mb() - before,
         "disk_mb": {"bm25": _dir_mb(root / "bm25"), "dense": _dir_mb(root / "dense")},

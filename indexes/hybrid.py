@@ -149,10 +149,7 @@ class HybridIndex:
             self._bm25.search(query, depth, collections),
             self._dense.search(query, depth, collections),
         ]
-        if config.method == "convex":
-            alpha = config.convex_alpha
-            return convex_fusion(rankings, [1 - alpha, alpha])[:k]
-        return reciprocal_rank_fusion(rankings, k=config.rrf_k)[:k]
+        return fuse(rankings, config, k)
 
     def save(self, path: Path) -> None:
         """Write both halves under ``path`` (``bm25/``, ``dense/``) in one atomic step."""
@@ -181,6 +178,14 @@ class HybridIndex:
             DenseIndex.load(path / DENSE_DIR, embedder),
             fusion,
         )
+
+
+def fuse(rankings: Sequence[Sequence[SearchHit]], config: FusionConfig, k: int) -> list[SearchHit]:
+    """The ``k`` best of a BM25 and a dense ranking (in that order) fused as ``config`` says."""
+    if config.method == "convex":
+        alpha = config.convex_alpha
+        return convex_fusion(rankings, [1 - alpha, alpha])[:k]
+    return reciprocal_rank_fusion(rankings, k=config.rrf_k)[:k]
 
 
 def open_hybrid_index(index_dir: Path, settings: IndexSettings, embedder: Embedder) -> HybridIndex:
