@@ -335,6 +335,11 @@ def check(
     console.print(
         f"missing from indexes: {report.missing}; in indexes but not stored: {report.orphaned}"
     )
+    if report.outdated:
+        console.print(
+            "the indexes were built by an earlier version, without document names in the "
+            "passages: run `assistant check --rebuild` to index every passage again"
+        )
     if report.consistent:
         console.print("storage and indexes agree")
     elif report.repaired:

@@ -23,7 +23,7 @@ from indexes.hybrid import (
     open_hybrid_index,
 )
 from indexes.protocols import IndexedChunk, SearchHit
-from ingest.pipeline import to_indexed
+from ingest.pipeline import INDEX_TEXT_VERSION, to_indexed
 
 REBUILD_BATCH = 512
 """Chunks read from storage and embedded at a time when the index is filled from storage."""
@@ -36,6 +36,9 @@ class DriftReport:
     missing: int
     orphaned: int
     repaired: bool
+    outdated: bool = False
+    """The index holds texts of an earlier kind (``INDEX_TEXT_VERSION``): searches work, but
+    only a rebuild gives them the current texts."""
 
     @property
     def consistent(self) -> bool:
@@ -83,9 +86,17 @@ class IndexSync:
             stamp = self._stamp()
             stale = not self._dirty and stamp != self._loaded_stamp
             if self._index is None or stale:
-                self._index = open_hybrid_index(self._dir, self._settings, self._embedder)
+                index = open_hybrid_index(
+                    self._dir, self._settings, self._embedder, text_version=INDEX_TEXT_VERSION
+                )
+                if len(index) == 0 and index.text_version != INDEX_TEXT_VERSION:
+                    index = self._empty()  # nothing to rebuild: start on the current texts
+                self._index = index
                 self._loaded_stamp = stamp
             return self._index
+
+    def _empty(self) -> HybridIndex:
+        return empty_hybrid_index(self._settings, self._embedder, text_version=INDEX_TEXT_VERSION)
 
     def warm_up(self) -> None:
         """Load the embedding model and the index now rather than on first use."""
@@ -140,7 +151,9 @@ class IndexSync:
         with self._lock:
             with sessions() as session:
                 stored = repo.all_chunk_ids(session=session)
-            indexed = self._current().chunk_ids()
+            current = self._current()
+            indexed = current.chunk_ids()
+            outdated = bool(indexed) and current.text_version != INDEX_TEXT_VERSION
             missing = sorted(stored - indexed)
             orphaned = sorted(indexed - stored)
             if repair and (missing or orphaned):
@@ -155,7 +168,7 @@ class IndexSync:
                         )
                         self.add(to_indexed(rows.values(), names))
                 self.commit()
-            return DriftReport(len(missing), len(orphaned), repaired=repair)
+            return DriftReport(len(missing), len(orphaned), repaired=repair, outdated=outdated)
 
     def rebuild(self, sessions: sessionmaker[Session]) -> int:
         """Replace the index by a new one holding every stored chunk, embedded again; returns
@@ -164,7 +177,7 @@ class IndexSync:
         parameters or tokenizer settings changed since. The old index serves searches until
         the new one is saved."""
         with self._lock:
-            fresh = empty_hybrid_index(self._settings, self._embedder)
+            fresh = self._empty()
             with sessions() as session:
                 stored = sorted(repo.all_chunk_ids(session=session))
             for start in range(0, len(stored), REBUILD_BATCH):

@@ -261,6 +261,11 @@ class Assistant:
                 report.missing,
                 report.orphaned,
             )
+        if report.outdated:
+            log.warning(
+                "the indexes were built by an earlier version, without document names in the "
+                "passages; run `assistant check --rebuild` to index every passage again"
+            )
         return report
 
     def start_up(self) -> None:

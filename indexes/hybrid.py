@@ -90,12 +90,24 @@ class HybridIndex:
     """
 
     def __init__(
-        self, bm25: ChunkIndex, dense: ChunkIndex, fusion: FusionConfig | None = None
+        self,
+        bm25: ChunkIndex,
+        dense: ChunkIndex,
+        fusion: FusionConfig | None = None,
+        *,
+        text_version: int = 1,
     ) -> None:
         self._bm25 = bm25
         self._dense = dense
         self._fusion = fusion or FusionConfig()
+        self._text_version = text_version
         self._lock = threading.Lock()
+
+    @property
+    def text_version(self) -> int:
+        """The caller's version of how it turns chunks into the texts it indexes, saved with
+        the index, so that an index built from texts of an earlier kind can be told apart."""
+        return self._text_version
 
     @property
     def bm25(self) -> ChunkIndex:
@@ -162,6 +174,7 @@ class HybridIndex:
                     "kind": KIND,
                     "format_version": FORMAT_VERSION,
                     "parts": {"bm25": BM25_DIR, "dense": DENSE_DIR},
+                    "text_version": self._text_version,
                     "counts": {"bm25": len(self._bm25), "dense": len(self._dense)},
                 },
             )
@@ -171,12 +184,13 @@ class HybridIndex:
         cls, path: Path, embedder: Embedder, fusion: FusionConfig | None = None
     ) -> HybridIndex:
         """Open an index saved by ``save``; ``embedder`` must be the model it was built with."""
-        read_manifest(path, kind=KIND, format_version=FORMAT_VERSION)
+        manifest = read_manifest(path, kind=KIND, format_version=FORMAT_VERSION)
         path = Path(path)
         return cls(
             BM25Index.load(path / BM25_DIR),
             DenseIndex.load(path / DENSE_DIR, embedder),
             fusion,
+            text_version=int(manifest.get("text_version", 1)),
         )
 
 
@@ -188,10 +202,13 @@ def fuse(rankings: Sequence[Sequence[SearchHit]], config: FusionConfig, k: int) 
     return reciprocal_rank_fusion(rankings, k=config.rrf_k)[:k]
 
 
-def open_hybrid_index(index_dir: Path, settings: IndexSettings, embedder: Embedder) -> HybridIndex:
+def open_hybrid_index(
+    index_dir: Path, settings: IndexSettings, embedder: Embedder, *, text_version: int = 1
+) -> HybridIndex:
     """The hybrid index saved in ``index_dir``, or a new empty one configured by ``settings``
-    when the directory is absent or empty. A saved index keeps the tokenizer and BM25
-    parameters it was built with, since its terms were produced by them."""
+    (and tagged ``text_version``) when the directory is absent or empty. A saved index keeps
+    the tokenizer and BM25 parameters it was built with, since its terms were produced by them,
+    and the text version it was saved with."""
     index_dir = Path(index_dir)
     recover_interrupted_save(index_dir)
     if (index_dir / MANIFEST_NAME).is_file():
@@ -201,10 +218,12 @@ def open_hybrid_index(index_dir: Path, settings: IndexSettings, embedder: Embedd
             f"{index_dir} is not empty but holds no index manifest; move its content away "
             "or point the index directory elsewhere"
         )
-    return empty_hybrid_index(settings, embedder)
+    return empty_hybrid_index(settings, embedder, text_version=text_version)
 
 
-def empty_hybrid_index(settings: IndexSettings, embedder: Embedder) -> HybridIndex:
+def empty_hybrid_index(
+    settings: IndexSettings, embedder: Embedder, *, text_version: int = 1
+) -> HybridIndex:
     """A new hybrid index with no chunks, configured by ``settings``."""
     bm25 = BM25Index(
         Tokenizer(TokenizerSettings(stemming=settings.stemming)),
@@ -212,4 +231,4 @@ def empty_hybrid_index(settings: IndexSettings, embedder: Embedder) -> HybridInd
         b=settings.bm25_b,
     )
     dense = DenseIndex(embedder, ann_threshold=settings.ann_threshold)
-    return HybridIndex(bm25, dense, FusionConfig.from_settings(settings))
+    return HybridIndex(bm25, dense, FusionConfig.from_settings(settings), text_version=text_version)

@@ -111,6 +111,11 @@ class RunReport:
         return sum(1 for r in self.results if r.outcome == outcome)
 
 
+INDEX_TEXT_VERSION = 2
+"""Version of ``index_text``: 1 was the heading path and the text, 2 puts the document's name
+in front. Indexes record the version they were built with (``HybridIndex.text_version``)."""
+
+
 def document_label(file_name: str) -> str:
     """A document's name as the indexes see it: the file name without its extension, with
     underscores read as spaces. File names carry what many questions name (the company and

@@ -12,6 +12,9 @@ from assistant import cli
 from assistant.service import Assistant
 from assistant.settings import IndexSettings, Settings, StorageSettings
 from assistant.storage import repository as repo
+from indexes.bm25 import BM25Index
+from indexes.dense import DenseIndex
+from indexes.hybrid import HybridIndex
 from indexes.protocols import IndexedChunk
 from tests.unit.assistant.generation.fakes import ScriptedGenerator
 from tests.unit.indexes.index_fakes import HashingEmbedder
@@ -38,27 +41,50 @@ def test_chunks_are_searchable_by_their_document_name(tmp_path: Path) -> None:
     assert hit.chunk.file_name == "Northwind_Lease_2024.txt"
 
 
-def test_rebuild_replaces_passages_indexed_without_their_document_name(tmp_path: Path) -> None:
-    service = _assistant(tmp_path / "data")
-    service.ingest([_lease(tmp_path)], collection="c")
-    # what an older version indexed: the chunk text alone
+def _as_an_earlier_version_indexed_it(service: Assistant) -> int:
+    """Rewrite the saved index as version 1 built it: chunk texts without the document name.
+    Returns the id of the one chunk."""
     (stored,) = service.search("rent", collections=["c"], k=5, mode="bm25")
     chunk_id = stored.chunk.chunk_id
     with service.sessions() as session:
-        collection_id = repo.chunks_by_ids(session=session, chunk_ids=[chunk_id])[
-            chunk_id
-        ].collection_id
-    service.index.delete([chunk_id])
-    service.index.add([IndexedChunk(chunk_id, collection_id, stored.chunk.text)])
-    service.index.commit()
+        (row,) = repo.chunks_by_ids(session=session, chunk_ids=[chunk_id]).values()
+        collection_id = row.collection_id
+    index_dir = service.settings.index_dir
+    saved = HybridIndex.load(index_dir, HashingEmbedder())
+    old = HybridIndex(saved.bm25, saved.dense, text_version=1)
+    old.delete([chunk_id])
+    old.add([IndexedChunk(chunk_id, collection_id, stored.chunk.text)])
+    old.save(index_dir)
+    return chunk_id
+
+
+def test_rebuild_replaces_passages_indexed_without_their_document_name(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _assistant(data).ingest([_lease(tmp_path)], collection="c")
+    chunk_id = _as_an_earlier_version_indexed_it(_assistant(data))
+    service = _assistant(data)
     assert service.search("Northwind", collections=["c"], k=5, mode="bm25") == []
+    report = service.check()
+    assert report.consistent and report.outdated
 
     assert service.rebuild_index() == 1
 
-    assert service.check().consistent
-    reopened = _assistant(service.settings.data_dir)
+    assert not service.check().outdated
+    reopened = _assistant(data)
+    assert not reopened.check().outdated
     (hit,) = reopened.search("Northwind", collections=["c"], k=5, mode="bm25")
     assert hit.chunk.chunk_id == chunk_id
+
+
+def test_an_empty_index_of_an_earlier_version_is_not_outdated(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    index_dir = _assistant(data).settings.index_dir
+    HybridIndex(BM25Index(), DenseIndex(HashingEmbedder()), text_version=1).save(index_dir)
+    service = _assistant(data)
+    service.ingest([_lease(tmp_path)], collection="c")
+
+    assert not service.check().outdated
+    assert service.search("Northwind", collections=["c"], k=5, mode="bm25")
 
 
 def test_rebuild_applies_the_current_bm25_settings(tmp_path: Path) -> None:
@@ -75,13 +101,21 @@ def test_rebuild_applies_the_current_bm25_settings(tmp_path: Path) -> None:
     assert [(m["k1"], m["b"]) for m in bm25] == [(0.9, 0.4)]
 
 
-def test_check_rebuild_on_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    service = _assistant(tmp_path / "data")
-    service.ingest([_lease(tmp_path)], collection="c")
-    monkeypatch.setattr(cli, "_service", lambda: service)
+def test_check_tells_to_rebuild_and_rebuild_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    _assistant(data).ingest([_lease(tmp_path)], collection="c")
+    _as_an_earlier_version_indexed_it(_assistant(data))
+    monkeypatch.setattr(cli, "_service", lambda: _assistant(data))
+
+    advised = CliRunner().invoke(cli.app, ["check"])
+    assert advised.exit_code == 0, advised.output
+    assert "assistant check --rebuild" in " ".join(advised.output.split())
 
     result = CliRunner().invoke(cli.app, ["check", "--rebuild"])
 
     assert result.exit_code == 0, result.output
+    assert "--rebuild" not in result.output
     assert "rebuilt the indexes from storage: 1 chunks" in result.output
     assert "storage and indexes agree" in result.output
