@@ -158,15 +158,8 @@ class IndexSync:
             orphaned = sorted(indexed - stored)
             if repair and (missing or orphaned):
                 self.delete(orphaned)
-                for start in range(0, len(missing), REBUILD_BATCH):
-                    with sessions() as session:
-                        rows = repo.chunks_by_ids(
-                            session=session, chunk_ids=missing[start : start + REBUILD_BATCH]
-                        )
-                        names = repo.file_names(
-                            session=session, document_ids={r.document_id for r in rows.values()}
-                        )
-                        self.add(to_indexed(rows.values(), names))
+                for batch in _stored_chunks(sessions, missing):
+                    self.add(batch)
                 self.commit()
             return DriftReport(len(missing), len(orphaned), repaired=repair, outdated=outdated)
 
@@ -174,21 +167,30 @@ class IndexSync:
         """Replace the index by a new one holding every stored chunk, embedded again; returns
         how many. Needed when what an index keeps from its build no longer matches the
         installation: passages indexed before document names were part of their text, BM25
-        parameters or tokenizer settings changed since. The old index serves searches until
-        the new one is saved."""
+        parameters or tokenizer settings changed since. Searches and writes in this process
+        wait until the new index is saved."""
         with self._lock:
             fresh = self._empty()
             with sessions() as session:
                 stored = sorted(repo.all_chunk_ids(session=session))
-            for start in range(0, len(stored), REBUILD_BATCH):
-                with sessions() as session:
-                    rows = repo.chunks_by_ids(
-                        session=session, chunk_ids=stored[start : start + REBUILD_BATCH]
-                    )
-                    names = repo.file_names(
-                        session=session, document_ids={r.document_id for r in rows.values()}
-                    )
-                    fresh.add(to_indexed(rows.values(), names))
+            for batch in _stored_chunks(sessions, stored):
+                fresh.add(batch)
             self._index, self._dirty = fresh, True
             self.commit()
             return len(stored)
+
+
+def _stored_chunks(
+    sessions: sessionmaker[Session], chunk_ids: Sequence[int]
+) -> Iterator[list[IndexedChunk]]:
+    """The stored chunks ``chunk_ids`` as the indexes take them, a batch at a time."""
+    for start in range(0, len(chunk_ids), REBUILD_BATCH):
+        with sessions() as session:
+            rows = repo.chunks_by_ids(
+                session=session, chunk_ids=chunk_ids[start : start + REBUILD_BATCH]
+            )
+            names = repo.file_names(
+                session=session, document_ids={r.document_id for r in rows.values()}
+            )
+            batch = to_indexed(rows.values(), names)
+        yield batch
