@@ -28,6 +28,7 @@ from assistant.bootstrap import (
     open_accounts,
 )
 from assistant.generation.model_files import ModelNotFoundError
+from assistant.index_sync import OUTDATED_ADVICE
 from assistant.samples import SAMPLE_COLLECTION, sample_files
 from assistant.service import Assistant
 from assistant.settings import get_settings
@@ -336,10 +337,7 @@ def check(
         f"missing from indexes: {report.missing}; in indexes but not stored: {report.orphaned}"
     )
     if report.outdated:
-        console.print(
-            "the indexes were built by an earlier version, without document names in the "
-            "passages: run `assistant check --rebuild` to index every passage again"
-        )
+        console.print(OUTDATED_ADVICE)
     if report.consistent:
         console.print("storage and indexes agree")
     elif report.repaired:

@@ -25,6 +25,12 @@ from indexes.hybrid import (
 from indexes.protocols import IndexedChunk, SearchHit
 from ingest.pipeline import INDEX_TEXT_VERSION, to_indexed
 
+OUTDATED_ADVICE = (
+    "the indexes were built by an earlier version, without document names in the passages: "
+    "run `assistant check --rebuild` to index every passage again"
+)
+"""What to tell an administrator whose indexes hold passage texts of an earlier kind."""
+
 REBUILD_BATCH = 512
 """Chunks read from storage and embedded at a time when the index is filled from storage."""
 

@@ -19,7 +19,7 @@ from assistant.answering import Answer, AnswerGuard, AnswerPipeline
 from assistant.generation.base import Generator
 from assistant.generation.factory import build_generator
 from assistant.guard.factory import build_checker
-from assistant.index_sync import DriftReport, IndexSync
+from assistant.index_sync import OUTDATED_ADVICE, DriftReport, IndexSync
 from assistant.settings import Settings
 from assistant.storage import repository as repo
 from assistant.storage.db import create_db_engine, make_session_factory, migrate, transaction
@@ -262,10 +262,7 @@ class Assistant:
                 report.orphaned,
             )
         if report.outdated:
-            log.warning(
-                "the indexes were built by an earlier version, without document names in the "
-                "passages; run `assistant check --rebuild` to index every passage again"
-            )
+            log.warning(OUTDATED_ADVICE)
         return report
 
     def start_up(self) -> None:

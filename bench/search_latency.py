@@ -9,9 +9,8 @@ BM25, dense by vector, and hybrid (both, fused with the default fusion settings,
 ``HybridIndex.search`` does after embedding the query). Query embedding with the real MiniLM
 model is timed separately on real-sounding questions. Memory is the resident-set growth of
 the fresh process from before loading to after the timed queries; disk is the saved
-directory size. Sizes
-measured earlier and not in ``--sizes`` stay in the results file, so one size can be rerun
-alone.
+directory size. Sizes measured earlier and not in ``--sizes`` stay in the results file, so
+one size can be rerun alone.
 """
 
 from __future__ import annotations
