@@ -98,7 +98,19 @@ class GenerationSettings(BaseModel):
         "the base model, which rarely cites (bench/generation_eval.py).",
     )
     runtime: Literal["transformers", "transformers-int8"] = "transformers"
-    threads: int | None = Field(default=None, gt=0, description="Empty means one per two cores.")
+    threads: int | None = Field(
+        default=None, gt=0, description="Threads writing the answer; empty: one per two cores."
+    )
+    prefill_threads: int | None = Field(
+        default=None, gt=0, description="Threads reading the prompt; empty means every core."
+    )
+    lookup_tokens: int = Field(
+        default=4,
+        ge=0,
+        le=32,
+        description="Tokens copied from the passages as a guess, checked in one pass with the "
+        "next token: the same answers in fewer passes (docs/generation.md); 0 checks none.",
+    )
     max_new_tokens: int = Field(default=128, gt=0)
     context_tokens: int = Field(
         default=1536, gt=256, description="Prompt plus answer; passages are cut to fit."

@@ -30,6 +30,7 @@ from assistant.generation.model_files import BUNDLED_ADAPTER
 from assistant.generation.prompt import PromptBuilder, SourcePassage
 from assistant.generation.training_data import Example, build_examples
 from assistant.generation.transformers_runtime import TransformersGenerator
+from assistant.settings import GenerationSettings
 from bench.common import RESULTS_DIR, eval_data_dir, print_table, write_result
 from bench.generation_metrics import (
     abstention_scores,
@@ -160,6 +161,8 @@ def run_one(
         "cited": list(parsed.cited),
         "invalid": list(parsed.invalid_citations),
         "prompt_tokens": prompt.prompt_tokens,
+        "new_tokens": len(result.tokens),
+        "max_new_tokens": cap,
         "first_token_s": round(result.first_token_s, 3),
         "total_s": round(result.total_s, 3),
         "tokens_per_s": round(result.tokens_per_s, 2),
@@ -170,12 +173,17 @@ def mean(values: Sequence[float]) -> float | None:
     return round(statistics.fmean(values), 3) if values else None
 
 
+def median(values: Sequence[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
+
+
 def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The figures of one model over its answer records."""
     tatqa = [r for r in records if r["source"] == "tatqa" and r["answerable"]]
     pubmed = [r for r in records if r["source"] == "pubmedqa" and r["answerable"]]
     finance = [r for r in records if r["source"] == "financebench"]
     answered = [r for r in records if r["answerable"] and not r["abstained"]]
+    capped = [r for r in records if r.get("new_tokens", 0) >= r.get("max_new_tokens", 0) > 0]
     precisions = [citation_precision(r["cited"], r["gold"]) for r in answered]
     abstention = abstention_scores((r["abstained"], not r["answerable"]) for r in records)
     return {
@@ -199,6 +207,10 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "invalid_citations": sum(len(r["invalid"]) for r in records),
         "first_token_s": mean([r["first_token_s"] for r in records]),
         "answer_latency_s": mean([r["total_s"] for r in records]),
+        "first_token_p50_s": median([r["first_token_s"] for r in records]),
+        "answer_latency_p50_s": median([r["total_s"] for r in records]),
+        "capped_answers": len(capped),
+        "capped_answer_latency_p50_s": median([r["total_s"] for r in capped]),
         "tokens_per_s": mean([r["tokens_per_s"] for r in records if r["tokens_per_s"] > 0]),
     }
 
@@ -226,7 +238,8 @@ def main() -> None:
     parser.add_argument(
         "--models",
         default=BUILT_IN_MODELS,
-        help="base or tuned, optionally -int8 (empty: only the extra models)",
+        help="base or tuned, optionally -int8, then optionally -stepwise (one token per pass, "
+        "no guesses from the passages); empty: only the extra models",
     )
     parser.add_argument(
         "--extra-model",
@@ -236,7 +249,10 @@ def main() -> None:
         metavar="NAME=PATH",
         help="another GGUF model to compare (repeatable)",
     )
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="threads decoding the answer")
+    parser.add_argument(
+        "--prefill-threads", type=int, default=None, help="threads reading the prompt (all cores)"
+    )
     parser.add_argument(
         "--result-name", default=RESULT_NAME, help="name of the result and predictions files"
     )
@@ -254,6 +270,7 @@ def main() -> None:
         "max_new_tokens": args.max_new_tokens,
         "context_tokens": args.context_tokens,
         "threads": args.threads,
+        "prefill_threads": args.prefill_threads,
     }
     if args.rescore:
         lines = predictions.read_text(encoding="utf-8").splitlines()
@@ -268,13 +285,21 @@ def main() -> None:
         name: {"file": path.name, "sha256": file_sha256(path)} for name, path in extra.items()
     }
 
+    lookup_tokens = GenerationSettings().lookup_tokens
     generators = {
-        name: TransformersGenerator(model_file=extra[name], threads=args.threads)
+        name: TransformersGenerator(
+            model_file=extra[name],
+            threads=args.threads,
+            prefill_threads=args.prefill_threads,
+            lookup_tokens=lookup_tokens,
+        )
         if name in extra
         else TransformersGenerator(
             adapter=args.adapter if name.startswith("tuned") else None,
-            int8=name.endswith("-int8"),
+            int8="-int8" in name,
             threads=args.threads,
+            prefill_threads=args.prefill_threads,
+            lookup_tokens=0 if name.endswith("-stepwise") else lookup_tokens,
         )
         for name in names
     }

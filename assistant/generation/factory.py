@@ -15,5 +15,7 @@ def build_generator(settings: GenerationSettings) -> Generator:
         model_file=settings.model_file,
         adapter=adapter,
         threads=settings.threads,
+        prefill_threads=settings.prefill_threads,
+        lookup_tokens=settings.lookup_tokens,
         int8=settings.runtime == "transformers-int8",
     )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +12,7 @@ from bench.generation_eval import (
     model_names,
     parse_extra_model,
     predictions_file,
+    summarise,
 )
 
 
@@ -49,3 +51,38 @@ def test_file_sha256_of_known_content(tmp_path: Path) -> None:
     path.write_bytes(b"abc")
     expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert file_sha256(path) == expected
+
+
+def record(total_s: float, new_tokens: int, first_token_s: float = 0.5) -> dict[str, Any]:
+    return {
+        "source": "tatqa",
+        "answerable": True,
+        "answers": ["2019"],
+        "answer": "2019 [1].",
+        "abstained": False,
+        "cited": [1],
+        "gold": [1],
+        "invalid": [],
+        "first_token_s": first_token_s,
+        "total_s": total_s,
+        "tokens_per_s": 20.0,
+        "new_tokens": new_tokens,
+        "max_new_tokens": 60,
+    }
+
+
+def test_latency_medians_and_answers_that_reached_the_cap() -> None:
+    records = [record(1.0, 5), record(2.0, 10), record(9.0, 60, first_token_s=2.5)]
+    summary = summarise(records)
+    assert summary["answer_latency_p50_s"] == 2.0
+    assert summary["answer_latency_s"] == 4.0
+    assert summary["first_token_p50_s"] == 0.5
+    assert summary["capped_answers"] == 1
+    assert summary["capped_answer_latency_p50_s"] == 9.0
+
+
+def test_records_stored_before_token_counts_were_kept_count_as_uncapped() -> None:
+    old = {k: v for k, v in record(3.0, 60).items() if k not in ("new_tokens", "max_new_tokens")}
+    summary = summarise([old])
+    assert summary["capped_answers"] == 0
+    assert summary["capped_answer_latency_p50_s"] is None

@@ -6,8 +6,10 @@ import pytest
 
 from assistant.generation.base import Generator, generate
 from assistant.generation.citations import parse_answer
+from assistant.generation.factory import build_generator
 from assistant.generation.hf_model import HFPromptTokenizer
 from assistant.generation.prompt import PromptBuilder, SourcePassage
+from assistant.settings import GenerationSettings
 
 pytestmark = pytest.mark.integration
 
@@ -59,3 +61,14 @@ def test_real_tokenizer_keeps_the_prompt_within_budget(smollm2: Generator) -> No
     assert rendered.endswith(
         "Question: What does the clause say?<|im_end|>\n<|im_start|>assistant\n"
     )
+
+
+def test_guesses_from_the_passages_change_no_answer(smollm2: Generator) -> None:
+    stepwise = build_generator(GenerationSettings(lookup_tokens=0))
+    builder = PromptBuilder(smollm2.tokenizer, context_tokens=1024, answer_tokens=40)
+    for question in ("How much notice must the tenant give?", "Quote the rule on rent."):
+        prompt = builder.build(question, PASSAGES)
+        guessed = generate(smollm2, prompt.messages, max_new_tokens=40)
+        plain = generate(stepwise, prompt.messages, max_new_tokens=40)
+        assert guessed.text == plain.text
+        assert guessed.token_logprobs == pytest.approx(plain.token_logprobs, abs=1e-3)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from assistant.generation.greedy import stop_position
 from assistant.generation.hf_model import (
     ANSWER_CUE,
     TRANSCRIPT_STOP,
@@ -10,7 +11,6 @@ from assistant.generation.hf_model import (
     plain_transcript,
 )
 from assistant.generation.prompt import ChatMessage, build_messages
-from assistant.generation.transformers_runtime import stop_position
 
 
 class TemplatedTokenizer:
