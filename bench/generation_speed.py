@@ -53,7 +53,7 @@ def decode_dynamic(model: Any, ids: list[int], new_tokens: int) -> tuple[float, 
         for _ in range(new_tokens - 1):
             output = model(
                 input_ids=torch.tensor([[token]]),
-                past_key_values=output.past_key_values,
+                cache=output.cache,
                 use_cache=True,
             )
             token = int(output.logits[0, -1].argmax())
@@ -73,7 +73,7 @@ def decode_static(model: Any, ids: list[int], new_tokens: int) -> tuple[float, f
         output = model(
             input_ids=torch.tensor([ids]),
             position_ids=torch.arange(len(ids)).unsqueeze(0),
-            past_key_values=cache,
+            cache=cache,
             use_cache=True,
             logits_to_keep=1,
         )
@@ -84,7 +84,7 @@ def decode_static(model: Any, ids: list[int], new_tokens: int) -> tuple[float, f
             output = model(
                 input_ids=torch.tensor([[token]]),
                 position_ids=torch.tensor([[len(ids) + step]]),
-                past_key_values=cache,
+                cache=cache,
                 use_cache=True,
             )
             token = int(output.logits[0, -1].argmax())

@@ -43,7 +43,7 @@ def decode_greedy(
 ) -> Iterator[GeneratedToken]:
     """Stream the greedy answer of causal language model ``model`` to the token ids ``prompt``.
 
-    ``model`` is called as transformers' causal models are (``input_ids``, ``past_key_values``,
+    ``model`` is called as transformers' causal models are (``input_ids``, ``cache``,
     ``use_cache``) and returns ``logits`` and a cache with ``crop``.
     """
     import torch
@@ -86,12 +86,12 @@ def decode_greedy(
                     continue
                 rejected = len(guess) - position
                 if rejected > 0:
-                    output.past_key_values.crop(-rejected)
+                    output.cache.crop(-rejected)
                 break
             guess = guess_next(history, min(decoding.lookup_tokens, max_new_tokens - produced - 1))
             output = model(
                 input_ids=torch.tensor([[token, *guess]]),
-                past_key_values=output.past_key_values,
+                cache=output.cache,
                 use_cache=True,
             )
             rows = output.logits[0]

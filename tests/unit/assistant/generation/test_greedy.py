@@ -40,12 +40,12 @@ class ScriptedModel:
         self,
         *,
         input_ids: torch.Tensor,
-        past_key_values: FakeCache | None = None,
+        cache: FakeCache | None = None,
         use_cache: bool = True,
         logits_to_keep: int = 0,
     ) -> Any:
         self.passes += 1
-        cache = past_key_values or FakeCache()
+        cache = cache or FakeCache()
         inputs = [int(t) for t in input_ids[0]]
         start = len(cache.tokens)
         assert cache.tokens == self.script[:start]
@@ -58,7 +58,7 @@ class ScriptedModel:
             logits[row, 11] = 2.0 + position % 3  # a runner-up: log-probabilities vary
         if logits_to_keep:
             logits = logits[-logits_to_keep:]
-        return SimpleNamespace(logits=logits.unsqueeze(0), past_key_values=cache)
+        return SimpleNamespace(logits=logits.unsqueeze(0), cache=cache)
 
 
 def letters(ids: Sequence[int]) -> str:
