@@ -67,9 +67,7 @@ class TransformersGenerator:
         self._prefill_threads = prefill_threads or available_cores()
         self._int8 = int8
         self._lookup_tokens = lookup_tokens
-        self._model: Any = None
-        self._tokenizer: HFPromptTokenizer | None = None
-        self._decoding: GreedyDecoding | None = None
+        self._parts: tuple[Any, HFPromptTokenizer, GreedyDecoding] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -82,9 +80,9 @@ class TransformersGenerator:
 
     def _loaded(self) -> tuple[Any, HFPromptTokenizer, GreedyDecoding]:
         with self._lock:
-            if self._model is None or self._tokenizer is None or self._decoding is None:
-                self._model, self._tokenizer, self._decoding = self._load()
-            return self._model, self._tokenizer, self._decoding
+            if self._parts is None:
+                self._parts = self._load()
+            return self._parts
 
     def _load(self) -> tuple[Any, HFPromptTokenizer, GreedyDecoding]:
         import torch
