@@ -10,9 +10,12 @@
   answer that states the right figure counts as correct.
 * PubMedQA: correct when the answer's yes / no / maybe decision
   (``bench.generation_metrics.decision``) equals the gold label.
-* FinanceBench: when the gold answer holds a number, correct when its first number (the
-  headline figure) appears in the answer within 1% relative; otherwise correct when the answer
-  holds at least half of the gold answer's content words.
+* FinanceBench, judged on the gold answer's first sentence (later ones are caveats, such as
+  which months a fiscal year covers): when it opens with yes or no, correct when the answer's
+  decision (as for PubMedQA) is the same; otherwise, when it holds a figure (a number standing
+  alone, not inside a word such as FY2022, and not a year from 1900 to 2100), correct when the
+  first figure appears in the answer within 1% relative; otherwise correct when the answer
+  holds at least half of its content words.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from bench.generation_metrics import decision, normalise
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _WORD = re.compile(r"[a-z][a-z'-]{2,}")
+_FIGURE = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_YES_NO = re.compile(r"\W*(yes|no)\b", re.IGNORECASE)
 
 
 def _canonical(token: str) -> str:
@@ -50,12 +56,27 @@ def _numbers(text: str) -> list[float]:
     return [float(n) for n in _NUMBER.findall(normalise(text))]
 
 
+def _figures(text: str) -> list[float]:
+    """The numbers standing alone in ``text``, years left out: they name a period, not an
+    amount."""
+    figures: list[float] = []
+    for match in _FIGURE.finditer(normalise(text)):
+        value = float(match.group())
+        if not (match.group().isdigit() and 1900 <= value <= 2100):
+            figures.append(value)
+    return figures
+
+
 def _financebench_correct(answer: str, gold: str) -> bool:
-    gold_numbers = _numbers(gold)
-    if gold_numbers:
-        target = gold_numbers[0]
-        return any(abs(n - target) <= 0.01 * max(abs(target), 1e-9) for n in _numbers(answer))
-    wanted = {w for w in _WORD.findall(gold.lower()) if w not in STOP_WORDS}
+    headline = _SENTENCE_END.split(gold.strip(), maxsplit=1)[0]
+    yes_no = _YES_NO.match(headline)
+    if yes_no:
+        return decision(answer, False) == yes_no.group(1).lower()
+    gold_figures = _figures(headline)
+    if gold_figures:
+        target = gold_figures[0]
+        return any(abs(n - target) <= 0.01 * max(abs(target), 1e-9) for n in _figures(answer))
+    wanted = {w for w in _WORD.findall(headline.lower()) if w not in STOP_WORDS}
     if not wanted:
         return False
     have = set(_WORD.findall(answer.lower()))

@@ -7,6 +7,8 @@ evidence pages (evaluation-only). Each model answers every question in turn, so 
 ``--max-minutes`` still compares the models on the same questions. Other GGUF models join the
 table with ``--extra-model NAME=PATH``; each gets its prompts fitted with its own tokenizer, while
 the questions are chosen with the first model's (keep ``base`` first to reuse earlier questions).
+FinanceBench answers are scored by token F1 and judged correct or not by the written rule of
+``bench.answer_labels``; ``--rescore`` recomputes every figure from the stored answers.
 
     python -m bench.generation_eval --data ../shared/data --max-new-tokens 60
 """
@@ -31,6 +33,7 @@ from assistant.generation.prompt import PromptBuilder, SourcePassage
 from assistant.generation.training_data import Example, build_examples
 from assistant.generation.transformers_runtime import TransformersGenerator
 from assistant.settings import GenerationSettings
+from bench.answer_labels import is_correct
 from bench.common import RESULTS_DIR, eval_data_dir, print_table, write_result
 from bench.generation_metrics import (
     abstention_scores,
@@ -197,6 +200,12 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         ),
         "financebench_n": len(finance),
         "financebench_token_f1": mean([token_f1(r["answer"], r["answers"]) for r in finance]),
+        "financebench_correct": mean(
+            [
+                float(is_correct("financebench", True, r["answer"], r["abstained"], r["answers"]))
+                for r in finance
+            ]
+        ),
         "abstention_precision": round(abstention.precision, 3),
         "abstention_recall": round(abstention.recall, 3),
         "abstained": abstention.abstained,
@@ -213,6 +222,17 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "capped_answer_latency_p50_s": median([r["total_s"] for r in capped]),
         "tokens_per_s": mean([r["tokens_per_s"] for r in records if r["tokens_per_s"] > 0]),
     }
+
+
+def stored_settings(result_name: str, fallback: dict[str, Any]) -> dict[str, Any]:
+    """The settings of the run that produced a result's answers (its command above all), so
+    that rescoring the stored answers keeps them; ``fallback`` when there is no result yet."""
+    path = RESULTS_DIR / f"{result_name}.json"
+    if not path.is_file():
+        return fallback
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    kept = {k: v for k, v in stored.items() if k not in ("measured_at", "machine", "summaries")}
+    return {**kept, "rescored_with": fallback["command"]}
 
 
 def report(records: Sequence[dict[str, Any]], settings: dict[str, Any], result_name: str) -> None:
@@ -274,7 +294,11 @@ def main() -> None:
     }
     if args.rescore:
         lines = predictions.read_text(encoding="utf-8").splitlines()
-        report([json.loads(line) for line in lines if line], settings, args.result_name)
+        report(
+            [json.loads(line) for line in lines if line],
+            stored_settings(args.result_name, settings),
+            args.result_name,
+        )
         return
     data_dir = eval_data_dir(args.data)
     extra = dict(args.extra_model)

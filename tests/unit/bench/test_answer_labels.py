@@ -47,3 +47,29 @@ def test_financebench_without_numbers_needs_half_the_content_words() -> None:
     gold = ["The company relies on consumer staples demand"]
     assert is_correct("financebench", True, "It relies on consumer demand.", False, gold)
     assert not is_correct("financebench", True, "Unclear.", False, gold)
+
+
+def test_financebench_years_and_fiscal_year_names_are_not_the_headline_figure() -> None:
+    gold = ["Effective tax rate in FY2022 was 0.62%, compared to -14.76% in FY2021."]
+    assert is_correct("financebench", True, "It was 0.62% in FY2022 [1].", False, gold)
+    assert not is_correct("financebench", True, "In FY2022 it was 2.2% higher.", False, gold)
+    costs = ["Pepsico's restructuring costs in FY2022 amounted to $411 million ."]
+    assert not is_correct("financebench", True, "The restructuring costs are 2022.", False, costs)
+    assert is_correct("financebench", True, "They were $411 million in 2022.", False, costs)
+
+
+def test_financebench_yes_no_answers_are_judged_by_the_decision() -> None:
+    gold = ["No, Pepsico is not involved in material legal battles."]
+    wrong = "Yes, Pepsico has reported material legal battles from FY2022."
+    assert not is_correct("financebench", True, wrong, False, gold)
+    assert is_correct("financebench", True, "No, the filing reports none [2].", False, gold)
+
+
+def test_financebench_caveats_after_the_first_sentence_are_not_required() -> None:
+    gold = [
+        "Lower marketing expenses and leverage of incentive compensation. The answer here "
+        "assumes FY2023 refers to the 12 months ended on January 28, 2023."
+    ]
+    answer = "Due to lower marketing expenses and leverage of incentive compensation [1]."
+    assert is_correct("financebench", True, answer, False, gold)
+    assert not is_correct("financebench", True, "Higher store wages [1].", False, gold)
