@@ -11,8 +11,9 @@
 * PubMedQA: correct when the answer's yes / no / maybe decision
   (``bench.generation_metrics.decision``) equals the gold label.
 * FinanceBench, judged on the gold answer's first sentence (later ones are caveats, such as
-  which months a fiscal year covers): when it opens with yes or no, correct when the answer's
-  decision (as for PubMedQA) is the same; otherwise, when it holds a figure (a number standing
+  which months a fiscal year covers): when it opens with yes or no, correct when the first of
+  the words yes and no in the answer is the same (an answer with neither is wrong: unlike a
+  PubMedQA answer, it is not read as yes); otherwise, when it holds a figure (a number standing
   alone, not inside a word such as FY2022, and not a year from 1900 to 2100), correct when the
   first figure appears in the answer within 1% relative; otherwise correct when the answer
   holds at least half of its content words.
@@ -24,13 +25,14 @@ import re
 from collections.abc import Sequence
 
 from assistant.guard.evidence import STOP_WORDS
-from bench.generation_metrics import decision, normalise
+from bench.generation_metrics import decision, normalise, strip_citations
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _WORD = re.compile(r"[a-z][a-z'-]{2,}")
 _FIGURE = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _YES_NO = re.compile(r"\W*(yes|no)\b", re.IGNORECASE)
+_YES_NO_WORD = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
 
 
 def _canonical(token: str) -> str:
@@ -69,9 +71,10 @@ def _figures(text: str) -> list[float]:
 
 def _financebench_correct(answer: str, gold: str) -> bool:
     headline = _SENTENCE_END.split(gold.strip(), maxsplit=1)[0]
-    yes_no = _YES_NO.match(headline)
-    if yes_no:
-        return decision(answer, False) == yes_no.group(1).lower()
+    gold_yes_no = _YES_NO.match(headline)
+    if gold_yes_no:
+        said = _YES_NO_WORD.search(strip_citations(answer))
+        return said is not None and said.group(1).lower() == gold_yes_no.group(1).lower()
     gold_figures = _figures(headline)
     if gold_figures:
         target = gold_figures[0]

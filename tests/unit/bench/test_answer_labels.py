@@ -58,11 +58,15 @@ def test_financebench_years_and_fiscal_year_names_are_not_the_headline_figure() 
     assert is_correct("financebench", True, "They were $411 million in 2022.", False, costs)
 
 
-def test_financebench_yes_no_answers_are_judged_by_the_decision() -> None:
+def test_financebench_yes_no_questions_need_an_explicit_yes_or_no() -> None:
     gold = ["No, Pepsico is not involved in material legal battles."]
     wrong = "Yes, Pepsico has reported material legal battles from FY2022."
     assert not is_correct("financebench", True, wrong, False, gold)
     assert is_correct("financebench", True, "No, the filing reports none [2].", False, gold)
+    assert is_correct("financebench", True, "The answer is: no, it is not.", False, gold)
+    yes = ["Yes. Boeing has categories above 20% of revenue."]
+    assert not is_correct("financebench", True, "Other investing, net [3].", False, yes)
+    assert not is_correct("financebench", True, "It is not a useful metric.", False, gold)
 
 
 def test_financebench_caveats_after_the_first_sentence_are_not_required() -> None:
