@@ -43,7 +43,10 @@ def sniff_encoding(sample: bytes) -> str | None:
     """
     for bom, encoding in _BOMS:
         if sample.startswith(bom):
-            return encoding
+            # Two bytes of random data match a UTF-16 mark one time in 65,536: the mark names
+            # the encoding, the content still has to read as text in it.
+            decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+            return encoding if _looks_like_text(decoder.decode(sample, final=False)) else None
     utf16 = _utf16_without_bom(sample)
     if utf16 is not None:
         return utf16

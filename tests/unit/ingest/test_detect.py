@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import os
+import random
 import zipfile
 from pathlib import Path
 
@@ -88,6 +90,28 @@ def test_html_without_extension_is_recognised_by_content(tmp_path: Path) -> None
 
 def test_utf16_text_is_text_not_binary(tmp_path: Path) -> None:
     path = write(tmp_path, "note.txt", "Plain words in UTF-16.".encode("utf-16-le"))
+
+    assert detect_media_type(path) == TEXT
+
+
+@pytest.mark.parametrize(
+    "mark",
+    [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8, codecs.BOM_UTF32_LE],
+    ids=["utf-16-le", "utf-16-be", "utf-8", "utf-32-le"],
+)
+def test_binary_data_that_happens_to_open_with_a_byte_order_mark_is_unsupported(
+    tmp_path: Path, mark: bytes
+) -> None:
+    noise = random.Random(mark).randbytes(4096)
+    path = write(tmp_path, "noise.bin", mark + noise)
+
+    with pytest.raises(UnsupportedFormatError, match="binary"):
+        detect_media_type(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-32"])
+def test_text_with_a_byte_order_mark_is_text(tmp_path: Path, encoding: str) -> None:
+    path = write(tmp_path, "note.dat", "Zahlungsfrist: 30 Tage, Rückgabe möglich.".encode(encoding))
 
     assert detect_media_type(path) == TEXT
 
