@@ -17,8 +17,7 @@ from assistant.settings import IndexSettings
 from bench.retrieval.metrics import mean
 from bench.retrieval.qrels import EvalSet, Query
 from indexes.embedder import Embedder
-from indexes.fusion import convex_fusion, reciprocal_rank_fusion
-from indexes.hybrid import FusionConfig, HybridIndex, open_hybrid_index
+from indexes.hybrid import FusionConfig, HybridIndex, fuse, open_hybrid_index
 from indexes.protocols import IndexedChunk, SearchHit
 
 DEPTH = 100
@@ -78,10 +77,7 @@ def fused_hits(
     """Hits with fused scores as ``HybridIndex.search`` ranks them for any
     ``k <= config.candidates``, given each index's hits to at least ``config.candidates``."""
     rankings = [list(bm25[: config.candidates]), list(dense[: config.candidates])]
-    if config.method == "convex":
-        alpha = config.convex_alpha
-        return convex_fusion(rankings, [1 - alpha, alpha])
-    return reciprocal_rank_fusion(rankings, k=config.rrf_k)
+    return fuse(rankings, config, k=sum(len(ranking) for ranking in rankings))
 
 
 def fused_ranking(
