@@ -25,13 +25,15 @@ _REPLACEMENT = "\ufffd"
 @dataclass(frozen=True)
 class GreedyDecoding:
     """How to decode: the tokens and the text that end an answer, the longest guess checked
-    per pass (0: one token per pass), and the threads for the prompt and for the answer."""
+    per pass (0: one token per pass), the threads for the prompt and for the answer, and what
+    makes the empty key/value cache (None: the model's own default)."""
 
     stop_ids: frozenset[int]
     stop_text: str | None
     lookup_tokens: int
     prefill_threads: int
     decode_threads: int
+    new_cache: Callable[[], Any] | None = None
 
 
 def decode_greedy(
@@ -52,10 +54,13 @@ def decode_greedy(
     emitted = ""
     produced = 0
     guess: list[int] = []
+    empty_cache = {} if decoding.new_cache is None else {"cache": decoding.new_cache()}
     with torch.inference_mode():
         torch.set_num_threads(decoding.prefill_threads)
         try:
-            output = model(input_ids=torch.tensor([history]), use_cache=True, logits_to_keep=1)
+            output = model(
+                input_ids=torch.tensor([history]), use_cache=True, logits_to_keep=1, **empty_cache
+            )
         finally:
             torch.set_num_threads(decoding.decode_threads)
         rows = output.logits[0, -1:]

@@ -1,0 +1,73 @@
+"""The reserved-room cache holds exactly what transformers' concatenating cache holds, through
+growth past its room and cuts."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers.cache_utils import DynamicLayer
+
+from assistant.generation.kv_cache import HEADROOM, ReservedLayer, reserved_cache
+
+
+def states(tokens: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    shape = (1, 3, tokens, 4)
+    return torch.randn(shape, generator=generator), torch.randn(shape, generator=generator)
+
+
+# (tokens added, tokens cut afterwards) per pass: a prompt, guesses partly rejected, and enough
+# passes to outgrow the first reserved room.
+PASSES = [(7, 0), (5, 3), (1, 0), (5, 4), (HEADROOM, 10), (3, 0), (HEADROOM + 9, 2), (1, 0)]
+
+
+def test_same_keys_and_values_as_the_concatenating_cache() -> None:
+    reserved, reference = ReservedLayer(), DynamicLayer()
+    for step, (added, cut) in enumerate(PASSES):
+        keys, values = states(added, step)
+        got = reserved.update(keys, values)
+        expected = reference.update(keys, values)
+        assert torch.equal(got[0], expected[0]) and torch.equal(got[1], expected[1])
+        reserved.crop(-cut)
+        reference.crop(-cut)
+        assert reserved.get_seq_length() == reference.get_seq_length()
+        assert torch.equal(reserved.keys, reference.keys)
+        assert torch.equal(reserved.values, reference.values)
+
+
+def test_a_cut_then_a_write_overwrites_the_cut_tokens() -> None:
+    layer = ReservedLayer()
+    layer.update(*states(4, 0))
+    layer.crop(-2)
+    new_keys, new_values = states(1, 1)
+    keys, values = layer.update(new_keys, new_values)
+    assert keys.shape[-2] == 3
+    assert torch.equal(keys[..., 2:, :], new_keys) and torch.equal(values[..., 2:, :], new_values)
+
+
+def test_growing_keeps_room_ahead() -> None:
+    layer = ReservedLayer()
+    layer.update(*states(10, 0))
+    buffer = layer.keys.untyped_storage().data_ptr()
+    for step in range(HEADROOM):
+        layer.update(*states(1, step + 1))
+    assert layer.get_seq_length() == 10 + HEADROOM
+    assert layer.keys.untyped_storage().data_ptr() == buffer  # written in place, no copy
+
+
+def test_positive_crop_is_refused() -> None:
+    layer = ReservedLayer()
+    layer.update(*states(2, 0))
+    with pytest.raises(ValueError):
+        layer.crop(1)
+
+
+def test_the_cache_makes_reserved_layers_as_the_model_reaches_them() -> None:
+    cache = reserved_cache()
+    for layer_index in range(3):
+        cache.update(*states(4, layer_index), layer_idx=layer_index)
+    assert len(cache.layers) == 3
+    assert all(isinstance(layer, ReservedLayer) for layer in cache.layers)
+    assert cache.get_seq_length() == 4
+    cache.crop(-1)
+    assert cache.get_seq_length() == 3
