@@ -72,3 +72,43 @@ def test_guesses_from_the_passages_change_no_answer(smollm2: Generator) -> None:
         plain = generate(stepwise, prompt.messages, max_new_tokens=40)
         assert guessed.text == plain.text
         assert guessed.token_logprobs == pytest.approx(plain.token_logprobs, abs=1e-3)
+
+
+def test_the_runtime_answers_as_the_model_loaded_by_transformers(
+    smollm2: Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transposed layers, the reserved cache and grouped attention change no answer: the
+    model as transformers loads it, with its own cache and attention, answers the same."""
+    from assistant.generation.greedy import GreedyDecoding, decode_greedy
+    from assistant.generation.hf_model import load_model, load_tokenizer
+    from assistant.generation.model_files import BUNDLED_ADAPTER, packaged_model_file
+    from assistant.generation.transformers_runtime import (
+        GROUPED_ATTENTION_SWITCH,
+        TURN_MARKERS,
+        merge_adapter,
+    )
+    from assistant.generation.weight_layout import InputMajorLinear
+
+    model_file = packaged_model_file()
+    untouched = merge_adapter(load_model(model_file), BUNDLED_ADAPTER)
+    assert not any(isinstance(m, InputMajorLinear) for m in untouched.modules())
+    vocabulary = load_tokenizer(model_file).get_vocab()
+    decoding = GreedyDecoding(
+        stop_ids=frozenset(vocabulary[name] for name in TURN_MARKERS),
+        stop_text=None,
+        lookup_tokens=4,
+        prefill_threads=1,
+        decode_threads=1,
+    )
+    tokenizer = smollm2.tokenizer
+    assert isinstance(tokenizer, HFPromptTokenizer)
+    builder = PromptBuilder(tokenizer, context_tokens=1024, answer_tokens=40)
+    for question in ("How much notice must the tenant give?", "Quote the rule on rent."):
+        prompt = builder.build(question, PASSAGES)
+        runtime = generate(smollm2, prompt.messages, max_new_tokens=40)
+        monkeypatch.setenv(GROUPED_ATTENTION_SWITCH, "0")
+        ids = tokenizer.encode_chat(prompt.messages)
+        reference = list(decode_greedy(untouched, tokenizer.decode, ids, 40, decoding))
+        monkeypatch.undo()
+        assert runtime.text == "".join(t.text for t in reference)
+        assert runtime.token_logprobs == pytest.approx([t.logprob for t in reference], abs=1e-3)
