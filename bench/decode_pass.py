@@ -9,7 +9,8 @@ cache, as the runtime does when a guess fails. Each setting adds one change to t
 * ``+cache``: the key/value cache writes into reserved room (``kv_cache.py``);
 * ``+grouped``: attention shares key/value heads in passes with a mask (the runtime's default).
 
-Every setting also checks that its logits equal the reference's (maximum absolute difference).
+Every setting also reports how far its logits are from the reference's (largest absolute
+difference over the prompt's last token and three guessing passes with cuts between).
 The default fine-tuned adapter is merged, as in the product; one thread, as the runtime decodes.
 
     python -m bench.decode_pass --prompt-tokens 1000 --passes 40

@@ -5,10 +5,11 @@ every token comes with the log-probability the model gave it; with ``lookup_toke
 guesses copied from the passages several tokens per pass (``greedy.py``). A LoRA adapter, when
 configured, is merged into the weights at load time, so it costs nothing per token. The wide
 linear layers are then stored transposed, which one-token passes read faster
-(``weight_layout.py``), and the key/value cache writes into reserved room (``kv_cache.py``).
-With ``int8`` the linear layers are instead quantised dynamically after loading: about three
-times faster, but it changes most answers of this small model (see docs/generation.md). A
-model without a chat template also stops at the text its tokenizer adapter names
+(``weight_layout.py``), the key/value cache writes into reserved room (``kv_cache.py``), and
+attention reads shared key/value heads in place in passes of several tokens. With ``int8``
+the linear layers are instead quantised dynamically after loading: about three times faster,
+but it changes most answers of this small model (see docs/generation.md). A model without a
+chat template also stops at the text its tokenizer adapter names
 (``HFPromptTokenizer.stop_text``).
 """
 
