@@ -31,6 +31,13 @@ SETTINGS = ("reference", "+layout", "+cache", "+grouped")
 PASS_TOKENS = (1, 2, 5)
 
 
+def prefilled(model: Any, prompt: Any, new_cache: Callable[[], Any] | None) -> Any:
+    """The model's output after reading ``prompt`` into a new cache (``new_cache``, or the
+    model's default when None)."""
+    extra = {} if new_cache is None else {"cache": new_cache()}
+    return model(input_ids=prompt, use_cache=True, logits_to_keep=1, **extra)
+
+
 def pass_times(
     model: Any, prompt: Any, tokens: int, passes: int, new_cache: Callable[[], Any] | None
 ) -> list[float]:
@@ -40,8 +47,7 @@ def pass_times(
     generator = torch.Generator().manual_seed(tokens)
     times = []
     with torch.inference_mode():
-        extra = {} if new_cache is None else {"cache": new_cache()}
-        cache = model(input_ids=prompt, use_cache=True, logits_to_keep=1, **extra).cache
+        cache = prefilled(model, prompt, new_cache).cache
         for _ in range(passes):
             ids = torch.randint(100, 40000, (1, tokens), generator=generator)
             start = time.perf_counter()
@@ -58,8 +64,7 @@ def logits_after(model: Any, prompt: Any, new_cache: Callable[[], Any] | None) -
 
     generator = torch.Generator().manual_seed(7)
     with torch.inference_mode():
-        extra = {} if new_cache is None else {"cache": new_cache()}
-        output = model(input_ids=prompt, use_cache=True, logits_to_keep=1, **extra)
+        output = prefilled(model, prompt, new_cache)
         rows = [output.logits[0]]
         for _ in range(3):
             ids = torch.randint(100, 40000, (1, 5), generator=generator)

@@ -25,8 +25,6 @@ class InputMajorLinear(torch.nn.Module):
     def __init__(self, linear: torch.nn.Linear, *, keep_output_major: bool = False) -> None:
         super().__init__()
         weight = linear.weight.detach()
-        self.in_features = linear.in_features
-        self.out_features = linear.out_features
         self.weight_by_input = torch.nn.Parameter(weight.t().contiguous(), requires_grad=False)
         self.output_major = (
             torch.nn.Parameter(weight, requires_grad=False) if keep_output_major else None
