@@ -25,6 +25,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ from assistant.guard.protocols import DetectionInput, HallucinationDetector, Sen
 from bench.answer_labels import is_correct
 from bench.calibration_metrics import (
     accuracy_at_coverage,
+    calibration_noise,
     expected_calibration_error,
     reliability,
     risk_coverage,
@@ -240,6 +242,9 @@ def calibration(
         "report_answers": len(held),
         "report_correct": sum(correct),
         "ece_10_bins": round(expected_calibration_error(confidences, correct), 3),
+        "ece_if_perfectly_calibrated": {
+            key: round(value, 3) for key, value in asdict(calibration_noise(confidences)).items()
+        },
         "ece_raw_support": round(expected_calibration_error(raw, correct), 3),
         "accuracy_at_100": round(accuracy_at_coverage(curve, 1.0), 3),
         "accuracy_at_50": round(accuracy_at_coverage(curve, 0.5), 3),

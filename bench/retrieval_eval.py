@@ -16,7 +16,9 @@ dev halves and every reported number is measured on the test halves only:
   the one setting of each method with the best nDCG@10 averaged over the sets;
 * per-collection fusion (``IndexSettings.collection_fusion``): for each set, the setting with
   the best nDCG@10 on that set's own dev half, as an installation would tune a collection,
-  unless the index-wide convex default does as well there (then the collection keeps it);
+  unless the index-wide convex default does as well there or the gain over it is not
+  significant on the dev queries (``bench/retrieval/significance.py``; then the collection
+  keeps the default);
 * BM25's ``k1`` and ``b`` (``bench/retrieval/bm25_params.py``), by the same averaged rule;
 * score normalisations other than min-max (``bench/retrieval/normalisation.py``), compared
   with both the one-setting and the per-collection choice.
@@ -49,11 +51,13 @@ from bench.retrieval.evaluation import (
     Scores,
     Split,
     mean_ranks,
+    query_ndcgs,
     score,
     split_queries,
 )
 from bench.retrieval.methods import (
     DEPTH,
+    SIGNIFICANCE_LEVEL,
     IndexRuns,
     choose_own,
     choose_shared,
@@ -92,6 +96,10 @@ class SetRun:
     def scores(self, rankings: Mapping[str, Sequence[int]], half: Half) -> Scores:
         queries = self.split.dev if half == "dev" else self.split.test
         return score(rankings, queries, self.eval_set.unit_by_passage())
+
+    def dev_ndcgs(self, rankings: Mapping[str, Sequence[int]]) -> list[float]:
+        """nDCG@10 of each dev query, in the split's order."""
+        return query_ndcgs(rankings, self.split.dev, self.eval_set.unit_by_passage())
 
 
 def main() -> None:
@@ -204,11 +212,13 @@ def _measure(set_runs: Sequence[SetRun]) -> Outcome:
     """Choose the fusion settings on the dev halves, then score every method on the test
     halves."""
     grid = fusion_grid()
-    dev = _dev_grid(set_runs, grid)
+    dev_queries = _dev_grid(set_runs, grid)
+    dev = _means(dev_queries)
     best_rrf = choose_shared(dev, [config for config in grid if config.method == "rrf"])
     best_convex = choose_shared(dev, [config for config in grid if config.method == "convex"])
     per_collection = {
-        run.eval_set.name: choose_own(dev, grid, run.eval_set.name, best_convex) for run in set_runs
+        run.eval_set.name: choose_own(dev_queries, grid, run.eval_set.name, best_convex)
+        for run in set_runs
     }
     results = {
         run.eval_set.name: {
@@ -272,17 +282,20 @@ def _normalisation_study(
         for run in set_runs
         for config in configs
     }
-    dev = {
+    dev_queries = {
         describe(config): {
-            run.eval_set.name: run.scores(rankings[run.eval_set.name, describe(config)], "dev").ndcg
+            run.eval_set.name: run.dev_ndcgs(rankings[run.eval_set.name, describe(config)])
             for run in set_runs
         }
         for config in configs
     }
+    dev = _means(dev_queries)
     shared_config = choose_shared(dev, configs)
     shared = describe(shared_config)
     own = {
-        run.eval_set.name: describe(choose_own(dev, configs, run.eval_set.name, shared_config))
+        run.eval_set.name: describe(
+            choose_own(dev_queries, configs, run.eval_set.name, shared_config)
+        )
         for run in set_runs
     }
     return {
@@ -305,13 +318,24 @@ def _normalisation_study(
 
 def _dev_grid(
     set_runs: Sequence[SetRun], grid: Sequence[FusionConfig]
-) -> dict[str, dict[str, float]]:
-    """Dev nDCG@10 of every fusion setting on every set, by setting label then set name."""
+) -> dict[str, dict[str, list[float]]]:
+    """Per-query dev nDCG@10 of every fusion setting on every set, by setting label then set
+    name."""
     return {
         describe(config): {
-            run.eval_set.name: run.scores(run.runs.fused(config), "dev").ndcg for run in set_runs
+            run.eval_set.name: run.dev_ndcgs(run.runs.fused(config)) for run in set_runs
         }
         for config in grid
+    }
+
+
+def _means(
+    per_query: Mapping[str, Mapping[str, Sequence[float]]],
+) -> dict[str, dict[str, float]]:
+    """The mean of each setting's per-query scores on each set."""
+    return {
+        label: {name: mean(values) for name, values in by_set.items()}
+        for label, by_set in per_query.items()
     }
 
 
@@ -423,7 +447,8 @@ def _payload(outcome: Outcome, set_runs: Sequence[SetRun], settings: Settings) -
             "reported_on": "test half of each set's queries",
             "tuned_on": "dev halves: one setting per method by the best mean nDCG@10 over the "
             "sets; per collection by the best nDCG@10 on the set's own dev half, the convex "
-            "default kept where it ties for best",
+            "default kept unless that setting's per-query gain over it is significant "
+            f"(one-sided sign-flip test, p < {SIGNIFICANCE_LEVEL})",
             "depth": DEPTH,
             "chunking": {
                 "chunk_tokens": settings.ingest.chunk_tokens,

@@ -57,13 +57,34 @@ def score(
     Passage ids become units and repeated units are dropped before cutting at ``k``, so a set
     judged by page is scored on ranked pages. A query missing from ``rankings`` scores 0.
     """
+    ndcgs, recalls = _per_query(rankings, queries, unit_of, k)
+    return Scores(mean(ndcgs), mean(recalls), len(queries))
+
+
+def query_ndcgs(
+    rankings: Mapping[str, Sequence[int]],
+    queries: Sequence[Query],
+    unit_of: Mapping[int, Hashable],
+    k: int = 10,
+) -> list[float]:
+    """nDCG@k of each of ``queries`` in order, scored as ``score`` scores them, for paired
+    comparisons of two rankings."""
+    return _per_query(rankings, queries, unit_of, k)[0]
+
+
+def _per_query(
+    rankings: Mapping[str, Sequence[int]],
+    queries: Sequence[Query],
+    unit_of: Mapping[int, Hashable],
+    k: int,
+) -> tuple[list[float], list[float]]:
     ndcgs: list[float] = []
     recalls: list[float] = []
     for query in queries:
         units = ranked_units(rankings.get(query.query_id, ()), unit_of.__getitem__)
         ndcgs.append(ndcg_at_k(units, query.relevant, k))
         recalls.append(recall_at_k(units, query.relevant, k))
-    return Scores(mean(ndcgs), mean(recalls), len(queries))
+    return ndcgs, recalls
 
 
 def mean_ranks(dev: Mapping[str, Mapping[str, float]]) -> dict[str, float]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from assistant.settings import IndexSettings
 from bench.retrieval.metrics import mean
 from bench.retrieval.qrels import EvalSet, Query
+from bench.retrieval.significance import gain_p_value
 from indexes.embedder import Embedder
 from indexes.hybrid import FusionConfig, HybridIndex, fuse, open_hybrid_index
 from indexes.protocols import IndexedChunk, SearchHit
@@ -28,6 +29,9 @@ RRF_KS = (10, 30, 60)
 CONVEX_ALPHAS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 CANDIDATES = (20, 50, 100)
 COLLECTION = 1
+SIGNIFICANCE_LEVEL = 0.05
+"""A collection's own setting replaces the default only when its dev gain is this unlikely
+under the sign-flip null (one-sided)."""
 
 
 def fusion_grid() -> list[FusionConfig]:
@@ -59,16 +63,23 @@ def choose_shared(
 
 
 def choose_own(
-    dev: Mapping[str, Mapping[str, float]],
+    dev: Mapping[str, Mapping[str, Sequence[float]]],
     configs: Sequence[FusionConfig],
     name: str,
     default: FusionConfig,
+    level: float = SIGNIFICANCE_LEVEL,
 ) -> FusionConfig:
-    """A collection's own setting: the one with the best dev nDCG@10 on set ``name``, unless
-    the index-wide ``default`` does as well there (then the collection needs no setting of
-    its own); among other equals, the first."""
-    best = max(configs, key=lambda config: dev[describe(config)][name])
-    return default if dev[describe(default)][name] >= dev[describe(best)][name] else best
+    """A collection's own setting: the one with the best mean dev nDCG@10 on set ``name``
+    (``dev``: per-query nDCG@10 by label, then by set, queries in one order), unless the
+    index-wide ``default`` does as well there, or the best one's gain over it is not
+    significant at ``level`` (``gain_p_value``); then the collection needs no setting of its
+    own. Among equals, the first."""
+    best = max(configs, key=lambda config: mean(dev[describe(config)][name]))
+    chosen, fallback = dev[describe(best)][name], dev[describe(default)][name]
+    gains = [new - old for new, old in zip(chosen, fallback, strict=True)]
+    if mean(gains) <= 0 or gain_p_value(gains) >= level:
+        return default
+    return best
 
 
 def fused_hits(

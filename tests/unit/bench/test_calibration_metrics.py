@@ -4,6 +4,7 @@ import pytest
 
 from bench.calibration_metrics import (
     accuracy_at_coverage,
+    calibration_noise,
     expected_calibration_error,
     reliability,
     risk_coverage,
@@ -40,3 +41,24 @@ def test_risk_coverage_keeps_the_most_confident_first() -> None:
 def test_mismatched_lengths_are_refused() -> None:
     with pytest.raises(ValueError):
         reliability([0.5], [True, False])
+
+
+def test_a_flawless_confidence_still_shows_error_on_few_answers_and_less_on_many() -> None:
+    few = calibration_noise([0.55] * 40 + [0.35] * 40, draws=400)
+    many = calibration_noise([0.55] * 4000 + [0.35] * 4000, draws=50)
+    # Two bins of 40: each bin's accuracy strays from its confidence by about 0.06 on average.
+    assert 0.04 < few.mean < 0.1
+    assert few.mean < few.p95
+    assert many.mean < 0.015
+    assert calibration_noise([0.55] * 40, draws=100) == calibration_noise([0.55] * 40, draws=100)
+
+
+def test_certain_confidences_have_no_noise() -> None:
+    noise = calibration_noise([1.0] * 10 + [0.0] * 10, draws=20)
+    assert noise.mean == 0.0
+    assert noise.p95 == 0.0
+
+
+def test_calibration_noise_needs_answers() -> None:
+    with pytest.raises(ValueError):
+        calibration_noise([])

@@ -138,8 +138,27 @@ def test_one_setting_for_all_sets_has_the_best_mean() -> None:
     assert choose_shared(DEV, [RRF, HIGH]) == RRF
 
 
+def _per_query(by_set: dict[str, float], queries: int = 20) -> dict[str, list[float]]:
+    """Every query of a set scoring the set's value: a gain that holds on every query."""
+    return {name: [value] * queries for name, value in by_set.items()}
+
+
+DEV_QUERIES = {label: _per_query(by_set) for label, by_set in DEV.items()}
+
+
 def test_a_collection_keeps_the_default_unless_another_setting_beats_it() -> None:
-    assert choose_own(DEV, [RRF, LOW, HIGH], "a", HIGH) == LOW
-    assert choose_own(DEV, [RRF, LOW, HIGH], "b", HIGH) == HIGH
-    assert choose_own(DEV, [RRF, LOW, HIGH], "b", LOW) == LOW
-    assert choose_own(DEV, [RRF, LOW, HIGH], "c", LOW) == HIGH
+    assert choose_own(DEV_QUERIES, [RRF, LOW, HIGH], "a", HIGH) == LOW
+    assert choose_own(DEV_QUERIES, [RRF, LOW, HIGH], "b", HIGH) == HIGH
+    assert choose_own(DEV_QUERIES, [RRF, LOW, HIGH], "b", LOW) == LOW
+    assert choose_own(DEV_QUERIES, [RRF, LOW, HIGH], "c", LOW) == HIGH
+
+
+def test_a_collection_keeps_the_default_when_its_gain_could_be_chance() -> None:
+    # LOW's mean beats HIGH's on both sets, but on "few" the gain rests on 3 of 5 queries
+    # against 2 that go the other way; on "many" it holds on 30 queries of 40.
+    dev = {
+        describe(LOW): {"few": [1.0, 1.0, 1.0, 0.0, 0.0], "many": [1.0] * 30 + [0.5] * 10},
+        describe(HIGH): {"few": [0.0, 0.0, 0.0, 1.0, 0.8], "many": [0.5] * 40},
+    }
+    assert choose_own(dev, [LOW, HIGH], "few", HIGH) == HIGH
+    assert choose_own(dev, [LOW, HIGH], "many", HIGH) == LOW
