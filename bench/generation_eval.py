@@ -30,7 +30,7 @@ from assistant.generation.base import generate
 from assistant.generation.citations import parse_answer
 from assistant.generation.model_files import BUNDLED_ADAPTER
 from assistant.generation.prompt import PromptBuilder, SourcePassage
-from assistant.generation.training_data import Example, build_examples
+from assistant.generation.training_data import MAX_PASSAGE_TOKENS, Example, build_examples
 from assistant.generation.transformers_runtime import TransformersGenerator
 from assistant.settings import GenerationSettings
 from bench.answer_labels import is_correct
@@ -253,6 +253,13 @@ def main() -> None:
     parser.add_argument("--financebench", action="store_true")
     parser.add_argument("--max-new-tokens", type=int, default=60)
     parser.add_argument("--context-tokens", type=int, default=1536)
+    parser.add_argument(
+        "--passage-tokens",
+        type=int,
+        default=MAX_PASSAGE_TOKENS,
+        help="token budget of the passages of each held-out TAT-QA, PubMedQA and unanswerable "
+        "question (the training examples' default; larger gives more and longer passages)",
+    )
     parser.add_argument("--max-minutes", type=float, default=60)
     parser.add_argument("--adapter", type=Path, default=BUNDLED_ADAPTER)
     parser.add_argument(
@@ -289,6 +296,7 @@ def main() -> None:
         "command": "python -m bench.generation_eval " + " ".join(sys.argv[1:]),
         "max_new_tokens": args.max_new_tokens,
         "context_tokens": args.context_tokens,
+        "passage_tokens": args.passage_tokens,
         "threads": args.threads,
         "prefill_threads": args.prefill_threads,
     }
@@ -338,7 +346,9 @@ def main() -> None:
         for name, generator in generators.items()
     }
     tokenizer = generators[names[0]].tokenizer
-    held_out = build_examples(data_dir, "eval", count_tokens=tokenizer.count)
+    held_out = build_examples(
+        data_dir, "eval", count_tokens=tokenizer.count, passage_tokens=args.passage_tokens
+    )
     groups = [
         select(held_out, "tatqa", args.tatqa, answerable=True),
         select(held_out, "pubmedqa", args.pubmedqa, answerable=True),

@@ -27,6 +27,7 @@ from assistant.generation.model_files import MODEL_FILE_NAME, resolve_model_file
 from assistant.generation.prompt import build_messages
 from assistant.generation.training_data import (
     DEFAULT_MIX,
+    MAX_PASSAGE_TOKENS,
     UNANSWERABLE_SHARE,
     Example,
     Split,
@@ -47,6 +48,9 @@ class TrainConfig:
     warmup_steps: int = 8
     batch_size: int = 4
     max_tokens: int = 384
+    """Examples longer than this (prompt and answer) are left out."""
+    passage_tokens: int = MAX_PASSAGE_TOKENS
+    """Token budget of the passages of one example."""
     max_steps: int = 400
     max_minutes: float = 45.0
     validation_examples: int = 24
@@ -58,6 +62,8 @@ class TrainConfig:
     seed: int = 13
     threads: int = 2
     device: str = "cpu"
+    init_adapter: str | None = None
+    """An adapter folder to go on training from, instead of a fresh adapter."""
 
 
 @dataclass(frozen=True)
@@ -191,12 +197,30 @@ def save_adapter(model: Any, out: Path) -> None:
     config.save_pretrained(str(out))
 
 
+def adapted_model(base: Any, config: TrainConfig) -> Any:
+    """``base`` with a trainable LoRA adapter: a fresh one of ``config``'s shape, or the one in
+    ``config.init_adapter`` (whose own shape then applies)."""
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    if config.init_adapter:
+        return PeftModel.from_pretrained(base, config.init_adapter, is_trainable=True)
+    return get_peft_model(
+        base,
+        LoraConfig(
+            r=config.rank,
+            lora_alpha=config.alpha,
+            lora_dropout=config.dropout,
+            target_modules=list(LORA_TARGETS),
+            task_type="CAUSAL_LM",
+        ),
+    )
+
+
 def train(
     data_dir: Path, out: Path, config: TrainConfig, model_file: Path | None
 ) -> dict[str, Any]:
     """Fine-tune, save the adapter to ``out`` and return the run's record."""
     import torch
-    from peft import LoraConfig, get_peft_model
 
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
@@ -213,6 +237,7 @@ def train(
             count_tokens=tokenizer.count,
             mix=dict(config.mix) if split == "train" else None,
             unanswerable_share=config.unanswerable_share,
+            passage_tokens=config.passage_tokens,
         )
         items = [encode(e, tokenizer, eos) for e in examples]
         return [e for e in items if len(e.input_ids) <= config.max_tokens]
@@ -226,16 +251,7 @@ def train(
     )
     config = replace(config, max_steps=min(config.max_steps, planned))
 
-    model = get_peft_model(
-        load_model(path),
-        LoraConfig(
-            r=config.rank,
-            lora_alpha=config.alpha,
-            lora_dropout=config.dropout,
-            target_modules=list(LORA_TARGETS),
-            task_type="CAUSAL_LM",
-        ),
-    ).to(config.device)
+    model = adapted_model(load_model(path), config).to(config.device)
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=config.learning_rate
     )
@@ -312,6 +328,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=TrainConfig.mix,
         help="answerable training examples per source, as tatqa=320,pubmedqa=260,...",
     )
+    parser.add_argument(
+        "--passage-tokens",
+        type=int,
+        default=TrainConfig.passage_tokens,
+        help="token budget of each example's passages",
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=TrainConfig.max_tokens,
+        help="longest example (prompt and answer) kept",
+    )
+    parser.add_argument(
+        "--init-adapter", type=Path, default=None, help="adapter folder to go on training from"
+    )
     parser.add_argument("--threads", type=int, default=TrainConfig.threads)
     parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda if present)")
     args = parser.parse_args(argv)
@@ -327,6 +358,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         rank=args.rank,
         alpha=2 * args.rank,
         mix=args.mix,
+        passage_tokens=args.passage_tokens,
+        max_tokens=args.max_tokens,
+        init_adapter=str(args.init_adapter) if args.init_adapter else None,
         threads=args.threads,
         device=pick_device(args.device),
     )

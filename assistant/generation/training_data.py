@@ -32,7 +32,9 @@ from assistant.generation.prompt import ABSTENTION, SourcePassage
 Split = Literal["train", "eval"]
 EVAL_PERCENT = 20
 MAX_PASSAGE_TOKENS = 240
-"""Token budget of all passages of one training example, to keep examples short."""
+"""Default token budget of all passages of one example, which keeps examples short and cheap
+to train on; a larger budget (``build_examples(passage_tokens=...)``) gives prompts as long as
+the product's, with more distractors and longer tables and abstracts."""
 
 TATQA_FILE = Path("finance/tatqa_dev.json")
 PUBMEDQA_FILE = Path("medical/pubmedqa_dev.json")
@@ -312,12 +314,12 @@ def _fit(
 
 
 def _answerable(
-    item: _Item, pool: Sequence[_Item], count: CountTokens, rng: random.Random
+    item: _Item, pool: Sequence[_Item], count: CountTokens, rng: random.Random, budget: int
 ) -> Example | None:
     """The item's gold passages among distractors (its own other passages first, then other
     items' passages), shuffled, within the token budget."""
     gold = [item.own[i] for i in item.gold]
-    if _fit(gold, count, MAX_PASSAGE_TOKENS) is None:
+    if _fit(gold, count, budget) is None:
         return None
     chosen = list(gold)
     used = sum(count(p.text) + 12 for p in chosen)
@@ -329,7 +331,7 @@ def _answerable(
         if len(chosen) - len(gold) >= wanted:
             break
         cost = count(passage.text) + 12
-        if passage not in chosen and used + cost <= MAX_PASSAGE_TOKENS:
+        if passage not in chosen and used + cost <= budget:
             chosen.append(passage)
             used += cost
     rng.shuffle(chosen)
@@ -348,7 +350,7 @@ def _answerable(
 
 
 def _unanswerable(
-    item: _Item, pool: Sequence[_Item], count: CountTokens, rng: random.Random
+    item: _Item, pool: Sequence[_Item], count: CountTokens, rng: random.Random, budget: int
 ) -> Example | None:
     """The item's question over passages of other items of the same source and split, none of
     which contains its answer text."""
@@ -363,7 +365,7 @@ def _unanswerable(
         cost = count(passage.text) + 12
         if (needle and len(needle) > 3 and needle in passage.text.lower()) or passage in chosen:
             continue
-        if used + cost <= MAX_PASSAGE_TOKENS:
+        if used + cost <= budget:
             chosen.append(passage)
             used += cost
         if len(chosen) >= rng.randint(1, 4):
@@ -405,8 +407,10 @@ def build_examples(
     mix: dict[str, int] | None = None,
     unanswerable_share: float = UNANSWERABLE_SHARE,
     seed: int = 13,
+    passage_tokens: int = MAX_PASSAGE_TOKENS,
 ) -> list[Example]:
-    """Deterministic examples of one split, shuffled so that any prefix keeps the mix.
+    """Deterministic examples of one split, shuffled so that any prefix keeps the mix; the
+    passages of each example fit ``passage_tokens``.
 
     Sources whose files are missing are skipped; an empty list means no data was found.
     """
@@ -428,14 +432,14 @@ def build_examples(
         for item in pool:
             if made >= wanted[source]:
                 break
-            example = _answerable(item, pool, count_tokens, rng)
+            example = _answerable(item, pool, count_tokens, rng, passage_tokens)
             if example is not None:
                 answerable.append(example)
                 made += 1
         share = unanswerable_share / (1 - unanswerable_share)
         # Questions not used above come first; then answerable ones again, over other passages.
         for item in (pool[made:] + pool[:made])[: round(made * share)]:
-            negative = _unanswerable(item, pool, count_tokens, rng)
+            negative = _unanswerable(item, pool, count_tokens, rng, passage_tokens)
             if negative is not None:
                 unanswerable.append(negative)
     examples = answerable + unanswerable

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -9,11 +11,13 @@ from assistant.generation.train import (
     IGNORE_INDEX,
     Encoded,
     TrainConfig,
+    adapted_model,
     collate,
     end_of_turn,
     epoch_batches,
     learning_rate,
     parse_mix,
+    save_adapter,
 )
 from assistant.torch_device import pick_device
 
@@ -91,3 +95,46 @@ def test_answers_end_on_the_end_of_turn_marker_whatever_eos_is_reported() -> Non
     chat = _Vocabulary({"<|im_start|>": 1, "<|im_end|>": 2}, eos="<|im_start|>")
     assert end_of_turn(chat) == "<|im_end|>"
     assert end_of_turn(_Vocabulary({"</s>": 2}, eos="</s>")) == "</s>"
+
+
+def _tiny_llama() -> Any:
+    """A one-layer Llama with random weights, the same for every call."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    return LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=40,
+            hidden_size=16,
+            intermediate_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+        )
+    )
+
+
+def test_training_goes_on_from_a_saved_adapter(tmp_path: Path) -> None:
+    import torch
+    from peft import get_peft_model_state_dict
+
+    first = adapted_model(_tiny_llama(), TrainConfig(rank=4, alpha=8))
+    with torch.no_grad():
+        for name, parameter in first.named_parameters():
+            if "lora_B" in name:
+                parameter.fill_(0.25)
+    save_adapter(first, tmp_path / "adapter")
+
+    resumed = adapted_model(_tiny_llama(), TrainConfig(init_adapter=str(tmp_path / "adapter")))
+    saved, loaded = get_peft_model_state_dict(first), get_peft_model_state_dict(resumed)
+    assert saved.keys() == loaded.keys()
+    for key, value in saved.items():
+        torch.testing.assert_close(loaded[key], value.half().float())
+    trainable = [name for name, p in resumed.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in name for name in trainable)
+
+    fresh = adapted_model(_tiny_llama(), TrainConfig(rank=4, alpha=8))
+    assert all(
+        float(p.detach().abs().sum()) == 0.0 for n, p in fresh.named_parameters() if "lora_B" in n
+    )

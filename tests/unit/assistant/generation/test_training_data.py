@@ -12,8 +12,11 @@ from assistant.generation.training_data import (
     EVAL_PERCENT,
     HALUEVAL_FILE,
     LEGAL_DIR,
+    MAX_PASSAGE_TOKENS,
     PUBMEDQA_FILE,
     TATQA_FILE,
+    Example,
+    approximate_tokens,
     build_examples,
     split_of,
 )
@@ -200,3 +203,25 @@ def test_unanswerable_share_controls_the_mix(tmp_path: Path) -> None:
     assert any(not e.answerable for e in some)
     with pytest.raises(ValueError):
         build_examples(tmp_path, "train", unanswerable_share=1.0)
+
+
+def test_passage_budget_bounds_every_example_and_a_larger_one_adds_passages(
+    tmp_path: Path,
+) -> None:
+    write_all(tmp_path)
+
+    def cost(example: Example) -> int:
+        return sum(approximate_tokens(p.text) + 12 for p in example.passages)
+
+    short = build_examples(tmp_path, "train", passage_tokens=MAX_PASSAGE_TOKENS)
+    long = build_examples(tmp_path, "train", passage_tokens=4 * MAX_PASSAGE_TOKENS)
+    assert short == build_examples(tmp_path, "train")
+    assert all(cost(e) <= MAX_PASSAGE_TOKENS for e in short)
+    assert all(cost(e) <= 4 * MAX_PASSAGE_TOKENS for e in long)
+    assert max(cost(e) for e in long) > MAX_PASSAGE_TOKENS
+    mean_passages = [sum(len(e.passages) for e in x) / len(x) for x in (short, long)]
+    assert mean_passages[1] > mean_passages[0]
+    # The budget changes what an example shows, never which split an item belongs to.
+    assert not {e.example_id for e in long} & {
+        e.example_id for e in build_examples(tmp_path, "eval", passage_tokens=10_000)
+    }
