@@ -197,23 +197,29 @@ def save_adapter(model: Any, out: Path) -> None:
     config.save_pretrained(str(out))
 
 
-def adapted_model(base: Any, config: TrainConfig) -> Any:
+def adapted_model(base: Any, config: TrainConfig) -> tuple[Any, TrainConfig]:
     """``base`` with a trainable LoRA adapter: a fresh one of ``config``'s shape, or the one in
-    ``config.init_adapter`` (whose own shape then applies)."""
+    ``config.init_adapter``; and ``config`` with the shape the adapter really has, for the
+    training record."""
     from peft import LoraConfig, PeftModel, get_peft_model
 
     if config.init_adapter:
-        return PeftModel.from_pretrained(base, config.init_adapter, is_trainable=True)
-    return get_peft_model(
-        base,
-        LoraConfig(
-            r=config.rank,
-            lora_alpha=config.alpha,
-            lora_dropout=config.dropout,
-            target_modules=list(LORA_TARGETS),
-            task_type="CAUSAL_LM",
-        ),
-    )
+        model = PeftModel.from_pretrained(base, config.init_adapter, is_trainable=True)
+    else:
+        model = get_peft_model(
+            base,
+            LoraConfig(
+                r=config.rank,
+                lora_alpha=config.alpha,
+                lora_dropout=config.dropout,
+                target_modules=list(LORA_TARGETS),
+                task_type="CAUSAL_LM",
+            ),
+        )
+    shape = model.peft_config["default"]
+    if not isinstance(shape, LoraConfig):
+        raise ValueError(f"{config.init_adapter} holds no LoRA adapter")
+    return model, replace(config, rank=shape.r, alpha=shape.lora_alpha, dropout=shape.lora_dropout)
 
 
 def train(
@@ -251,7 +257,8 @@ def train(
     )
     config = replace(config, max_steps=min(config.max_steps, planned))
 
-    model = adapted_model(load_model(path), config).to(config.device)
+    model, config = adapted_model(load_model(path), config)
+    model = model.to(config.device)
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=config.learning_rate
     )

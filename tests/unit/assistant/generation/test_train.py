@@ -119,14 +119,19 @@ def test_training_goes_on_from_a_saved_adapter(tmp_path: Path) -> None:
     import torch
     from peft import get_peft_model_state_dict
 
-    first = adapted_model(_tiny_llama(), TrainConfig(rank=4, alpha=8))
+    first, first_config = adapted_model(_tiny_llama(), TrainConfig(rank=4, alpha=8))
+    assert (first_config.rank, first_config.alpha) == (4, 8)
     with torch.no_grad():
         for name, parameter in first.named_parameters():
             if "lora_B" in name:
                 parameter.fill_(0.25)
     save_adapter(first, tmp_path / "adapter")
 
-    resumed = adapted_model(_tiny_llama(), TrainConfig(init_adapter=str(tmp_path / "adapter")))
+    resumed, config = adapted_model(
+        _tiny_llama(), TrainConfig(rank=16, alpha=32, init_adapter=str(tmp_path / "adapter"))
+    )
+    # The record shows the shape the adapter has, not the one asked for.
+    assert (config.rank, config.alpha) == (4, 8)
     saved, loaded = get_peft_model_state_dict(first), get_peft_model_state_dict(resumed)
     assert saved.keys() == loaded.keys()
     for key, value in saved.items():
@@ -134,7 +139,7 @@ def test_training_goes_on_from_a_saved_adapter(tmp_path: Path) -> None:
     trainable = [name for name, p in resumed.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in name for name in trainable)
 
-    fresh = adapted_model(_tiny_llama(), TrainConfig(rank=4, alpha=8))
+    fresh, _ = adapted_model(_tiny_llama(), TrainConfig(rank=4, alpha=8))
     assert all(
         float(p.detach().abs().sum()) == 0.0 for n, p in fresh.named_parameters() if "lora_B" in n
     )
