@@ -335,18 +335,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=TrainConfig.mix,
         help="answerable training examples per source, as tatqa=320,pubmedqa=260,...",
     )
-    parser.add_argument(
-        "--passage-tokens",
-        type=int,
-        default=TrainConfig.passage_tokens,
-        help="token budget of each example's passages",
-    )
-    parser.add_argument(
-        "--max-tokens",
-        type=int,
-        default=TrainConfig.max_tokens,
-        help="longest example (prompt and answer) kept",
-    )
+    parser.add_argument("--passage-tokens", type=int, default=TrainConfig.passage_tokens)
+    parser.add_argument("--max-tokens", type=int, default=TrainConfig.max_tokens)
     parser.add_argument(
         "--init-adapter", type=Path, default=None, help="adapter folder to go on training from"
     )
