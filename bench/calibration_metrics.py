@@ -6,6 +6,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bench.common import percentile
+
 
 @dataclass(frozen=True)
 class ReliabilityBin:
@@ -75,15 +77,13 @@ def calibration_noise(
     if not confidences:
         raise ValueError("no answers to measure")
     rng = random.Random(seed)
-    errors = sorted(
+    errors = [
         expected_calibration_error(
             confidences, [rng.random() < confidence for confidence in confidences], bins
         )
         for _ in range(draws)
-    )
-    return CalibrationNoise(
-        mean=sum(errors) / len(errors), p95=errors[min(len(errors) - 1, int(0.95 * len(errors)))]
-    )
+    ]
+    return CalibrationNoise(mean=sum(errors) / len(errors), p95=percentile(errors, 0.95))
 
 
 def risk_coverage(

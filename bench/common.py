@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmarks: where the evaluation data is, and how results are kept."""
+"""Helpers shared by the benchmarks: where the evaluation data is, how results are kept, and a
+percentile."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,3 +45,9 @@ def print_table(headers: list[str], rows: list[list[Any]]) -> None:
     print("|" + "|".join("---" for _ in headers) + "|")
     for row in rows:
         print("| " + " | ".join(str(v) for v in row) + " |")
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The value at rank ``int(share * n)`` of the sorted values (the last for share 1)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]

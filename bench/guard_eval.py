@@ -61,7 +61,7 @@ from bench.calibration_metrics import (
     reliability,
     risk_coverage,
 )
-from bench.common import RESULTS_DIR, eval_data_dir, print_table, write_result
+from bench.common import RESULTS_DIR, eval_data_dir, percentile, print_table, write_result
 from bench.detection_baselines import (
     absent_word_fraction,
     answer_length_score,
@@ -214,11 +214,6 @@ def plot_calibration(
     figure.savefig(coverage_png, dpi=100)
     plt.close(figure)
     return [reliability_png.name, coverage_png.name]
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def calibration(

@@ -77,9 +77,7 @@ def choose_own(
     best = max(configs, key=lambda config: mean(dev[describe(config)][name]))
     chosen, fallback = dev[describe(best)][name], dev[describe(default)][name]
     gains = [new - old for new, old in zip(chosen, fallback, strict=True)]
-    if mean(gains) <= 0 or gain_p_value(gains) >= level:
-        return default
-    return best
+    return default if gain_p_value(gains) >= level else best
 
 
 def fused_hits(
