@@ -36,11 +36,24 @@ from assistant.settings import Settings
 from bench.common import eval_data_dir, print_table, write_result
 from bench.retrieval.corpora import SET_NAMES, load_set, project_chunker
 from bench.retrieval.embedding_cache import EmbeddingCache, default_cache_dir
-from bench.retrieval.evaluation import SPLIT_SEED, Scores, Split, score, split_queries
-from bench.retrieval.methods import describe, fused_hits, run_indexes
+from bench.retrieval.evaluation import (
+    SPLIT_SEED,
+    Scores,
+    Split,
+    query_ndcgs,
+    score,
+    split_queries,
+)
+from bench.retrieval.methods import SIGNIFICANCE_LEVEL, describe, fused_hits, run_indexes
 from bench.retrieval.metrics import mean
 from bench.retrieval.qrels import EvalSet, Query
-from bench.retrieval.rerank import assemble_model, part_files, percentiles_ms, rerank
+from bench.retrieval.rerank import (
+    assemble_model,
+    choose_weight,
+    part_files,
+    percentiles_ms,
+    rerank,
+)
 from indexes.embedder import Embedder, SentenceTransformerEmbedder
 from indexes.hybrid import FusionConfig
 from indexes.protocols import SearchHit
@@ -195,6 +208,18 @@ def _latency(
     }
 
 
+def _own_weight(run: SetRerank) -> float | None:
+    """The set's own second-stage weight, chosen on its dev half against the default search."""
+    unit_of = run.eval_set.unit_by_passage()
+    dev = {weight: query_ndcgs(run.reranked(weight), run.split.dev, unit_of) for weight in WEIGHTS}
+    without = query_ndcgs(run.default, run.split.dev, unit_of)
+    return choose_weight(dev, without, SIGNIFICANCE_LEVEL)
+
+
+def _with_own(run: SetRerank, weight: float | None) -> Mapping[str, Sequence[int]]:
+    return run.default if weight is None else run.reranked(weight)
+
+
 def _report(
     runs: Sequence[SetRerank],
     first_config: FusionConfig,
@@ -208,11 +233,15 @@ def _report(
         for weight in WEIGHTS
     }
     chosen = max(WEIGHTS, key=lambda weight: dev[weight])
+    own = {run.eval_set.name: _own_weight(run) for run in runs}
     methods = {
         f"hybrid ({describe(first_config)}, default)": lambda run: run.default,
         f"hybrid ({describe(pool_config)}), first {pool}": lambda run: run.pool_ids(),
         f"mpnet alone on the {pool}": lambda run: run.reranked(1.0),
         f"mpnet weight {chosen:g} on the {pool} (dev choice)": lambda run: run.reranked(chosen),
+        "per collection (dev choice, p < 0.05, else the default)": lambda run: _with_own(
+            run, own[run.eval_set.name]
+        ),
     }
     test: dict[str, dict[str, Scores]] = {
         method: {run.eval_set.name: run.scores(ranking(run), run.split.test) for run in runs}
@@ -233,6 +262,7 @@ def _report(
     print()
     print(f"Second stage on the test halves (seed {SPLIT_SEED}); nDCG@10 / Recall@10.")
     print(f"mpnet weight chosen on the dev halves: {chosen:g} (dev mean nDCG@10 {dev})")
+    print(f"per collection: {own} (None: no second stage)")
     print()
     rows: list[list[Any]] = [
         [
@@ -271,6 +301,7 @@ def _report(
         },
         "dev_mean_ndcg_by_weight": {str(weight): value for weight, value in dev.items()},
         "chosen_weight": chosen,
+        "own_weight": own,
         "test": {
             method: {name: asdict(value) for name, value in by_set.items()}
             for method, by_set in test.items()

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 
+from bench.retrieval.significance import gain_p_value
 from indexes.protocols import SearchHit
 
 MODEL_NAME = "all-mpnet-base-v2"
@@ -47,6 +48,18 @@ def rerank(
     combined = [weight * n + (1 - weight) * f for n, f in zip(new, first, strict=True)]
     order = sorted(range(len(candidates)), key=lambda i: (-combined[i], i))
     return [candidates[i].chunk_id for i in order]
+
+
+def choose_weight(
+    dev: Mapping[float, Sequence[float]], without: Sequence[float], level: float
+) -> float | None:
+    """A collection's second-stage weight: the one with the best mean per-query dev nDCG@10
+    in ``dev`` (by weight, queries in one order), or None (no second stage) unless its gain
+    over the scores ``without`` it is significant at ``level`` (``gain_p_value``). Among
+    equals, the first."""
+    best = max(dev, key=lambda weight: sum(dev[weight]) / max(1, len(dev[weight])))
+    gains = [new - old for new, old in zip(dev[best], without, strict=True)]
+    return best if gain_p_value(gains) < level else None
 
 
 def percentiles_ms(seconds: Sequence[float]) -> dict[str, float]:

