@@ -17,7 +17,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from assistant.index_sync import IndexSync
+from assistant.index_sync import IndexSync, second_stage_embedder
 from assistant.settings import IndexSettings
 from indexes import dense, hybrid
 from indexes.embedder import SentenceTransformerEmbedder
@@ -149,7 +149,10 @@ def index_with_vectors(
         return
     by_text = {chunk.text: vectors[row] for row, chunk in enumerate(chunks)}
     sync = IndexSync(
-        index_dir=index_dir, settings=settings, embedder=_StoredVectors(model, by_text)
+        index_dir=index_dir,
+        settings=settings,
+        embedder=_StoredVectors(model, by_text),
+        second_embedder=second_stage_embedder(settings),
     )
     sync.add(chunks)
     sync.commit()

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.settings import IndexSettings
 from assistant.storage import repository as repo
 from assistant.storage.faults import StorageUnavailableError, disk_full
-from indexes.embedder import Embedder
+from indexes.embedder import Embedder, SentenceTransformerEmbedder
 from indexes.hybrid import (
     FusionConfig,
     HybridIndex,
@@ -33,6 +33,15 @@ OUTDATED_ADVICE = (
 
 REBUILD_BATCH = 512
 """Chunks read from storage and embedded at a time when the index is filled from storage."""
+
+
+def second_stage_embedder(settings: IndexSettings) -> Embedder | None:
+    """The second stage's model as ``settings`` configure it (not loaded yet), or None."""
+    if settings.second_stage_model is None:
+        return None
+    return SentenceTransformerEmbedder(
+        Path(settings.second_stage_model), batch_size=settings.embedding_batch_size
+    )
 
 
 @dataclass(frozen=True)
@@ -58,10 +67,18 @@ class IndexSync:
     and a reader reloads the index when another process has saved a newer one.
     """
 
-    def __init__(self, *, index_dir: Path, settings: IndexSettings, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        *,
+        index_dir: Path,
+        settings: IndexSettings,
+        embedder: Embedder,
+        second_embedder: Embedder | None = None,
+    ) -> None:
         self._dir = index_dir
         self._settings = settings
         self._embedder = embedder
+        self._second_embedder = second_embedder
         self._index: HybridIndex | None = None
         self._loaded_stamp: float | None = None
         self._dirty = False
@@ -93,7 +110,11 @@ class IndexSync:
             stale = not self._dirty and stamp != self._loaded_stamp
             if self._index is None or stale:
                 index = open_hybrid_index(
-                    self._dir, self._settings, self._embedder, text_version=INDEX_TEXT_VERSION
+                    self._dir,
+                    self._settings,
+                    self._embedder,
+                    text_version=INDEX_TEXT_VERSION,
+                    second_embedder=self._second_embedder,
                 )
                 if len(index) == 0 and index.text_version != INDEX_TEXT_VERSION:
                     index = self._empty()  # nothing to rebuild: start on the current texts
@@ -102,11 +123,18 @@ class IndexSync:
             return self._index
 
     def _empty(self) -> HybridIndex:
-        return empty_hybrid_index(self._settings, self._embedder, text_version=INDEX_TEXT_VERSION)
+        return empty_hybrid_index(
+            self._settings,
+            self._embedder,
+            text_version=INDEX_TEXT_VERSION,
+            second_embedder=self._second_embedder,
+        )
 
     def warm_up(self) -> None:
-        """Load the embedding model and the index now rather than on first use."""
+        """Load the embedding models and the index now rather than on first use."""
         self._embedder.warm_up()
+        if self._second_embedder is not None:
+            self._second_embedder.warm_up()
         self._current()
 
     def add(self, chunks: Sequence[IndexedChunk]) -> None:

@@ -19,7 +19,7 @@ from assistant.answering import Answer, AnswerGuard, AnswerPipeline
 from assistant.generation.base import Generator
 from assistant.generation.factory import build_generator
 from assistant.guard.factory import build_checker
-from assistant.index_sync import OUTDATED_ADVICE, DriftReport, IndexSync
+from assistant.index_sync import OUTDATED_ADVICE, DriftReport, IndexSync, second_stage_embedder
 from assistant.settings import Settings
 from assistant.storage import repository as repo
 from assistant.storage.db import create_db_engine, make_session_factory, migrate, transaction
@@ -89,7 +89,8 @@ class Passage:
 class Assistant:
     """Opens (and migrates) the storage of one installation; models load on first use.
 
-    ``engine``, ``embedder`` and ``generator`` may be given to share them (tests, benchmarks,
+    ``engine``, ``embedder``, ``second_embedder`` (the second stage's model, when the settings
+    name one) and ``generator`` may be given to share them (tests, benchmarks,
     the UI cache). ``guards`` replace the answer check the settings build (an empty sequence
     shows answers unchecked, which only tests should want).
     """
@@ -100,6 +101,7 @@ class Assistant:
         *,
         engine: Engine | None = None,
         embedder: Embedder | None = None,
+        second_embedder: Embedder | None = None,
         generator: Generator | None = None,
         guards: Sequence[AnswerGuard] | None = None,
     ) -> None:
@@ -119,6 +121,7 @@ class Assistant:
                 Path(settings.index.embedding_model) if settings.index.embedding_model else None,
                 batch_size=settings.index.embedding_batch_size,
             ),
+            second_embedder=second_embedder or second_stage_embedder(settings.index),
         )
 
     @cached_property

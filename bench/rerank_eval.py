@@ -47,16 +47,12 @@ from bench.retrieval.evaluation import (
 from bench.retrieval.methods import SIGNIFICANCE_LEVEL, describe, fused_hits, run_indexes
 from bench.retrieval.metrics import mean
 from bench.retrieval.qrels import EvalSet, Query
-from bench.retrieval.rerank import (
-    assemble_model,
-    choose_weight,
-    part_files,
-    percentiles_ms,
-    rerank,
-)
+from bench.retrieval.rerank import choose_weight, percentiles_ms
 from indexes.embedder import Embedder, SentenceTransformerEmbedder
 from indexes.hybrid import FusionConfig
+from indexes.mpnet_package import assemble_model, part_files
 from indexes.protocols import SearchHit
+from indexes.second_stage import rescore
 
 WEIGHTS = (0.25, 0.5, 0.75, 1.0)
 """Weights of the second stage tried on the dev halves; 1 ranks by mpnet alone."""
@@ -77,7 +73,10 @@ class SetRerank:
         return score(rankings, queries, self.eval_set.unit_by_passage())
 
     def reranked(self, weight: float) -> dict[str, list[int]]:
-        return {q: rerank(pool, self.second[q], weight) for q, pool in self.pools.items()}
+        return {
+            q: [hit.chunk_id for hit in rescore(pool, self.second[q], weight)]
+            for q, pool in self.pools.items()
+        }
 
     def pool_ids(self) -> dict[str, list[int]]:
         return {q: [hit.chunk_id for hit in pool] for q, pool in self.pools.items()}
@@ -195,12 +194,12 @@ def _latency(
             stored = np.stack([run.vectors[chunk_id] for chunk_id in ids])
             start = time.perf_counter()
             asked = model.encode([query.text])[0]
-            rerank(pool, dict(zip(ids, (stored @ asked).tolist(), strict=True)), 1.0)
+            rescore(pool, dict(zip(ids, (stored @ asked).tolist(), strict=True)), 1.0)
             query_only.append(time.perf_counter() - start)
             start = time.perf_counter()
             asked = model.encode([query.text])[0]
             embedded = model.encode([text_of[chunk_id] for chunk_id in ids])
-            rerank(pool, dict(zip(ids, (embedded @ asked).tolist(), strict=True)), 1.0)
+            rescore(pool, dict(zip(ids, (embedded @ asked).tolist(), strict=True)), 1.0)
             with_passages.append(time.perf_counter() - start)
     return {
         "query only (candidates embedded at ingestion)": percentiles_ms(query_only),

@@ -171,6 +171,25 @@ class DenseIndex:
             return []
         return self.search_vector(self._embedder.encode([query])[0], k, collections)
 
+    def scores(self, query: str, chunk_ids: Collection[int]) -> dict[int, float]:
+        """The similarity of ``query`` to each of ``chunk_ids`` that is indexed (a second
+        stage's scores for the first stage's candidates)."""
+        wanted = np.fromiter(chunk_ids, dtype=np.int64)
+        if wanted.size == 0 or len(self) == 0:
+            return {}
+        query_vector = np.ascontiguousarray(
+            self._embedder.encode([query])[0], dtype=np.float32
+        ).reshape(1, -1)
+        with self._lock:
+            if self._index is None:
+                return {}
+            mask = self._live & np.isin(self._chunk_ids, wanted)
+            scores, positions = self._search_inner(query_vector, wanted.size, mask)
+            return {
+                int(chunk): float(score)
+                for chunk, score in zip(self._chunk_ids[positions], scores, strict=True)
+            }
+
     def search_vector(
         self, vector: np.ndarray, k: int, collections: Collection[int] | None = None
     ) -> list[SearchHit]:

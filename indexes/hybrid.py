@@ -3,11 +3,14 @@
 BM25 finds exact terms (clause numbers, drug names, amounts) that embeddings blur; embeddings
 find paraphrases that share no term. The hybrid index writes every change to both and fuses
 their top candidates per query. Saving writes both into one directory atomically, so the two
-halves on disk always hold the same chunks.
+halves on disk always hold the same chunks. An optional third part, a dense index of a larger
+model, holds the same chunks too and re-scores the best fused candidates where configured
+(``indexes.second_stage``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,12 +31,14 @@ from indexes.persist import (
     write_manifest,
 )
 from indexes.protocols import ChunkIndex, IndexedChunk, SearchHit
+from indexes.second_stage import rescore
 from indexes.tokenize import Tokenizer, TokenizerSettings
 
 FORMAT_VERSION = 1
 KIND = "hybrid"
 BM25_DIR = "bm25"
 DENSE_DIR = "dense"
+SECOND_DIR = "second"
 
 SearchMode = Literal["bm25", "dense", "hybrid"]
 FusionMethod = Literal["rrf", "convex"]
@@ -43,12 +48,16 @@ FusionMethod = Literal["rrf", "convex"]
 class FusionConfig:
     """How hybrid search fuses: ``candidates`` hits from each index, combined by reciprocal
     rank fusion (constant ``rrf_k``) or by a convex sum giving the dense score
-    ``convex_alpha`` of the weight."""
+    ``convex_alpha`` of the weight; then, with a ``second_stage_weight`` above 0 and an index
+    that has a second stage, its best ``second_stage_candidates`` re-scored
+    (``indexes.second_stage``)."""
 
     method: FusionMethod = "rrf"
     rrf_k: int = 60
     convex_alpha: float = 0.5
     candidates: int = 50
+    second_stage_weight: float = 0.0
+    second_stage_candidates: int = 50
 
     @classmethod
     def from_settings(cls, settings: IndexSettings) -> FusionConfig:
@@ -57,6 +66,8 @@ class FusionConfig:
             rrf_k=settings.rrf_k,
             convex_alpha=settings.convex_alpha,
             candidates=settings.candidates,
+            second_stage_weight=settings.second_stage_weight,
+            second_stage_candidates=settings.second_stage_candidates,
         )
 
     @classmethod
@@ -71,6 +82,10 @@ class FusionConfig:
             rrf_k=default.rrf_k if own.rrf_k is None else own.rrf_k,
             convex_alpha=default.convex_alpha if own.convex_alpha is None else own.convex_alpha,
             candidates=default.candidates if own.candidates is None else own.candidates,
+            second_stage_weight=default.second_stage_weight
+            if own.second_stage_weight is None
+            else own.second_stage_weight,
+            second_stage_candidates=default.second_stage_candidates,
         )
 
     @classmethod
@@ -83,7 +98,8 @@ class FusionConfig:
 
 
 class HybridIndex:
-    """A BM25 index and a dense index over the same chunks.
+    """A BM25 index and a dense index over the same chunks, and optionally a ``second``
+    dense index of a larger model over them too, for the second stage.
 
     Writes (``add``, ``delete``, ``save``) are serialised by one lock, so callers need not;
     searches take no lock and may run beside a write.
@@ -96,9 +112,11 @@ class HybridIndex:
         fusion: FusionConfig | None = None,
         *,
         text_version: int = 1,
+        second: DenseIndex | None = None,
     ) -> None:
         self._bm25 = bm25
         self._dense = dense
+        self._second = second
         self._fusion = fusion or FusionConfig()
         self._text_version = text_version
         self._lock = threading.Lock()
@@ -117,25 +135,35 @@ class HybridIndex:
     def dense(self) -> ChunkIndex:
         return self._dense
 
+    @property
+    def second(self) -> DenseIndex | None:
+        return self._second
+
+    def _parts(self) -> list[ChunkIndex]:
+        """Every part, those that embed (and so may fail) first."""
+        second: list[ChunkIndex] = [] if self._second is None else [self._second]
+        return [self._dense, *second, self._bm25]
+
     def __len__(self) -> int:
         return len(self.chunk_ids())
 
     def chunk_ids(self) -> set[int]:
-        """Ids indexed by both halves; compare with the database to find what to (re)index."""
-        return self._bm25.chunk_ids() & self._dense.chunk_ids()
+        """Ids indexed by every part; compare with the database to find what to (re)index."""
+        return set.intersection(*(part.chunk_ids() for part in self._parts()))
 
     def add(self, chunks: Sequence[IndexedChunk]) -> None:
-        """Index ``chunks`` in both halves (replacing chunks with the same ids). The dense half
-        goes first: embedding is what can fail, and then neither half has changed."""
+        """Index ``chunks`` in every part (replacing chunks with the same ids). The dense parts
+        go first: embedding is what can fail, and then BM25 has not changed (a chunk the first
+        dense part took is still missing from ``chunk_ids`` and is indexed again)."""
         with self._lock:
-            self._dense.add(chunks)
-            self._bm25.add(chunks)
+            for part in self._parts():
+                part.add(chunks)
 
     def delete(self, chunk_ids: Iterable[int]) -> None:
         ids = list(chunk_ids)
         with self._lock:
-            self._dense.delete(ids)
-            self._bm25.delete(ids)
+            for part in self._parts():
+                part.delete(ids)
 
     def search(
         self,
@@ -161,36 +189,72 @@ class HybridIndex:
             self._bm25.search(query, depth, collections),
             self._dense.search(query, depth, collections),
         ]
-        return fuse(rankings, config, k)
+        if config.second_stage_weight <= 0 or self._second is None:
+            return fuse(rankings, config, k)
+        fused = fuse(rankings, config, max(k, config.second_stage_candidates))
+        pool, rest = (
+            fused[: config.second_stage_candidates],
+            fused[config.second_stage_candidates :],
+        )
+        second = self._second.scores(query, [hit.chunk_id for hit in pool])
+        if any(hit.chunk_id not in second for hit in pool):
+            return fused[:k]  # a part not yet in step with the others: keep the first stage
+        return (rescore(pool, second, config.second_stage_weight) + rest)[:k]
 
     def save(self, path: Path) -> None:
-        """Write both halves under ``path`` (``bm25/``, ``dense/``) in one atomic step."""
+        """Write every part under ``path`` (``bm25/``, ``dense/``, ``second/``) in one atomic
+        step."""
+        parts = {"bm25": BM25_DIR, "dense": DENSE_DIR}
+        counts = {"bm25": len(self._bm25), "dense": len(self._dense)}
         with self._lock, atomic_directory(path) as staging:
             self._bm25.save(staging / BM25_DIR)
             self._dense.save(staging / DENSE_DIR)
+            if self._second is not None:
+                self._second.save(staging / SECOND_DIR)
+                parts["second"] = SECOND_DIR
+                counts["second"] = len(self._second)
             write_manifest(
                 staging,
                 {
                     "kind": KIND,
                     "format_version": FORMAT_VERSION,
-                    "parts": {"bm25": BM25_DIR, "dense": DENSE_DIR},
+                    "parts": parts,
                     "text_version": self._text_version,
-                    "counts": {"bm25": len(self._bm25), "dense": len(self._dense)},
+                    "counts": counts,
                 },
             )
 
     @classmethod
     def load(
-        cls, path: Path, embedder: Embedder, fusion: FusionConfig | None = None
+        cls,
+        path: Path,
+        embedder: Embedder,
+        fusion: FusionConfig | None = None,
+        *,
+        second_embedder: Embedder | None = None,
     ) -> HybridIndex:
-        """Open an index saved by ``save``; ``embedder`` must be the model it was built with."""
+        """Open an index saved by ``save``; ``embedder`` must be the model it was built with.
+
+        With a ``second_embedder`` the second part is opened too, or started empty when the
+        index has none, or one it cannot read (another model's): every chunk then counts as
+        missing from the index, and the drift repair that compares it with storage embeds them
+        all. Without
+        one, a saved second part is left out (and dropped at the next save)."""
         manifest = read_manifest(path, kind=KIND, format_version=FORMAT_VERSION)
         path = Path(path)
+        second = None
+        if second_embedder is not None:
+            second = DenseIndex(second_embedder)
+            # another model's vectors leave it empty, for the drift repair to refill
+            with contextlib.suppress(IndexFormatError):
+                if "second" in manifest["parts"]:
+                    second = DenseIndex.load(path / SECOND_DIR, second_embedder)
         return cls(
             BM25Index.load(path / BM25_DIR),
             DenseIndex.load(path / DENSE_DIR, embedder),
             fusion,
             text_version=int(manifest.get("text_version", 1)),
+            second=second,
         )
 
 
@@ -203,32 +267,61 @@ def fuse(rankings: Sequence[Sequence[SearchHit]], config: FusionConfig, k: int) 
 
 
 def open_hybrid_index(
-    index_dir: Path, settings: IndexSettings, embedder: Embedder, *, text_version: int = 1
+    index_dir: Path,
+    settings: IndexSettings,
+    embedder: Embedder,
+    *,
+    text_version: int = 1,
+    second_embedder: Embedder | None = None,
 ) -> HybridIndex:
     """The hybrid index saved in ``index_dir``, or a new empty one configured by ``settings``
     (and tagged ``text_version``) when the directory is absent or empty. A saved index keeps
     the tokenizer and BM25 parameters it was built with, since its terms were produced by them,
-    and the text version it was saved with."""
+    and the text version it was saved with. It has a second stage when a ``second_embedder``
+    is given."""
     index_dir = Path(index_dir)
     recover_interrupted_save(index_dir)
     if (index_dir / MANIFEST_NAME).is_file():
-        return HybridIndex.load(index_dir, embedder, FusionConfig.from_settings(settings))
+        return HybridIndex.load(
+            index_dir,
+            embedder,
+            FusionConfig.from_settings(settings),
+            second_embedder=second_embedder,
+        )
     if index_dir.exists() and any(index_dir.iterdir()):
         raise IndexFormatError(
             f"{index_dir} is not empty but holds no index manifest; move its content away "
             "or point the index directory elsewhere"
         )
-    return empty_hybrid_index(settings, embedder, text_version=text_version)
+    return empty_hybrid_index(
+        settings, embedder, text_version=text_version, second_embedder=second_embedder
+    )
 
 
 def empty_hybrid_index(
-    settings: IndexSettings, embedder: Embedder, *, text_version: int = 1
+    settings: IndexSettings,
+    embedder: Embedder,
+    *,
+    text_version: int = 1,
+    second_embedder: Embedder | None = None,
 ) -> HybridIndex:
-    """A new hybrid index with no chunks, configured by ``settings``."""
+    """A new hybrid index with no chunks, configured by ``settings``; with a second stage
+    when a ``second_embedder`` is given."""
     bm25 = BM25Index(
         Tokenizer(TokenizerSettings(stemming=settings.stemming)),
         k1=settings.bm25_k1,
         b=settings.bm25_b,
     )
     dense = DenseIndex(embedder, ann_threshold=settings.ann_threshold)
-    return HybridIndex(bm25, dense, FusionConfig.from_settings(settings), text_version=text_version)
+    second = (
+        None
+        if second_embedder is None
+        else DenseIndex(second_embedder, ann_threshold=settings.ann_threshold)
+    )
+    return HybridIndex(
+        bm25,
+        dense,
+        FusionConfig.from_settings(settings),
+        text_version=text_version,
+        second=second,
+    )

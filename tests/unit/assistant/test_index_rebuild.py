@@ -10,14 +10,14 @@ from typer.testing import CliRunner
 
 from assistant import cli
 from assistant.service import Assistant
-from assistant.settings import IndexSettings, Settings, StorageSettings
+from assistant.settings import CollectionFusion, IndexSettings, Settings, StorageSettings
 from assistant.storage import repository as repo
 from indexes.bm25 import BM25Index
 from indexes.dense import DenseIndex
 from indexes.hybrid import HybridIndex
 from indexes.protocols import IndexedChunk
 from tests.unit.assistant.generation.fakes import ScriptedGenerator
-from tests.unit.indexes.index_fakes import HashingEmbedder
+from tests.unit.indexes.index_fakes import HashingEmbedder, KeywordEmbedder
 
 
 def _assistant(data_dir: Path, index: IndexSettings | None = None) -> Assistant:
@@ -119,3 +119,33 @@ def test_check_tells_to_rebuild_and_rebuild_on_the_command_line(
     assert "--rebuild" not in result.output
     assert "rebuilt the indexes from storage: 1 chunks" in result.output
     assert "storage and indexes agree" in result.output
+
+
+def test_turning_on_the_second_stage_fills_its_index_from_storage(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _assistant(data).ingest([_lease(tmp_path)], collection="c")
+    settings = Settings(
+        data_dir=data,
+        storage=StorageSettings(url=None),
+        index=IndexSettings(
+            second_stage_model="keyword-test",
+            collection_fusion={"c": CollectionFusion(second_stage_weight=0.75)},
+        ),
+    )
+    second = KeywordEmbedder("rent")
+    service = Assistant(
+        settings,
+        embedder=HashingEmbedder(),
+        second_embedder=second,
+        generator=ScriptedGenerator(["x"]),
+    )
+    report = service.check()
+    assert report.missing == 1 and not report.consistent
+
+    assert service.recover().repaired
+    assert service.check().consistent
+    (hit,) = service.search("rent", collections=["c"], k=5)
+    assert hit.chunk.file_name == "Northwind_Lease_2024.txt"
+    searches = second.calls
+    service.search("rent", collections=["c"], k=5)
+    assert second.calls == searches + 1  # the query, embedded once more by the second model

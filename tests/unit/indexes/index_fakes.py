@@ -37,3 +37,19 @@ class HashingEmbedder:
                 bucket = zlib.crc32(word.encode("utf-8"))
                 vectors[row, 1 + bucket % (self._dim - 1)] += 1.0
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+class KeywordEmbedder(HashingEmbedder):
+    """A second model for which a text is like a query mentioning ``word`` exactly when it
+    mentions ``word`` too."""
+
+    def __init__(self, word: str, model_name: str = "keyword-test") -> None:
+        super().__init__(dim=4, model_name=model_name)
+        self._word = word
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        rows = [
+            [1.0, 0.0, 0.0, 0.0] if self._word in t.lower() else [0.0, 1.0, 0.0, 0.0] for t in texts
+        ]
+        return np.asarray(rows, dtype=np.float32)

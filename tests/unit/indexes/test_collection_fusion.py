@@ -78,3 +78,29 @@ def test_search_uses_the_fusion_it_is_given(embedder: HashingEmbedder) -> None:
     assert dense != bm25
     assert [hit.chunk_id for hit in index.search(query, 3, fusion=dense_only)] == dense
     assert [hit.chunk_id for hit in index.search(query, 2, fusion=bm25_only)] == bm25[:2]
+
+
+def test_a_collection_may_turn_on_the_second_stage() -> None:
+    settings = IndexSettings(
+        second_stage_model="/models/all-mpnet-base-v2",
+        second_stage_candidates=30,
+        collection_fusion={"contracts": CollectionFusion(second_stage_weight=0.75)},
+    )
+    contracts = FusionConfig.for_collection(settings, "contracts")
+    assert contracts.second_stage_weight == 0.75
+    assert contracts.second_stage_candidates == 30
+    assert FusionConfig.for_collection(settings, "filings").second_stage_weight == 0.0
+    assert FusionConfig.for_collections(settings, ["contracts", "filings"]).second_stage_weight == 0
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"second_stage_weight": 0.5},
+        {"collection_fusion": {"contracts": {"second_stage_weight": 0.5}}},
+    ],
+)
+def test_a_second_stage_weight_needs_a_model(changes: dict[str, object]) -> None:
+    with pytest.raises(ValidationError, match="second_stage_model"):
+        IndexSettings.model_validate(changes)
+    assert IndexSettings.model_validate({**changes, "second_stage_model": "/m"})
