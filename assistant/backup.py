@@ -513,6 +513,7 @@ def _index(
             model=model,
             chunks=to_indexed(rows, names),
             vectors=vectors,
+            second_embedder=assistant.index.second_embedder,
         )
     except Exception as error:
         try:

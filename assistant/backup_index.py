@@ -17,10 +17,10 @@ from typing import Any
 import faiss
 import numpy as np
 
-from assistant.index_sync import IndexSync, second_stage_embedder
+from assistant.index_sync import IndexSync
 from assistant.settings import IndexSettings
 from indexes import dense, hybrid
-from indexes.embedder import SentenceTransformerEmbedder
+from indexes.embedder import Embedder, SentenceTransformerEmbedder
 from indexes.persist import IndexFormatError, load_array, read_manifest
 from indexes.protocols import IndexedChunk
 
@@ -136,9 +136,12 @@ def index_with_vectors(
     model: EmbeddingModel,
     chunks: Sequence[IndexedChunk],
     vectors: np.ndarray,
+    second_embedder: Embedder | None,
 ) -> None:
     """Add ``chunks`` to the saved index (dense and BM25) and save it, the dense half taking
-    row ``i`` of ``vectors`` for ``chunks[i]`` instead of embedding its text.
+    row ``i`` of ``vectors`` for ``chunks[i]`` instead of embedding its text. The
+    installation's ``second_embedder`` (None if it has no second stage) embeds them for the
+    second stage's part, which would otherwise be dropped from the saved index.
 
     ``model`` must be the model of the installation's index: the index records it and refuses
     another. A failure leaves the saved index as it was.
@@ -152,7 +155,7 @@ def index_with_vectors(
         index_dir=index_dir,
         settings=settings,
         embedder=_StoredVectors(model, by_text),
-        second_embedder=second_stage_embedder(settings),
+        second_embedder=second_embedder,
     )
     sync.add(chunks)
     sync.commit()

@@ -85,6 +85,11 @@ class IndexSync:
         self._lock = threading.RLock()
 
     @property
+    def second_embedder(self) -> Embedder | None:
+        """The second stage's model, shared with writers that open the index themselves."""
+        return self._second_embedder
+
+    @property
     def _stamp_file(self) -> Path:
         return self._dir.parent / f"{self._dir.name}.saved"
 

@@ -43,7 +43,7 @@ from assistant.backup_archive import (
 )
 from assistant.bootstrap import OPERATOR
 from assistant.service import Assistant
-from assistant.settings import IndexSettings, Settings, StorageSettings
+from assistant.settings import CollectionFusion, IndexSettings, Settings, StorageSettings
 from assistant.storage import access_repository as access_repo
 from assistant.storage import repository as repo
 from assistant.storage.db import transaction
@@ -60,10 +60,11 @@ from assistant.storage.models import (
 )
 from assistant.storage.repository import NotFoundError
 from indexes.embedder import DEFAULT_MODEL_NAME
+from indexes.hybrid import HybridIndex
 from ingest.pipeline import index_text
 from tests.unit.assistant.access_fakes import make_accounts
 from tests.unit.assistant.generation.fakes import ScriptedGenerator
-from tests.unit.indexes.index_fakes import HashingEmbedder
+from tests.unit.indexes.index_fakes import HashingEmbedder, KeywordEmbedder
 
 ALPHA = "alpha"
 BETA = "beta"
@@ -755,3 +756,37 @@ def test_the_commands_save_and_restore_a_collection(
     assert again.exit_code == 2
     assert "'alpha two' exists" in again.output
     assert chunks_of(target, "alpha two") == chunks_of(source.assistant, ALPHA)
+
+
+def test_a_restore_fills_the_second_stage_of_an_installation_that_has_one(
+    source: Source, tmp_path: Path
+) -> None:
+    archive = tmp_path / "alpha.tar.gz"
+    export_collection(source.assistant, ALPHA, archive)
+    second = KeywordEmbedder("hotel")
+    target = Assistant(
+        Settings(
+            data_dir=tmp_path / "second-stage",
+            storage=StorageSettings(url=None),
+            index=IndexSettings(
+                second_stage_model="keyword-test",
+                collection_fusion={ALPHA: CollectionFusion(second_stage_weight=1.0)},
+            ),
+        ),
+        embedder=HashingEmbedder(dim=64, model_name=DEFAULT_MODEL_NAME),
+        second_embedder=second,
+        generator=ScriptedGenerator(["unused"]),
+    )
+
+    restored = restore_collection(target, archive)
+
+    assert second.calls > 0
+    assert target.check().consistent
+    reopened = HybridIndex.load(
+        target.settings.index_dir,
+        HashingEmbedder(dim=64, model_name=DEFAULT_MODEL_NAME),
+        second_embedder=second,
+    )
+    assert reopened.second is not None and len(reopened.second) == restored.chunks
+    (top, *_) = target.search("hotel limit per night", collections=[ALPHA], k=3)
+    assert "hotel" in top.chunk.text.lower()
