@@ -94,7 +94,7 @@ class IndexSettings(BaseModel):
         le=1,
         description="Weight of the second model against the fused score (0: no second stage); "
         'per collection as second_stage_weight in collection_fusion, e.g. {"contracts": '
-        '{"second_stage_weight": 0.75}} (bench/rerank_eval.py).',
+        '{"second_stage_weight": 1.0}} (bench/rerank_eval.py).',
     )
     second_stage_candidates: int = Field(
         default=50, gt=0, description="Best fused candidates the second stage re-scores."

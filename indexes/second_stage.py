@@ -1,7 +1,7 @@
 """A second stage: the best fused candidates re-ordered with a larger embedding model.
 
 On the contract collection of the evaluation sets, re-scoring the best 50 fused candidates
-with all-mpnet-base-v2 lifted nDCG@10 by about 0.05, while it lowered it on annual-report
+with all-mpnet-base-v2 lifted nDCG@10 by about 0.04, while it lowered it on annual-report
 tables (``bench/rerank_eval.py``), so it is a per-collection option, off by default. The
 candidates' vectors of the larger model are stored at ingestion in a second dense index, so
 a search only embeds the query once more; embedding the candidates per query would take
