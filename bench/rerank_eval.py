@@ -226,12 +226,12 @@ def _latency(
     }
 
 
-def _own_weight(run: SetRerank) -> float | None:
-    """The set's own second-stage weight, chosen on its dev half against the default search."""
+def _dev_per_query(run: SetRerank) -> tuple[dict[float, list[float]], list[float]]:
+    """Per-query dev nDCG@10 of each weight, and of the default search without a second
+    stage."""
     unit_of = run.eval_set.unit_by_passage()
     dev = {weight: query_ndcgs(run.reranked(weight), run.split.dev, unit_of) for weight in WEIGHTS}
-    without = query_ndcgs(run.default, run.split.dev, unit_of)
-    return choose_weight(dev, without, SIGNIFICANCE_LEVEL)
+    return dev, query_ndcgs(run.default, run.split.dev, unit_of)
 
 
 def _with_own(run: SetRerank, weight: float | None) -> Mapping[str, Sequence[int]]:
@@ -251,7 +251,11 @@ def _report(
         for weight in WEIGHTS
     }
     chosen = max(WEIGHTS, key=lambda weight: dev[weight])
-    own = {run.eval_set.name: _own_weight(run) for run in runs}
+    per_query = {run.eval_set.name: _dev_per_query(run) for run in runs}
+    own = {
+        name: choose_weight(dev, without, SIGNIFICANCE_LEVEL)
+        for name, (dev, without) in per_query.items()
+    }
     methods = {
         f"hybrid ({describe(first_config)}, default)": lambda run: run.default,
         f"hybrid ({describe(pool_config)}), first {pool}": lambda run: run.pool_ids(),
@@ -271,11 +275,9 @@ def _report(
         if own[run.eval_set.name] is not None
     }
     dev_by_set = {
-        run.eval_set.name: {
-            str(weight): run.scores(run.reranked(weight), run.split.dev).ndcg for weight in WEIGHTS
-        }
-        | {"without": run.scores(run.default, run.split.dev).ndcg}
-        for run in runs
+        name: {str(weight): mean(values) for weight, values in dev.items()}
+        | {"without": mean(without)}
+        for name, (dev, without) in per_query.items()
     }
     ceiling = {
         run.eval_set.name: mean(

@@ -15,16 +15,9 @@ stage's order.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
 
 from indexes.protocols import SearchHit
-
-
-class CandidateScorer(Protocol):
-    """Scores given chunks against a query (higher is more similar)."""
-
-    def scores(self, query: str, chunk_ids: Collection[int]) -> dict[int, float]: ...
 
 
 def rescore(
