@@ -198,7 +198,8 @@ class IndexSync:
             if repair and (missing or orphaned):
                 self.delete(orphaned)
                 for batch in _stored_chunks(sessions, missing):
-                    self.add(batch)
+                    current.fill(batch)
+                    self._dirty = True
                 self.commit()
             return DriftReport(len(missing), len(orphaned), repaired=repair, outdated=outdated)
 

@@ -159,6 +159,15 @@ class HybridIndex:
             for part in self._parts():
                 part.add(chunks)
 
+    def fill(self, chunks: Sequence[IndexedChunk]) -> None:
+        """Index each of ``chunks`` only in the parts that lack it: a repair after one part
+        was started afresh (a second stage turned on, a part saved with another model) embeds
+        for that part alone, and the other parts keep what they hold."""
+        with self._lock:
+            for part in self._parts():
+                held = part.chunk_ids()
+                part.add([chunk for chunk in chunks if chunk.chunk_id not in held])
+
     def delete(self, chunk_ids: Iterable[int]) -> None:
         ids = list(chunk_ids)
         with self._lock:

@@ -133,17 +133,16 @@ def test_turning_on_the_second_stage_fills_its_index_from_storage(tmp_path: Path
         ),
     )
     second = KeywordEmbedder("rent")
+    first = HashingEmbedder()
     service = Assistant(
-        settings,
-        embedder=HashingEmbedder(),
-        second_embedder=second,
-        generator=ScriptedGenerator(["x"]),
+        settings, embedder=first, second_embedder=second, generator=ScriptedGenerator(["x"])
     )
     report = service.check()
     assert report.missing == 1 and not report.consistent
 
     assert service.recover().repaired
     assert service.check().consistent
+    assert first.calls == 0  # the first model's part already held the chunk
     (hit,) = service.search("rent", collections=["c"], k=5)
     assert hit.chunk.file_name == "Northwind_Lease_2024.txt"
     searches = second.calls

@@ -66,6 +66,25 @@ def test_writes_reach_the_second_part(embedder: HashingEmbedder) -> None:
     assert 5 not in ids(index.search("patients drug", 5, fusion=SECOND_ONLY))
 
 
+def test_fill_indexes_chunks_only_in_the_parts_that_lack_them(
+    embedder: HashingEmbedder,
+) -> None:
+    index = HybridIndex(BM25Index(), DenseIndex(embedder), FIRST)
+    index.add(CHUNKS)
+    second = KeywordEmbedder("patients")
+    widened = HybridIndex(index.bm25, index.dense, FIRST, second=DenseIndex(second))
+    assert widened.chunk_ids() == set()
+    first_calls = embedder.calls
+
+    widened.fill(CHUNKS)
+
+    assert widened.chunk_ids() == {1, 2, 3, 4, 5}
+    assert embedder.calls == first_calls  # the first dense part already held every chunk
+    assert second.calls == 1
+    widened.fill(CHUNKS)
+    assert second.calls == 1  # nothing lacking, nothing embedded
+
+
 def test_a_failing_second_model_leaves_bm25_unchanged(embedder: HashingEmbedder) -> None:
     class Broken(KeywordEmbedder):
         def encode(self, texts: Sequence[str]) -> np.ndarray:
