@@ -13,8 +13,15 @@ stage's weight against the first stage's fused score is chosen on the dev halves
 weight only when the dev gain over the default search is significant (the rule the retrieval
 benchmark applies to per-collection fusion), as a collection's ``second_stage_weight`` would be
 set. Where a set takes one, mpnet alone over all its passages is reported too: the single-index
-baseline of that configuration. Numbers are reported on the test halves, with the same splits
-and judgements as ``bench.retrieval_eval``.
+baseline of that configuration.
+
+A collection can set both its own fusion and a second stage, so its setting is also chosen
+jointly: among the default fusion and the set's own fusion setting (chosen on its dev half by
+the retrieval benchmark's rule, ``choose_own``), each without a second stage or with any of
+``WEIGHTS``, the best on the dev half, kept only when its gain over the default search is
+significant. The second stage then re-scores the best ``--pool`` of that setting's fused list,
+as the product's search takes them. Numbers are reported on the test halves, with the same
+splits and judgements as ``bench.retrieval_eval``.
 
 Latency is timed per query on test queries, on the CPU: embedding the query alone (the cost
 when passages are embedded by both models at ingestion) and embedding the query and its
@@ -48,10 +55,18 @@ from bench.retrieval.evaluation import (
     score,
     split_queries,
 )
-from bench.retrieval.methods import SIGNIFICANCE_LEVEL, describe, fused_hits, run_indexes
+from bench.retrieval.methods import (
+    SIGNIFICANCE_LEVEL,
+    IndexRuns,
+    choose_own,
+    describe,
+    fused_hits,
+    fusion_grid,
+    run_indexes,
+)
 from bench.retrieval.metrics import mean
 from bench.retrieval.qrels import EvalSet, Query
-from bench.retrieval.rerank import choose_weight, percentiles_ms
+from bench.retrieval.rerank import choose_setting, percentiles_ms
 from indexes.embedder import Embedder, SentenceTransformerEmbedder
 from indexes.hybrid import FusionConfig
 from indexes.mpnet_package import assemble_model, part_files
@@ -70,6 +85,9 @@ class SetRerank:
     split: Split
     default: dict[str, list[int]]
     pools: dict[str, list[SearchHit]]
+    own_config: FusionConfig
+    own: dict[str, list[int]]
+    own_pools: dict[str, list[SearchHit]]
     second: dict[str, dict[int, float]]
     vectors: dict[int, np.ndarray]
     second_model: EmbeddingCache
@@ -78,10 +96,13 @@ class SetRerank:
     def scores(self, rankings: Mapping[str, Sequence[int]], queries: Sequence[Query]) -> Scores:
         return score(rankings, queries, self.eval_set.unit_by_passage())
 
-    def reranked(self, weight: float) -> dict[str, list[int]]:
+    def reranked(self, weight: float, own: bool = False) -> dict[str, list[int]]:
+        """Rankings with the second stage at ``weight`` over the default search's candidates,
+        or with ``own`` over those of the set's own fusion setting."""
+        pools = self.own_pools if own else self.pools
         return {
             q: [hit.chunk_id for hit in rescore(pool, self.second[q], weight)]
-            for q, pool in self.pools.items()
+            for q, pool in pools.items()
         }
 
     def pool_ids(self) -> dict[str, list[int]]:
@@ -175,10 +196,20 @@ def _run_set(
         ]
         for q in queries
     }
+    own_config = _own_fusion(eval_set, split, runs, default_config)
+    own_hits = {
+        q.query_id: fused_hits(runs.bm25[q.query_id], runs.dense[q.query_id], own_config)
+        for q in queries
+    }
+    own = {q: [hit.chunk_id for hit in hits] for q, hits in own_hits.items()}
+    own_pools = {q: hits[: args.pool] for q, hits in own_hits.items()}
     text_of = {p.passage_id: p.text for p in eval_set.passages}
-    needed = sorted({hit.chunk_id for pool in pools.values() for hit in pool})
+    needed = sorted(
+        {hit.chunk_id for each in (pools, own_pools) for pool in each.values() for hit in pool}
+    )
     print(
-        f"[{name}] {len(queries)} queries, {len(needed)} passages to embed with {model_dir.name}",
+        f"[{name}] {len(queries)} queries, own fusion {describe(own_config)}, "
+        f"{len(needed)} passages to embed with {model_dir.name}",
         file=sys.stderr,
         flush=True,
     )
@@ -189,13 +220,29 @@ def _run_set(
     second = {
         q.query_id: {
             hit.chunk_id: float(vectors[passage_row[hit.chunk_id]] @ query_vectors[n])
-            for hit in pools[q.query_id]
+            for hit in [*pools[q.query_id], *own_pools[q.query_id]]
         }
         for n, q in enumerate(queries)
     }
     by_id = {chunk_id: vectors[row] for chunk_id, row in passage_row.items()}
     asked = {q.query_id: query_vectors[n] for n, q in enumerate(queries)}
-    return SetRerank(eval_set, split, default, pools, second, by_id, cache, asked)
+    return SetRerank(
+        eval_set, split, default, pools, own_config, own, own_pools, second, by_id, cache, asked
+    )
+
+
+def _own_fusion(
+    eval_set: EvalSet, split: Split, runs: IndexRuns, default: FusionConfig
+) -> FusionConfig:
+    """The set's own fusion setting, chosen on its dev half as the retrieval benchmark
+    chooses it (``choose_own``), or ``default`` where none pays."""
+    unit_of = eval_set.unit_by_passage()
+    grid = fusion_grid()
+    dev = {
+        describe(config): {eval_set.name: query_ndcgs(runs.fused(config), split.dev, unit_of)}
+        for config in grid
+    }
+    return choose_own(dev, grid, eval_set.name, default)
 
 
 def _latency(
@@ -226,16 +273,60 @@ def _latency(
     }
 
 
-def _dev_per_query(run: SetRerank) -> tuple[dict[float, list[float]], list[float]]:
-    """Per-query dev nDCG@10 of each weight, and of the default search without a second
-    stage."""
+def _dev_per_query(
+    run: SetRerank, own: bool = False
+) -> tuple[dict[float, list[float]], list[float]]:
+    """Per-query dev nDCG@10 of each weight, and of the search without a second stage: the
+    default one, or with ``own`` the set's own fusion."""
     unit_of = run.eval_set.unit_by_passage()
-    dev = {weight: query_ndcgs(run.reranked(weight), run.split.dev, unit_of) for weight in WEIGHTS}
-    return dev, query_ndcgs(run.default, run.split.dev, unit_of)
+    dev = {
+        weight: query_ndcgs(run.reranked(weight, own), run.split.dev, unit_of) for weight in WEIGHTS
+    }
+    return dev, query_ndcgs(run.own if own else run.default, run.split.dev, unit_of)
 
 
-def _with_own(run: SetRerank, weight: float | None) -> Mapping[str, Sequence[int]]:
-    return run.default if weight is None else run.reranked(weight)
+def _with_weight(
+    run: SetRerank, weight: float | None, own: bool = False
+) -> Mapping[str, Sequence[int]]:
+    if weight is None:
+        return run.own if own else run.default
+    return run.reranked(weight, own)
+
+
+JointSetting = tuple[bool, float | None]
+"""Whether the set's own fusion setting is used (else the default), and the second-stage
+weight (None: no second stage)."""
+
+
+def _joint_candidates(
+    default: tuple[dict[float, list[float]], list[float]],
+    own: tuple[dict[float, list[float]], list[float]],
+) -> dict[JointSetting, list[float]]:
+    """Per-query dev nDCG@10 of every pair of first stage (default or own fusion) and
+    second-stage weight (or none), from ``_dev_per_query`` of each first stage."""
+    candidates: dict[JointSetting, list[float]] = {(True, None): own[1]}
+    for own_fusion, (by_weight, _) in ((False, default), (True, own)):
+        candidates |= {(own_fusion, weight): scores for weight, scores in by_weight.items()}
+    return candidates
+
+
+def _joint_ranking(run: SetRerank, setting: JointSetting | None) -> Mapping[str, Sequence[int]]:
+    if setting is None:
+        return run.default
+    own_fusion, weight = setting
+    return _with_weight(run, weight, own_fusion)
+
+
+def _second_stage_of(setting: JointSetting | None) -> bool:
+    return setting is not None and setting[1] is not None
+
+
+def _joint_label(setting: JointSetting | None, own_fusion: str) -> str:
+    if setting is None:
+        return "default search"
+    fusion = own_fusion if setting[0] else "default fusion"
+    weight = "no second stage" if setting[1] is None else f"second stage {setting[1]:g}"
+    return f"{fusion}, {weight}"
 
 
 def _report(
@@ -253,16 +344,29 @@ def _report(
     chosen = max(WEIGHTS, key=lambda weight: dev[weight])
     per_query = {run.eval_set.name: _dev_per_query(run) for run in runs}
     own = {
-        name: choose_weight(dev, without, SIGNIFICANCE_LEVEL)
+        name: choose_setting(dev, without, SIGNIFICANCE_LEVEL)
         for name, (dev, without) in per_query.items()
+    }
+    per_query_own = {run.eval_set.name: _dev_per_query(run, own=True) for run in runs}
+    joint = {
+        name: choose_setting(
+            _joint_candidates(per_query[name], per_query_own[name]),
+            per_query[name][1],
+            SIGNIFICANCE_LEVEL,
+        )
+        for name in names
     }
     methods = {
         f"hybrid ({describe(first_config)}, default)": lambda run: run.default,
         f"hybrid ({describe(pool_config)}), first {pool}": lambda run: run.pool_ids(),
         f"mpnet alone on the {pool}": lambda run: run.reranked(1.0),
         f"mpnet weight {chosen:g} on the {pool} (dev choice)": lambda run: run.reranked(chosen),
-        "per collection (dev choice, p < 0.05, else the default)": lambda run: _with_own(
+        "per collection (dev choice, p < 0.05, else the default)": lambda run: _with_weight(
             run, own[run.eval_set.name]
+        ),
+        "hybrid, per-collection fusion": lambda run: run.own,
+        "per collection, fusion and second stage chosen together": lambda run: _joint_ranking(
+            run, joint[run.eval_set.name]
         ),
     }
     test: dict[str, dict[str, Scores]] = {
@@ -272,13 +376,20 @@ def _report(
     alone = {
         run.eval_set.name: run.scores(run.second_alone(run.split.test), run.split.test)
         for run in runs
-        if own[run.eval_set.name] is not None
+        if own[run.eval_set.name] is not None or _second_stage_of(joint[run.eval_set.name])
     }
     dev_by_set = {
         name: {str(weight): mean(values) for weight, values in dev.items()}
         | {"without": mean(without)}
         for name, (dev, without) in per_query.items()
     }
+    dev_by_set_own = {
+        name: {str(weight): mean(values) for weight, values in dev.items()}
+        | {"without": mean(without)}
+        for name, (dev, without) in per_query_own.items()
+    }
+    own_fusion = {run.eval_set.name: describe(run.own_config) for run in runs}
+    joint_labels = {name: _joint_label(choice, own_fusion[name]) for name, choice in joint.items()}
     ceiling = {
         run.eval_set.name: mean(
             float(
@@ -295,6 +406,7 @@ def _report(
     print(f"Second stage on the test halves (seed {SPLIT_SEED}); nDCG@10 / Recall@10.")
     print(f"mpnet weight chosen on the dev halves: {chosen:g} (dev mean nDCG@10 {dev})")
     print(f"per collection: {own} (None: no second stage)")
+    print(f"own fusion: {own_fusion}; fusion and second stage together: {joint_labels}")
     print()
     rows: list[list[Any]] = [
         [
@@ -342,6 +454,9 @@ def _report(
         "chosen_weight": chosen,
         "own_weight": own,
         "dev_ndcg_by_set": dev_by_set,
+        "own_fusion": own_fusion,
+        "own_setting_fusion_and_second_stage": joint_labels,
+        "dev_ndcg_by_set_with_own_fusion": dev_by_set_own,
         "test": {
             method: {name: asdict(value) for name, value in by_set.items()}
             for method, by_set in test.items()

@@ -174,14 +174,18 @@ class DenseIndex:
     def scores(self, query: str, chunk_ids: Collection[int]) -> dict[int, float]:
         """The similarity of ``query`` to each of ``chunk_ids`` that is indexed (a second
         stage's scores for the first stage's candidates)."""
-        wanted = np.fromiter(chunk_ids, dtype=np.int64)
-        if wanted.size == 0 or len(self) == 0:
+        if not chunk_ids or len(self) == 0:
             return {}
-        query_vector = np.ascontiguousarray(
-            self._embedder.encode([query])[0], dtype=np.float32
-        ).reshape(1, -1)
+        return self.scores_vector(self._embedder.encode([query])[0], chunk_ids)
+
+    def scores_vector(self, vector: np.ndarray, chunk_ids: Collection[int]) -> dict[int, float]:
+        """``scores`` for an already embedded query."""
+        wanted = np.fromiter(chunk_ids, dtype=np.int64)
+        if wanted.size == 0:
+            return {}
+        query_vector = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
         with self._lock:
-            if self._index is None:
+            if self._index is None or len(self) == 0:
                 return {}
             mask = self._live & np.isin(self._chunk_ids, wanted)
             scores, positions = self._search_inner(query_vector, wanted.size, mask)

@@ -170,3 +170,6 @@ def test_dense_scores_cover_exactly_the_indexed_chunks_asked_for(
     assert dense.scores("patients", []) == {}
     dense.delete([5])
     assert dense.scores("patients", [5, 1]) == pytest.approx({1: 0.0})
+    vector = KeywordEmbedder("patients").encode(["patients"])[0]
+    assert dense.scores_vector(vector, [5, 1]) == dense.scores("patients", [5, 1])
+    assert DenseIndex(KeywordEmbedder("patients")).scores_vector(vector, [1]) == {}
