@@ -5,8 +5,9 @@ chunker as the service), and embeds the chunks in a pool of actors that each loa
 once. The results stream back to this process, the driver, in input order, and
 ``IngestionPipeline.run_prepared`` stores them as a single-machine run would: unchanged files
 skipped by content hash, changed ones replaced, one transaction per document, failures
-recorded per file. The vectors computed on the cluster reach the dense index through
-``PrecomputedEmbedder``, so the index on disk is the one the service always writes and serves.
+recorded per file. The vectors computed on the cluster reach the dense index (and the second
+stage's part, where one is configured) through ``PrecomputedEmbedder``, so the index on disk is
+the one the service always writes and serves.
 
 Workers must read the input files at the same paths (a shared mount); only the driver touches
 the database and the index directory.
@@ -41,6 +42,7 @@ from ingest.ray_stages import (
     index_texts,
     prepare_row,
     settings_embedder,
+    settings_second_embedder,
 )
 from ingest.steps import FileSteps
 
@@ -133,22 +135,25 @@ class PrecomputedEmbedder:
 
 class RayPreparer:
     """``Prepare`` for ``IngestionPipeline.run_prepared`` on the connected Ray cluster: files
-    are parsed and chunked in tasks and embedded by ``workers`` actors; results come back in
-    input order, each file's vectors handed to ``vectors`` just before it is stored."""
+    are parsed and chunked in tasks and embedded by ``workers`` actors, with each model of
+    ``embedder_factories``; results come back in input order, each file's vectors of each
+    model handed to the matching one of ``vectors`` just before it is stored."""
 
     def __init__(
         self,
         *,
         parse: Parse,
         chunker: Chunker,
-        embedder_factory: EmbedderFactory,
-        vectors: PrecomputedEmbedder,
+        embedder_factories: Sequence[EmbedderFactory],
+        vectors: Sequence[PrecomputedEmbedder],
         options: RayOptions,
         workers: int,
     ) -> None:
+        if len(embedder_factories) != len(vectors):
+            raise ValueError("one vector store per embedder is needed")
         self._prepare_row = partial(prepare_row, parse=parse, chunker=chunker)
-        self._embedder_factory = embedder_factory
-        self._vectors = vectors
+        self._embedder_factories = list(embedder_factories)
+        self._vectors = list(vectors)
         self._options = options
         self._workers = workers
 
@@ -161,7 +166,9 @@ class RayPreparer:
             item, vectors = decode(row["payload"])
             item = dataclasses.replace(item, path=paths[position])
             if isinstance(item, PreparedFile) and vectors is not None:
-                self._vectors.remember(index_texts(item), vectors)
+                texts = index_texts(item)
+                for store, matrix in zip(self._vectors, vectors, strict=True):
+                    store.remember(texts, matrix)
             delivered.add(position)
             yield item
         for position, path in enumerate(paths):
@@ -183,7 +190,7 @@ class RayPreparer:
             )
         dataset = prepared.map_batches(
             EmbedFiles,
-            fn_constructor_args=(self._embedder_factory,),
+            fn_constructor_args=(self._embedder_factories,),
             batch_size=options.files_per_batch,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=self._workers),
@@ -232,7 +239,9 @@ class RayIngestion:
     """Ingests into the installation ``settings`` describe, preparing files on Ray.
 
     ``embedder_factory`` builds the embedder in every actor (default: the one the settings
-    configure); it must name the same model as the index, which refuses any other.
+    configure); it must name the same model as the index, which refuses any other. Where the
+    settings configure a second stage, ``second_embedder_factory`` (default: its configured
+    model) embeds every chunk on the cluster too, so that the driver embeds nothing.
     """
 
     def __init__(
@@ -241,13 +250,27 @@ class RayIngestion:
         options: RayOptions | None = None,
         *,
         embedder_factory: EmbedderFactory | None = None,
+        second_embedder_factory: EmbedderFactory | None = None,
         engine: Engine | None = None,
     ) -> None:
         self.options = options or RayOptions()
-        self._factory = embedder_factory or partial(settings_embedder, settings.index)
-        self.vectors = PrecomputedEmbedder(self._factory())
-        self.service = Assistant(settings, engine=engine, embedder=self.vectors)
+        self._factories = [embedder_factory or partial(settings_embedder, settings.index)]
+        self.vectors = PrecomputedEmbedder(self._factories[0]())
+        self.second_vectors: PrecomputedEmbedder | None = None
+        if settings.index.second_stage_model is not None:
+            self._factories.append(
+                second_embedder_factory or partial(settings_second_embedder, settings.index)
+            )
+            self.second_vectors = PrecomputedEmbedder(self._factories[1]())
+        self.service = Assistant(
+            settings, engine=engine, embedder=self.vectors, second_embedder=self.second_vectors
+        )
         self._steps = FileSteps.from_settings(settings)
+
+    def _stores(self) -> list[PrecomputedEmbedder]:
+        """Where the cluster's vectors go, one per model in the order of the factories."""
+        second = [] if self.second_vectors is None else [self.second_vectors]
+        return [self.vectors, *second]
 
     def run(
         self,
@@ -260,8 +283,8 @@ class RayIngestion:
             preparer = RayPreparer(
                 parse=self._steps.parse,
                 chunker=self._steps.chunk,
-                embedder_factory=self._factory,
-                vectors=self.vectors,
+                embedder_factories=self._factories,
+                vectors=self._stores(),
                 options=self.options,
                 workers=embedding_workers(self.options),
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import ray
 from typer.testing import CliRunner
 
 from assistant.service import Assistant
-from assistant.settings import Settings, get_settings
+from assistant.settings import CollectionFusion, IndexSettings, Settings, get_settings
 from ingest.pipeline import FailedFile, Outcome, PreparedFile
 from ingest.ray_pipeline import (
     WORKER_LOST,
@@ -29,7 +30,7 @@ from ingest.ray_pipeline import (
 )
 from ingest.steps import FileSteps
 from ingest.types import ParsedDocument
-from tests.unit.indexes.index_fakes import HashingEmbedder
+from tests.unit.indexes.index_fakes import HashingEmbedder, KeywordEmbedder
 
 pytestmark = pytest.mark.ray
 
@@ -146,6 +147,37 @@ def test_cluster_ingestion_matches_single_machine_is_idempotent_and_replaces(
     assert served.check().consistent
 
 
+def test_the_second_stage_is_embedded_on_the_cluster(
+    cluster: None, corpus: list[Path], tmp_path: Path
+) -> None:
+    index = IndexSettings(
+        second_stage_model="keyword-test",
+        collection_fusion={"plant": CollectionFusion(second_stage_weight=1.0)},
+    )
+    settings = Settings(data_dir=tmp_path / "ray", index=index)
+    ingestion = RayIngestion(
+        settings,
+        TWO_WORKERS,
+        embedder_factory=HashingEmbedder,
+        second_embedder_factory=partial(KeywordEmbedder, "pump"),
+    )
+
+    report = ingestion.run(corpus, collection="plant")
+
+    assert sum(r.chunks for r in report.results) > 10
+    assert ingestion.second_vectors is not None
+    assert (ingestion.vectors.misses, ingestion.second_vectors.misses) == (0, 0)
+    served = Assistant(
+        settings, embedder=HashingEmbedder(), second_embedder=KeywordEmbedder("pump")
+    )
+    assert served.check().consistent  # every chunk is in the second part too
+    query = "turbine gearbox warranty period eighteen months pump"
+    (first_stage,) = served.search(query, collections=["plant"], k=1, mode="bm25")
+    (second_stage,) = served.search(query, collections=["plant"], k=1)
+    assert KNOWN_PASSAGE in first_stage.chunk.text
+    assert "Pump" in second_stage.chunk.text  # ranked by the second model's vectors
+
+
 def crash_on_doomed(path: Path) -> tuple[str, ParsedDocument]:
     """A parser that kills its worker process on one file, as a native parser crash would."""
     if path.name.startswith("doomed"):
@@ -163,8 +195,8 @@ def test_a_file_that_kills_its_worker_fails_alone(cluster: None, tmp_path: Path)
     preparer = RayPreparer(
         parse=crash_on_doomed,
         chunker=steps.chunk,
-        embedder_factory=HashingEmbedder,
-        vectors=vectors,
+        embedder_factories=[HashingEmbedder],
+        vectors=[vectors],
         options=dataclasses.replace(TWO_WORKERS, parse_retries=0),
         workers=1,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,15 +66,34 @@ def test_embed_files_gives_each_file_its_own_vectors(tmp_path: Path) -> None:
         prepared_row(tmp_path, 2, "b.txt", "delta"),
     ]
 
-    out = EmbedFiles(HashingEmbedder)(batch_of(rows))
+    out = EmbedFiles([HashingEmbedder])(batch_of(rows))
 
     assert list(out["position"]) == [0, 1, 2]
     (a, va), (bad, vbad), (b, vb) = (decode(p) for p in out["payload"])
     assert isinstance(a, PreparedFile) and isinstance(b, PreparedFile)
     assert isinstance(bad, FailedFile) and vbad is None
-    assert va is not None and vb is not None
-    np.testing.assert_allclose(va, HashingEmbedder().encode(index_texts(a)), atol=1e-6)
-    np.testing.assert_allclose(vb, HashingEmbedder().encode(["b\ndelta"]), atol=1e-6)
+    assert va is not None and vb is not None and len(va) == len(vb) == 1
+    np.testing.assert_allclose(va[0], HashingEmbedder().encode(index_texts(a)), atol=1e-6)
+    np.testing.assert_allclose(vb[0], HashingEmbedder().encode(["b\ndelta"]), atol=1e-6)
+
+
+def test_embed_files_embeds_with_the_second_stage_model_too(tmp_path: Path) -> None:
+    rows = [
+        prepared_row(tmp_path, 0, "a.txt", "alpha\n\nbeta"),
+        prepared_row(tmp_path, 1, "b.txt", "delta"),
+    ]
+    second = partial(HashingEmbedder, dim=16, model_name="larger-test")
+
+    out = EmbedFiles([HashingEmbedder, second])(batch_of(rows))
+
+    for payload in out["payload"]:
+        item, vectors = decode(payload)
+        assert isinstance(item, PreparedFile) and vectors is not None
+        first, larger = vectors
+        texts = index_texts(item)
+        np.testing.assert_allclose(first, HashingEmbedder().encode(texts), atol=1e-6)
+        np.testing.assert_allclose(larger, second().encode(texts), atol=1e-6)
+        assert larger.shape == (len(item.drafts), 16)
 
 
 def test_a_file_the_model_refuses_fails_alone(tmp_path: Path) -> None:
@@ -82,11 +102,17 @@ def test_a_file_the_model_refuses_fails_alone(tmp_path: Path) -> None:
         prepared_row(tmp_path, 1, "p.txt", "poison pill"),
     ]
 
-    out = EmbedFiles(RefusingEmbedder)(batch_of(rows))
+    out = EmbedFiles([HashingEmbedder, RefusingEmbedder])(batch_of(rows))
 
     (a, va), (p, vp) = (decode(payload) for payload in out["payload"])
-    assert isinstance(a, PreparedFile) and va is not None and va.shape == (1, 64)
+    assert isinstance(a, PreparedFile) and va is not None
+    assert [matrix.shape for matrix in va] == [(1, 64), (1, 64)]
     assert isinstance(p, FailedFile) and p.error_code == "internal" and vp is None
+
+
+def test_embed_files_needs_a_model() -> None:
+    with pytest.raises(ValueError, match="at least one embedder"):
+        EmbedFiles([])
 
 
 def test_file_steps_parse_and_chunk_as_the_service_does(tmp_path: Path) -> None:
