@@ -194,7 +194,7 @@ class IndexSync:
             indexed = current.chunk_ids()
             outdated = bool(indexed) and current.text_version != INDEX_TEXT_VERSION
             missing = sorted(stored - indexed)
-            orphaned = sorted(indexed - stored)
+            orphaned = sorted(current.held_ids() - stored)
             if repair and (missing or orphaned):
                 self.delete(orphaned)
                 for batch in _stored_chunks(sessions, missing):

@@ -151,6 +151,11 @@ class HybridIndex:
         """Ids indexed by every part; compare with the database to find what to (re)index."""
         return set.intersection(*(part.chunk_ids() for part in self._parts()))
 
+    def held_ids(self) -> set[int]:
+        """Ids indexed by any part; those not stored any more are to be deleted, even from a
+        part that alone still holds them."""
+        return set.union(*(part.chunk_ids() for part in self._parts()))
+
     def add(self, chunks: Sequence[IndexedChunk]) -> None:
         """Index ``chunks`` in every part (replacing chunks with the same ids). The dense parts
         go first: embedding is what can fail, and then BM25 has not changed (a chunk the first

@@ -148,3 +148,20 @@ def test_turning_on_the_second_stage_fills_its_index_from_storage(tmp_path: Path
     searches = second.calls
     service.search("rent", collections=["c"], k=5)
     assert second.calls == searches + 1  # the query, embedded once more by the second model
+
+
+def test_a_chunk_left_in_one_part_only_is_removed_by_the_repair(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _assistant(data).ingest([_lease(tmp_path)], collection="c")
+    index_dir = _assistant(data).settings.index_dir
+    saved = HybridIndex.load(index_dir, HashingEmbedder())
+    saved.dense.add([IndexedChunk(999, 1, "a chunk no longer stored")])
+    saved.save(index_dir)
+    service = _assistant(data)
+
+    report = service.check()
+    assert (report.missing, report.orphaned) == (0, 1)
+
+    assert service.recover().repaired
+    assert service.check().consistent
+    assert 999 not in HybridIndex.load(index_dir, HashingEmbedder()).dense.chunk_ids()
