@@ -128,15 +128,24 @@ class ScopedAssistant:
         return found
 
     def _readable_names(
-        self, session: Session, access: Access, requested: Sequence[str] | None
+        self, session: Session, access: Access, requested: Sequence[str] | None, attempted: str
     ) -> list[str]:
-        """The readable collections among ``requested`` (all readable ones when ``None``);
-        others are dropped silently, as if they did not exist."""
-        readable = [c.name for c in repo.list_collections(session=session) if access.can_read(c.id)]
+        """The collections ``requested``, each once (all readable ones when ``None``); naming
+        one the user may not read fails as naming a missing one does."""
         if requested is None:
-            return readable
-        wanted = {name.strip() for name in requested}
-        return [name for name in readable if name in wanted]
+            return [c.name for c in repo.list_collections(session=session) if access.can_read(c.id)]
+        names: list[str] = []
+        for name in requested:
+            found = self._visible(session, access, name, attempted).name
+            if found not in names:
+                names.append(found)
+        return names
+
+    def require_readable(self, collections: Sequence[str], *, attempted: str) -> None:
+        """Fail as for a missing collection unless the user may read every one named, so that a
+        request can be refused before its answer starts."""
+        with self._assistant.sessions() as session:
+            self._readable_names(session, self._load(session), collections, attempted)
 
     # Reading
 
@@ -159,12 +168,12 @@ class ScopedAssistant:
         k: int = 10,
         mode: SearchMode = "hybrid",
     ) -> list[Passage]:
-        """Ranked passages from the readable ones of ``collections`` (all readable ones when
-        ``None``); the filter is applied inside the index search, before ranking."""
+        """Ranked passages from ``collections`` (all readable ones when ``None``); the filter is
+        applied inside the index search, before ranking."""
         if not query.strip():
             raise ValueError("the query is empty")
         with self._assistant.sessions() as session:
-            names = self._readable_names(session, self._load(session), collections)
+            names = self._readable_names(session, self._load(session), collections, "search")
         passages = self._assistant.search(query, collections=names, k=k, mode=mode) if names else []
         self._audit_reads(AuditAction.SEARCH, names, f"{len(passages)} passages: {query}")
         return passages
@@ -176,14 +185,13 @@ class ScopedAssistant:
         collections: Sequence[str] | None = None,
         on_token: Callable[[str], None] | None = None,
     ) -> Answer:
-        """A cited answer written from passages of the readable ones of ``collections`` (all
-        readable ones when ``None``) only; its text goes to ``on_token`` as it is generated.
-        With nothing readable to search, the answer is the abstention, as for an empty
-        collection."""
+        """A cited answer written from passages of ``collections`` (all readable ones when
+        ``None``) only; its text goes to ``on_token`` as it is generated. With nothing readable
+        to search, the answer is the abstention, as for an empty collection."""
         if not question.strip():
             raise ValueError("the question is empty")
         with self._assistant.sessions() as session:
-            names = self._readable_names(session, self._load(session), collections)
+            names = self._readable_names(session, self._load(session), collections, "ask")
         answer = self._assistant.ask(question, collections=names, on_token=on_token)
         outcome = "abstained" if answer.abstained else f"cited {len(answer.cited_passages)}"
         detail = f"{outcome} of {len(answer.passages)} passages: {question}"
@@ -191,9 +199,11 @@ class ScopedAssistant:
         return answer
 
     def documents(self, *, collections: Sequence[str] | None = None) -> list[DocumentInfo]:
-        """Documents of the readable ones of ``collections`` (all readable when ``None``)."""
+        """Documents of ``collections`` (all readable ones when ``None``)."""
         with self._assistant.sessions() as session:
-            names = self._readable_names(session, self._load(session), collections)
+            names = self._readable_names(
+                session, self._load(session), collections, "list documents"
+            )
         return self._assistant.documents(collections=names) if names else []
 
     def open_document(self, document_id: int) -> list[ChunkView]:

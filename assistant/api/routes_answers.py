@@ -27,7 +27,7 @@ _ASK_RESPONSES: dict[int | str, dict[str, Any]] = {
             streaming.SSE: {"schema": {"type": "string"}},
         },
     },
-    **error_responses(400, 503),
+    **error_responses(400, 404, 503),
 }
 
 
@@ -37,7 +37,7 @@ def build_router() -> APIRouter:
     @router.post(
         "/search",
         summary="Passages ranked for a query",
-        responses=error_responses(400),
+        responses=error_responses(400, 404),
     )
     def search(body: SearchRequest, user: CurrentUser) -> SearchOut:
         if not body.query.strip():
@@ -61,6 +61,9 @@ def build_router() -> APIRouter:
             raise HTTPException(400, "The question is empty.")
         if not body.stream:
             return render.answer(user.ask(body.question, collections=body.collections))
+        if body.collections is not None:
+            # refused here, while the response can still be a 404 rather than a stream
+            user.require_readable(body.collections, attempted="ask")
         fmt = streaming.choose_format(accept)
 
         def work(on_token: streaming.TokenSink) -> Answer:

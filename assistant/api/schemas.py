@@ -109,8 +109,8 @@ class SearchRequest(Strict):
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=NO_NUL)
     collections: CollectionNames = Field(
         default=None,
-        description="Collections to search; all readable ones when omitted. Names the caller "
-        "cannot read are ignored, as if they did not exist.",
+        description="Collections to search; all readable ones when omitted. Naming one the "
+        "caller cannot read answers 404, as for a missing one.",
     )
     k: int = Field(default=10, ge=1, le=50)
     mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
@@ -137,7 +137,8 @@ class AskRequest(Strict):
     question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=NO_NUL)
     collections: CollectionNames = Field(
         default=None,
-        description="Collections to answer from; all readable ones when omitted.",
+        description="Collections to answer from; all readable ones when omitted. Naming one the "
+        "caller cannot read answers 404, as for a missing one.",
     )
     stream: bool = Field(
         default=False,
