@@ -1,6 +1,6 @@
 """Answer quality of the generator, base model against the fine-tuned adapter and other models.
 
-Questions come from the held-out evaluation split of assistant.generation.training_data (never
+Questions come from the held-out evaluation split of training.generation.training_data (never
 trained on): TAT-QA span questions, PubMedQA questions, unanswerable questions (a question over
 other items' passages) and, with ``--financebench``, the 26 FinanceBench questions over their
 evidence pages (evaluation-only). Each model answers every question in turn, so a run cut by
@@ -30,7 +30,6 @@ from assistant.generation.base import generate
 from assistant.generation.citations import parse_answer
 from assistant.generation.model_files import BUNDLED_ADAPTER
 from assistant.generation.prompt import PromptBuilder, SourcePassage
-from assistant.generation.training_data import MAX_PASSAGE_TOKENS, Example, build_examples
 from assistant.generation.transformers_runtime import TransformersGenerator
 from assistant.settings import GenerationSettings
 from bench.answer_labels import is_correct
@@ -42,6 +41,7 @@ from bench.generation_metrics import (
     exact_match,
     token_f1,
 )
+from training.generation.training_data import MAX_PASSAGE_TOKENS, Example, build_examples
 
 FINANCEBENCH_FILE = Path("finance/financebench/questions_dev.jsonl")
 RESULT_NAME = "generation_eval"

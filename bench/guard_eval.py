@@ -41,17 +41,7 @@ from assistant.guard.calibrator import (
     fit_calibrator,
 )
 from assistant.guard.cross_encoder import BUNDLED_DETECTOR, CrossEncoderDetector, pair_for
-from assistant.guard.detector_data import (
-    TRAIN_DATASETS,
-    TRAIN_EDIT_TYPES,
-    LabelledClaim,
-    as_claim,
-    halueval_claims,
-    perturbation_claims,
-)
 from assistant.guard.facts import FactDetector
-from assistant.guard.perturb import EDIT_TYPES
-from assistant.guard.perturbation_set import DATASETS, build, split
 from assistant.guard.phrases import PhraseDetector
 from assistant.guard.policy import AnswerChecker, detection_input, thresholds_for
 from assistant.guard.protocols import DetectionInput, HallucinationDetector, SentenceToCheck
@@ -72,6 +62,16 @@ from bench.detection_baselines import (
     best_f1,
 )
 from bench.own_answers import ANSWERS
+from training.guard.detector_data import (
+    TRAIN_DATASETS,
+    TRAIN_EDIT_TYPES,
+    LabelledClaim,
+    as_claim,
+    halueval_claims,
+    perturbation_claims,
+)
+from training.guard.perturb import EDIT_TYPES
+from training.guard.perturbation_set import DATASETS, build, split
 
 SENTENCE_THRESHOLD = 0.5
 

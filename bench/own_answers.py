@@ -2,7 +2,7 @@
 
 These answers are what the hallucination detector and the confidence calibrator are judged on
 (and the calibrator fitted on, using a disjoint half). The default generator answers TAT-QA and
-PubMedQA questions of the held-out split of assistant.generation.training_data, unanswerable
+PubMedQA questions of the held-out split of training.generation.training_data, unanswerable
 questions (a question over other items' passages), and the 26 FinanceBench questions over their
 evidence pages. The generator is the one the settings configure (the bundled adapter by default;
 ``ASSISTANT_GENERATION__USE_ADAPTER=false`` for the base model). Each record keeps what the
@@ -26,11 +26,11 @@ from assistant.generation.base import Generator, generate
 from assistant.generation.citations import parse_answer
 from assistant.generation.factory import build_generator
 from assistant.generation.prompt import PromptBuilder
-from assistant.generation.training_data import Example, build_examples
 from assistant.settings import Settings
 from bench.answer_labels import is_correct
 from bench.common import RESULTS_DIR, eval_data_dir
 from bench.generation_eval import financebench, interleave, select, unanswerable_mix
+from training.generation.training_data import Example, build_examples
 
 ANSWERS = RESULTS_DIR / "own_answers.jsonl"
 

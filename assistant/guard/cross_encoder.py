@@ -2,7 +2,7 @@
 
 No entailment model ships offline, so the project trains one: the packaged all-MiniLM-L6-v2
 encoder with a LoRA adapter, mean pooling and a one-logit head
-(``python -m assistant.guard.train_detector``).
+(``python -m training.guard.train_detector``).
 Only the adapter and the head are stored (a few MB, in ``assistant/models/detector``); the
 encoder weights come from the installed package. The input is ``question [SEP] sentence`` as the
 first segment and the best evidence window (``assistant.guard.evidence``) as the second.

@@ -13,7 +13,7 @@ detector reads, for each sentence and its evidence:
 * the fact checks (``FactDetector``) against the window and against all the passages,
 
 and maps them to the probability that the evidence supports the sentence with a logistic
-regression fitted on public data (``assistant.guard.train_phrases``). Answer length is not a
+regression fitted on public data (``training.guard.train_phrases``). Answer length is not a
 feature. The model is a small JSON file; no neural network runs.
 """
 

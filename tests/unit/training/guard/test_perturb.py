@@ -5,14 +5,14 @@ import re
 import pytest
 
 from assistant.guard.facts import FactDetector
-from assistant.guard.perturb import (
+from assistant.guard.protocols import DetectionInput, SentenceToCheck
+from training.guard.perturb import (
     EDIT_TYPES,
     Edit,
     max_length_change,
     perturb,
     perturb_all,
 )
-from assistant.guard.protocols import DetectionInput, SentenceToCheck
 
 CONTRACT = (
     "This License Agreement is made on March 3, 2021 between Birch First Global Investments "

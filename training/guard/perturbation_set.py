@@ -1,5 +1,5 @@
 """The perturbation set: supported answers from the public evaluation sets, each paired with one
-minimal edit that makes it unsupported (``assistant.guard.perturb``), for training detectors and
+minimal edit that makes it unsupported (``training.guard.perturb``), for training detectors and
 for measuring whether they generalise to unseen domains and unseen kinds of error.
 
 Where the supported answers come from:
@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from assistant.guard.perturb import EDIT_TYPES, perturb_all
+from training.guard.perturb import EDIT_TYPES, perturb_all
 
 DATASETS = ("tatqa", "pubmedqa", "legalbench")
 DEFAULT_OUTPUT = Path("data") / "perturbation_set.jsonl"

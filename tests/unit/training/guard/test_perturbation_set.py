@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.guard.perturb import EDIT_TYPES
-from assistant.guard.perturbation_set import (
+from training.guard.perturb import EDIT_TYPES
+from training.guard.perturbation_set import (
     PerturbationItem,
     SupportedAnswer,
     build,

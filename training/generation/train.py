@@ -6,7 +6,7 @@ sentence); the loss counts only the answer tokens, never the prompt. Training st
 decay over whichever of the two is nearer, so a run cut by the clock still ends cooled down.
 It runs on the CPU, or on a CUDA GPU where one is present (``--device``).
 
-    python -m assistant.generation.train --data ../shared/data \
+    python -m training.generation.train --data ../shared/data \
         --out assistant/models/generator-lora --max-minutes 45
 """
 
@@ -25,7 +25,8 @@ from typing import Any
 from assistant.generation.hf_model import HFPromptTokenizer, load_model, load_tokenizer
 from assistant.generation.model_files import MODEL_FILE_NAME, resolve_model_file
 from assistant.generation.prompt import build_messages
-from assistant.generation.training_data import (
+from assistant.torch_device import pick_device
+from training.generation.training_data import (
     DEFAULT_MIX,
     MAX_PASSAGE_TOKENS,
     UNANSWERABLE_SHARE,
@@ -33,7 +34,6 @@ from assistant.generation.training_data import (
     Split,
     build_examples,
 )
-from assistant.torch_device import pick_device
 
 IGNORE_INDEX = -100
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")

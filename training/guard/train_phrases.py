@@ -5,7 +5,7 @@ their number, negation and date edits, without the generator's held-out question
 HaluEval QA rows of the training split whose two answers have the same length. LegalBench-RAG
 and the party and unit edits are never trained on, so ``bench.guard_eval`` reports on them.
 
-    python -m assistant.guard.train_phrases --data ../shared/data
+    python -m training.guard.train_phrases --data ../shared/data
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from assistant.guard.detector_data import LabelledClaim, halueval_claims, perturbation_claims
 from assistant.guard.logistic import Logistic, fit_logistic
 from assistant.guard.phrases import BUNDLED_PHRASE_MODEL, FEATURES, FORMAT_VERSION, PhraseFeatures
+from training.guard.detector_data import LabelledClaim, halueval_claims, perturbation_claims
 
 
 def fit_phrase_model(claims: Sequence[LabelledClaim], *, ridge: float = 1.0) -> Logistic:

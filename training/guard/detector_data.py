@@ -5,11 +5,11 @@ Two public sources, each giving a supported and an unsupported answer over the s
 * HaluEval QA, only rows whose right and hallucinated answers are within
   ``HALUEVAL_MAX_WORD_GAP`` words of each other, so that length cannot tell them apart (on the
   full set answer length alone separates them almost perfectly);
-* the perturbation set (``assistant.guard.perturbation_set``): gold answers over TAT-QA, PubMedQA
+* the perturbation set (``training.guard.perturbation_set``): gold answers over TAT-QA, PubMedQA
   and LegalBench-RAG passages and their minimal edits, split by dataset and edit type so that
   what the detector is reported on was never seen in training.
 
-HaluEval rows are split by a hash of their position (``assistant.generation.training_data``'s
+HaluEval rows are split by a hash of their position (``training.generation.training_data``'s
 rule), so the reported rows are never trained on.
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.generation.training_data import Split, split_of
-from assistant.guard.perturbation_set import PerturbationItem, build, split
+from training.generation.training_data import Split, split_of
+from training.guard.perturbation_set import PerturbationItem, build, split
 
 HALUEVAL_FILE = Path("hallucination/halueval_qa_dev.jsonl")
 TATQA_FILE = Path("finance/tatqa_dev.json")

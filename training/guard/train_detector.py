@@ -1,12 +1,12 @@
 """Training the cross-encoder hallucination detector, within a time budget.
 
-Training claims (``assistant.guard.detector_data``) are supported and unsupported answers over
+Training claims (``training.guard.detector_data``) are supported and unsupported answers over
 the same evidence: length-matched HaluEval QA rows and minimal edits of gold answers (a number,
 date, party, unit or negation changed). LoRA adapts the top of the packaged MiniLM encoder; the
 head over its mean-pooled output is trained in full. Only the adapter, the head and the
 training figures are written. It runs on the CPU, or on a CUDA GPU where one is present.
 
-    python -m assistant.guard.train_detector --data ../shared/data \
+    python -m training.guard.train_detector --data ../shared/data \
         --out assistant/models/detector --max-minutes 25
 """
 
@@ -30,8 +30,8 @@ from assistant.guard.cross_encoder import (
     load_classifier,
     pair_for,
 )
-from assistant.guard.detector_data import LabelledClaim, training_claims
 from assistant.torch_device import pick_device
+from training.guard.detector_data import LabelledClaim, training_claims
 
 LORA_TARGETS = ("query", "key", "value", "dense")
 LORA_LAYERS = (3, 4, 5)

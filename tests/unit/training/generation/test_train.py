@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from assistant.generation.train import (
+from assistant.torch_device import pick_device
+from training.generation.train import (
     IGNORE_INDEX,
     Encoded,
     TrainConfig,
@@ -19,7 +20,6 @@ from assistant.generation.train import (
     parse_mix,
     save_adapter,
 )
-from assistant.torch_device import pick_device
 
 
 def _items(count: int) -> list[Encoded]:

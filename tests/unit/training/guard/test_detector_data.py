@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assistant.generation.training_data import split_of
-from assistant.guard.detector_data import HALUEVAL_FILE, generator_eval_items, halueval_claims
+from training.generation.training_data import split_of
+from training.guard.detector_data import HALUEVAL_FILE, generator_eval_items, halueval_claims
 
 
 def write_halueval(root: Path, rows: list[tuple[str, str]]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.generation.prompt import ABSTENTION
-from assistant.generation.training_data import (
+from training.generation.training_data import (
     EVAL_PERCENT,
     HALUEVAL_FILE,
     LEGAL_DIR,

@@ -1,0 +1,1 @@
+"""Training the answer check's detectors: labelled claims, minimal answer edits, and fitting."""
