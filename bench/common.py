@@ -40,7 +40,7 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
 
 
 def print_table(headers: list[str], rows: list[list[Any]]) -> None:
-    """A plain Markdown table, ready to paste into the README."""
+    """A plain Markdown table, ready to paste into docs/results.md."""
     print("| " + " | ".join(headers) + " |")
     print("|" + "|".join("---" for _ in headers) + "|")
     for row in rows:

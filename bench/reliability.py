@@ -1,13 +1,13 @@
 """The reliability suite: load, faults, hostile input and access control, in one command that
-writes the README's reliability table.
+writes the reliability table of docs/results.md.
 
-    python -m bench.reliability [--reuse-load] [--postgres-url URL] [--readme README.md]
+    python -m bench.reliability [--reuse-load] [--postgres-url URL] [--readme docs/results.md]
 
 It runs every test marked ``reliability(area, label)`` (kill -9 during ingestion, a database
 write and an index save; a full tmpfs; PostgreSQL restarted and stopped; parser fuzzing and
 hostile files; prompt injection; the API and UI access sweeps) and the API load benchmark
 (``bench.load_api``; ``--reuse-load`` takes its last saved figures instead), then replaces the
-table between the README's reliability markers. Tests that cannot run on this machine (no
+table between that page's reliability markers. Tests that cannot run on this machine (no
 PostgreSQL, no right to mount a tmpfs) are counted as skipped, never as passed.
 """
 
@@ -136,7 +136,7 @@ def load_row(load: dict[str, Any]) -> list[str]:
 
 
 def table(rows: Sequence[Row], load: dict[str, Any] | None) -> str:
-    """The Markdown table for the README."""
+    """The Markdown table for the results page."""
     lines = [
         "| area | what was tried | cases (inputs) | outcome | verdict |",
         "|---|---|---|---|---|",
@@ -158,7 +158,7 @@ def splice(readme: str, block: str) -> str:
     """``readme`` with the text between the reliability markers replaced by ``block``."""
     start, end = readme.find(START_MARK), readme.find(END_MARK)
     if start < 0 or end < start:
-        raise ValueError(f"the README has no {START_MARK} ... {END_MARK} section")
+        raise ValueError(f"the page has no {START_MARK} ... {END_MARK} section")
     return readme[: start + len(START_MARK)] + "\n" + block + "\n" + readme[end:]
 
 
@@ -188,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reuse-load", action="store_true", help="Use the last load results.")
     parser.add_argument("--postgres-url", help="Server for the PostgreSQL variants of the tests.")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--readme", type=Path, default=ROOT / "docs" / "results.md")
     args = parser.parse_args(argv)
     if args.postgres_url:
         os.environ["ASSISTANT_TEST_POSTGRES_URL"] = args.postgres_url
