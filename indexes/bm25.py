@@ -8,9 +8,8 @@ Storage is two sparse matrices: term counts (chunks x terms, the source of truth
 term weights (terms x chunks, what a query reads). Adding or deleting chunks changes IDF and
 the average length for every chunk, exactly as rebuilding BM25Okapi would, so a write only
 records the counts and drops the weights; the next search recomputes them from the counts in
-one vectorised pass (about a second at 100k chunks), so a burst of writes pays for one
-rebuild. Deleted chunks are tombstoned and dropped for good when they pass a fifth of the rows
-and on save.
+one vectorised pass, so a burst of writes pays for one rebuild. Deleted chunks are tombstoned
+and dropped for good when they pass a fifth of the rows and on save.
 
 Every write publishes a new immutable ``_Corpus`` snapshot, so a search running beside a write
 sees either the old corpus or the new one, never a mix.

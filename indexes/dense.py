@@ -1,10 +1,10 @@
 """Dense vector index over chunks with FAISS, by inner product of normalised embeddings.
 
 Up to ``ann_threshold`` vectors the index is exact (``IndexFlatIP``); past it, an HNSW graph
-(``IndexHNSWFlat``, M=32, efConstruction=80) is searched with efSearch=256, which gave
-recall@10 0.995 at 2.7 ms against 9 ms exact on 100k embedding-like vectors of 384
-dimensions (``python -m bench.ann_recall``). Both sit in an ``IndexIDMap2`` that keeps the
-chunk id of every position, so the FAISS file alone says which chunk each vector belongs to.
+(``IndexHNSWFlat``, M=32, efConstruction=80) is searched with efSearch=256, close to exact
+search in recall at a fraction of its time (``python -m bench.ann_recall``, figures in
+docs/results.md). Both sit in an ``IndexIDMap2`` that keeps the chunk id of every position,
+so the FAISS file alone says which chunk each vector belongs to.
 
 Collection filters run inside the FAISS search as a bitmap ``IDSelector`` over positions, so
 the top ``k`` are the best of the allowed chunks, not a post-filtered remainder. An HNSW graph

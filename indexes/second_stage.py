@@ -1,10 +1,10 @@
 """A second stage: the best fused candidates re-ordered with a larger embedding model.
 
-On the evaluation sets (``bench/rerank_eval.py``), re-scoring the best 50 fused candidates with
-all-mpnet-base-v2, chosen per collection together with its fusion setting, lifted nDCG@10 on
-contracts by about 0.045 and on annual-report tables by about 0.01 over their own fusion
-settings, and did not pay on filings' pages; it costs ingestion time and a second query
-embedding, so it is a per-collection option, off by default. The candidates' vectors of the
+On the evaluation sets (``bench/rerank_eval.py``, figures in docs/results.md), re-scoring the
+best 50 fused candidates with all-mpnet-base-v2, chosen per collection together with its fusion
+setting, paid on contracts and on annual-report tables over their own fusion settings, and not
+on filings' pages; it costs ingestion time and a second query embedding, so it is a
+per-collection option, off by default. The candidates' vectors of the
 larger model are stored at ingestion in a second dense index, so a search only embeds the query
 once more; embedding the candidates per query would take seconds.
 

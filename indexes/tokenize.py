@@ -17,8 +17,8 @@ consistent, not perfect. The rules, applied to lower-cased, NFKC-normalised text
 * Stopwords are English function words only. Negations (``no``, ``not``, ``nor``) and modal
   verbs (``shall``, ``may``, ``must``, ``will``) are kept: in contracts and clinical text
   they change what a passage says.
-* Stemming is the Snowball English stemmer (PyStemmer, a C extension: about 0.15 µs per
-  word with its cache), applied to alphabetic words and hyphenated terms, never to numbers.
+* Stemming is the Snowball English stemmer (PyStemmer, a C extension with a cache), applied to
+  alphabetic words and hyphenated terms, never to numbers.
 """
 
 from __future__ import annotations

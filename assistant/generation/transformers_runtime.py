@@ -7,10 +7,9 @@ configured, is merged into the weights at load time, so it costs nothing per tok
 linear layers are then stored transposed, which one-token passes read faster
 (``weight_layout.py``), the key/value cache writes into reserved room (``kv_cache.py``), and
 attention reads shared key/value heads in place in passes of several tokens. With ``int8``
-the linear layers are instead quantised dynamically after loading: about three times faster,
-but it changes most answers of this small model (see docs/generation.md). A model without a
-chat template also stops at the text its tokenizer adapter names
-(``HFPromptTokenizer.stop_text``).
+the linear layers are instead quantised dynamically after loading: faster, but it changes
+most answers of this small model (see docs/generation.md). A model without a chat template
+also stops at the text its tokenizer adapter names (``HFPromptTokenizer.stop_text``).
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ def default_threads() -> int:
 
     Decoding a 135M model gains almost nothing from a second thread, and when other work
     competes for the cores (ingestion, the embedder, another request) extra threads wait on
-    each other: on two busy cores, two threads decoded 5 tokens/s where one decoded 15.
+    each other (docs/generation.md).
     """
     return max(1, available_cores() // 2)
 
@@ -82,7 +81,7 @@ class TransformersGenerator:
         return self._loaded()[1]
 
     def warm_up(self) -> None:
-        """Load the tokenizer and model (about 25 s on two cores) unless already loaded."""
+        """Load the tokenizer and model (tens of seconds) unless already loaded."""
         self._loaded()
 
     def _loaded(self) -> tuple[Any, HFPromptTokenizer, GreedyDecoding]:
@@ -100,7 +99,7 @@ class TransformersGenerator:
         torch.set_num_threads(self._threads)
         # Let attention share each key/value head among its query heads even when a pass has a
         # mask (several tokens: guesses) instead of first copying the cache once per query
-        # head; the same products, and 12% faster five-token passes (docs/generation.md).
+        # head; the same products, in less time (timed in docs/generation.md).
         os.environ.setdefault(GROUPED_ATTENTION_SWITCH, "1")
         path = resolve_model_file(self._model_file)
         raw_tokenizer = load_tokenizer(path)

@@ -3,10 +3,10 @@
 Decoding one token multiplies a single row by every weight matrix, so its time is the time to
 read the weights from memory. MKL reads a matrix faster when its stored rows are long: for a
 layer with more outputs than inputs (SmolLM2's gate and up projections, 576 to 1,536, and its
-output layer, 576 to 49,152) a copy stored one row per input is read 1.5 to 1.9 times faster
-than transformers' one row per output (171 against 249 µs; 4.0 against 7.6 ms for the output
-layer on one core). Layers with as many or fewer outputs are already stored that way and are
-left alone. The products are the same up to floating-point rounding, as no weight changes.
+output layer, 576 to 49,152) a copy stored one row per input is read faster than transformers'
+one row per output (timings in docs/generation.md). Layers with as many or fewer outputs are
+already stored that way and are left alone. The products are the same up to floating-point
+rounding, as no weight changes.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ class InputMajorLinear(torch.nn.Module):
     """A linear layer whose weight is stored transposed, one row per input feature.
 
     With ``keep_output_major`` the original weight is kept as well and serves passes of several
-    rows, where MKL's matrix product prefers it (the output layer: 13.9 against 24.8 ms for five
-    rows); the output layer shares that weight with the token embedding, so keeping it is free.
+    rows, where MKL's matrix product prefers it; the output layer shares that weight with the
+    token embedding, so keeping it is free.
     """
 
     def __init__(self, linear: torch.nn.Linear, *, keep_output_major: bool = False) -> None:
