@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.scoped import ScopedAssistant
-from ui import session
+from ui import brand, session
 from ui.resources import Backend, backend
 from ui.text import escape_markdown
 
@@ -44,7 +44,7 @@ def main() -> None:
     # An emoji favicon is drawn by the browser itself; without one, Streamlit fetches the
     # current page's Material icon from fonts.gstatic.com, a request to a third party that
     # fails offline and tells it which page is open.
-    st.set_page_config(page_title="Domain assistant", page_icon="📚", layout="wide")
+    st.set_page_config(page_title=brand.NAME, page_icon=brand.ICON, layout="wide")
     services = backend()
     user = session.current_user(services)
     if user is None:

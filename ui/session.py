@@ -10,6 +10,7 @@ import streamlit as st
 
 from assistant.accounts import LoginFailedError, LoginTicket, SessionExpiredError
 from assistant.scoped import ScopedAssistant
+from ui import brand
 from ui.resources import Backend
 from ui.text import escape_markdown
 
@@ -52,6 +53,8 @@ def renew_ticket(ticket: LoginTicket) -> None:
 
 
 def login_form(backend: Backend) -> None:
+    st.markdown(f"**{brand.ICON} {brand.NAME}**")
+    st.caption(brand.TAGLINE)
     st.title("Sign in")
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
