@@ -23,10 +23,12 @@ RUN useradd --create-home --uid 10001 --user-group assistant \
     && mkdir -p /data \
     && chown assistant:assistant /data
 
-# Documents never leave the machine: no model downloads, no usage statistics.
+# Documents never leave the machine: no model downloads, no usage statistics. The UI shows no
+# Streamlit toolbar (its developer menu and "Deploy" button).
 ENV HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     STREAMLIT_BROWSER_GATHER_USAGE_STATS=false \
+    STREAMLIT_CLIENT_TOOLBAR_MODE=minimal \
     ASSISTANT_DATA_DIR=/data
 
 VOLUME ["/data"]

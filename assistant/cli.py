@@ -484,5 +484,5 @@ def up(
     env["HF_HUB_OFFLINE"] = "1"
     command = [sys.executable, "-m", "streamlit", "run", str(app_file)]
     command += [f"--server.port={port}", "--server.headless=true"]
-    command += ["--browser.gatherUsageStats=false"]
+    command += ["--browser.gatherUsageStats=false", "--client.toolbarMode=minimal"]
     raise typer.Exit(subprocess.call(command, env=env))
