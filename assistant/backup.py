@@ -58,6 +58,7 @@ from assistant.backup_index import (
     write_vectors,
 )
 from assistant.bootstrap import OPERATOR
+from assistant.ingestion.pipeline import to_indexed
 from assistant.permissions import may_hold
 from assistant.service import Assistant
 from assistant.storage import access_repository as access_repo
@@ -73,7 +74,6 @@ from assistant.storage.models import (
     utcnow,
 )
 from indexes.persist import IndexFormatError
-from ingest.pipeline import to_indexed
 
 __all__ = [
     "ArchiveError",

@@ -29,12 +29,12 @@ from assistant.bootstrap import (
 )
 from assistant.generation.model_files import ModelNotFoundError
 from assistant.index_sync import OUTDATED_ADVICE
+from assistant.ingestion.pipeline import FileResult, Outcome
 from assistant.samples import SAMPLE_COLLECTION, sample_files
 from assistant.service import Assistant
 from assistant.settings import get_settings
 from assistant.storage.faults import StorageUnavailableError
 from assistant.storage.repository import NotFoundError
-from ingest.pipeline import FileResult, Outcome
 
 app = typer.Typer(
     help="A private assistant that answers questions from your own documents.",
@@ -145,7 +145,7 @@ def ingest_ray(
     one unless --ray-address is given). This machine stores the results in its own database
     and indexes, so the workers need only read the files at the same paths."""
     try:
-        from ingest.ray_pipeline import RayIngestion, RayOptions
+        from assistant.ingestion.ray_pipeline import RayIngestion, RayOptions
     except ImportError as exc:
         errors.print("[red]error[/] Ray is not installed: pip install 'domain-assistant[scale]'")
         raise typer.Exit(2) from exc

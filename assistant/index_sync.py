@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.ingestion.pipeline import INDEX_TEXT_VERSION, to_indexed
 from assistant.settings import IndexSettings
 from assistant.storage import repository as repo
 from assistant.storage.faults import StorageUnavailableError, disk_full
@@ -23,7 +24,6 @@ from indexes.hybrid import (
     open_hybrid_index,
 )
 from indexes.protocols import IndexedChunk, SearchHit
-from ingest.pipeline import INDEX_TEXT_VERSION, to_indexed
 
 OUTDATED_ADVICE = (
     "the indexes were built by an earlier version, without document names in the passages: "

@@ -26,6 +26,7 @@ from assistant.accounts import (
 from assistant.answering import Answer
 from assistant.audit import AuditAction, AuditEntry, AuditQuery, audit_csv
 from assistant.index_sync import DriftReport
+from assistant.ingestion.pipeline import FileResult, RunReport, to_indexed
 from assistant.permissions import Access, PermissionDeniedError, load_access, may_hold
 from assistant.service import Assistant, ChunkView, DocumentInfo, Passage
 from assistant.storage import access_repository as access_repo
@@ -34,7 +35,6 @@ from assistant.storage.db import transaction
 from assistant.storage.models import Collection, Document, Right, Role, User
 from assistant.storage.repository import NotFoundError
 from indexes.hybrid import SearchMode
-from ingest.pipeline import FileResult, RunReport, to_indexed
 
 MAX_AUDITED_DETAIL_CHARS = 600
 

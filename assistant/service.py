@@ -20,14 +20,14 @@ from assistant.generation.base import Generator
 from assistant.generation.factory import build_generator
 from assistant.guard.factory import build_checker
 from assistant.index_sync import OUTDATED_ADVICE, DriftReport, IndexSync, second_stage_embedder
+from assistant.ingestion.pipeline import FileResult, IngestionPipeline, RunReport
+from assistant.ingestion.steps import FileSteps
 from assistant.settings import Settings
 from assistant.storage import repository as repo
 from assistant.storage.db import create_db_engine, make_session_factory, migrate, transaction
 from assistant.storage.models import Chunk
 from indexes.embedder import Embedder, SentenceTransformerEmbedder
 from indexes.hybrid import FusionConfig, SearchMode
-from ingest.pipeline import FileResult, IngestionPipeline, RunReport
-from ingest.steps import FileSteps
 from ingest.types import ChunkDraft, ParsedDocument
 
 log = logging.getLogger(__name__)

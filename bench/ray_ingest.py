@@ -85,8 +85,8 @@ def phase_single(paths: list[Path]) -> dict[str, Any]:
 
 
 def phase_ray(paths: list[Path], workers: int) -> dict[str, Any]:
+    from assistant.ingestion.ray_pipeline import RayIngestion, RayOptions, ray_connection
     from assistant.settings import Settings
-    from ingest.ray_pipeline import RayIngestion, RayOptions, ray_connection
 
     options = RayOptions(num_cpus=workers + 1, workers=workers)
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,11 +17,11 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from assistant.accounts import AccountError
+from assistant.ingestion.pipeline import FileResult, Outcome, RunReport
 from assistant.permissions import PermissionDeniedError
 from assistant.storage.faults import StorageUnavailableError, storage_fault
 from assistant.storage.models import utcnow
 from assistant.storage.repository import NotFoundError
-from ingest.pipeline import FileResult, Outcome, RunReport
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from assistant.api.schemas import (
 )
 from assistant.api_tokens import TokenInfo
 from assistant.guard.verdict import AnswerCheck
+from assistant.ingestion.pipeline import FileResult
 from assistant.service import ChunkView, DocumentInfo, Passage
-from ingest.pipeline import FileResult
 
 
 def document(info: DocumentInfo) -> DocumentOut:

@@ -14,9 +14,9 @@ from assistant.api.errors import error_responses
 from assistant.api.params import CollectionPath, FileNamePath, IdPath
 from assistant.api.schemas import Deleted, DocumentDetail, FileOutcome, UploadOut
 from assistant.api.uploads import FileTooLargeError, StagedFile, stage
+from assistant.ingestion.pipeline import Outcome
 from assistant.settings import IngestSettings
 from assistant.storage.repository import NotFoundError
-from ingest.pipeline import Outcome
 
 MAX_UPLOAD_FILES = 20
 _MB = 1024 * 1024

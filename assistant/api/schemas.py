@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.api_tokens import MAX_NAME_CHARS
+from assistant.ingestion.pipeline import Outcome
 from assistant.storage.models import Right, Role
-from ingest.pipeline import Outcome
 
 MAX_QUERY_CHARS = 2000
 MAX_COLLECTIONS = 100

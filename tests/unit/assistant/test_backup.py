@@ -42,6 +42,7 @@ from assistant.backup_archive import (
     VECTORS,
 )
 from assistant.bootstrap import OPERATOR
+from assistant.ingestion.pipeline import index_text
 from assistant.service import Assistant
 from assistant.settings import CollectionFusion, IndexSettings, Settings, StorageSettings
 from assistant.storage import access_repository as access_repo
@@ -61,7 +62,6 @@ from assistant.storage.models import (
 from assistant.storage.repository import NotFoundError
 from indexes.embedder import DEFAULT_MODEL_NAME
 from indexes.hybrid import HybridIndex
-from ingest.pipeline import index_text
 from tests.unit.assistant.access_fakes import make_accounts
 from tests.unit.assistant.generation.fakes import ScriptedGenerator
 from tests.unit.indexes.index_fakes import HashingEmbedder, KeywordEmbedder

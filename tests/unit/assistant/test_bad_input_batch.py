@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from assistant.ingestion.pipeline import Outcome
 from assistant.service import Assistant
 from assistant.settings import IngestSettings, Settings
-from ingest.pipeline import Outcome
 from tests.unit.indexes.index_fakes import HashingEmbedder
 from tests.unit.ingest.test_parsers import write_report_pdf
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from assistant.ingestion.pipeline import Outcome
 from assistant.service import Assistant
 from assistant.storage.models import Chunk, Document, DocumentStatus, IngestionRun, RunStatus
-from ingest.pipeline import Outcome
 from tests.unit.assistant.access_fakes import make_assistant
 
 pytestmark = pytest.mark.reliability(

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from assistant.ingestion.pipeline import FileResult, Outcome
 from assistant.service import Assistant
 from assistant.storage.faults import StorageUnavailableError
-from ingest.pipeline import FileResult, Outcome
 from tests.unit.assistant.access_fakes import make_assistant
 
 pytestmark = pytest.mark.reliability(

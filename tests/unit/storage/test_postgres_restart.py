@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-import ingest.pipeline
+from assistant.ingestion import pipeline
+from assistant.ingestion.pipeline import FileResult, Outcome
 from assistant.service import Assistant
 from assistant.storage.faults import StorageUnavailableError
 from assistant.storage.models import Document, IngestionRun, RunStatus
-from ingest.pipeline import FileResult, Outcome
 from ingest.types import ParsedDocument
 from tests.unit.assistant.access_fakes import make_assistant
 
@@ -182,7 +182,7 @@ def test_restart_mid_run_is_ridden_out(
 def test_outage_longer_than_the_retries_stops_the_run_cleanly(
     server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ingest.pipeline, "RETRY_DELAYS_S", (0.2, 0.4))
+    monkeypatch.setattr(pipeline, "RETRY_DELAYS_S", (0.2, 0.4))
     files = _contracts(tmp_path / "corpus")
     assistant, acknowledged, errors = _ingest_while(server, tmp_path, files, monkeypatch, "stop")
     [error] = errors

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.ingestion.pipeline import FileResult, Outcome, RunReport
 from assistant.permissions import PermissionDeniedError
-from ingest.pipeline import FileResult, Outcome, RunReport
 from ui.jobs import FileState, IngestJobs, safe_file_name
 
 

@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from assistant.ingestion.pipeline import FailedFile, PreparedFile, prepare_file
+from assistant.ingestion.ray_pipeline import PrecomputedEmbedder, RayOptions
+from assistant.ingestion.ray_stages import EmbedFiles, decode, index_texts, prepare_row
+from assistant.ingestion.steps import FileSteps
 from assistant.service import Assistant
 from assistant.settings import Settings
-from ingest.pipeline import FailedFile, PreparedFile, prepare_file
-from ingest.ray_pipeline import PrecomputedEmbedder, RayOptions
-from ingest.ray_stages import EmbedFiles, decode, index_texts, prepare_row
-from ingest.steps import FileSteps
+from tests.unit.assistant.ingestion.fakes import fake_chunker, fake_parse
 from tests.unit.indexes.index_fakes import HashingEmbedder
-from tests.unit.ingest.fakes import fake_chunker, fake_parse
 
 
 class RefusingEmbedder(HashingEmbedder):

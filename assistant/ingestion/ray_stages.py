@@ -17,9 +17,7 @@ from typing import Any
 import numpy as np
 
 from assistant.index_sync import second_stage_embedder
-from assistant.settings import IndexSettings
-from indexes.embedder import Embedder, SentenceTransformerEmbedder
-from ingest.pipeline import (
+from assistant.ingestion.pipeline import (
     Chunker,
     FailedFile,
     Parse,
@@ -28,6 +26,8 @@ from ingest.pipeline import (
     failure_of,
     prepare_file,
 )
+from assistant.settings import IndexSettings
+from indexes.embedder import Embedder, SentenceTransformerEmbedder
 
 Prepared = PreparedFile | FailedFile
 Vectors = tuple[np.ndarray, ...]

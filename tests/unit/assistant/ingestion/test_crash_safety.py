@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from assistant.ingestion.pipeline import IngestionPipeline, Outcome
 from assistant.storage.db import create_db_engine, make_session_factory, migrate
 from assistant.storage.models import Chunk, Document, DocumentStatus, IngestionRun, RunStatus
-from ingest.pipeline import IngestionPipeline, Outcome
-from tests.unit.ingest.fakes import RecordingIndex, fake_chunker, fake_parse
+from tests.unit.assistant.ingestion.fakes import RecordingIndex, fake_chunker, fake_parse
 
 pytestmark = pytest.mark.reliability(
     "faults", "kill -9 during an ingestion run: no half-written document, a re-run resumes"
 )
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 PARAGRAPHS = 40
 
 WORKER = textwrap.dedent(
@@ -31,8 +31,8 @@ WORKER = textwrap.dedent(
     import sys
     from pathlib import Path
     from assistant.storage.db import create_db_engine, make_session_factory, migrate
-    from ingest.pipeline import IngestionPipeline
-    from tests.unit.ingest.fakes import RecordingIndex, fake_chunker, slow_parse
+    from assistant.ingestion.pipeline import IngestionPipeline
+    from tests.unit.assistant.ingestion.fakes import RecordingIndex, fake_chunker, slow_parse
 
     engine = create_db_engine(sys.argv[1])
     migrate(engine)

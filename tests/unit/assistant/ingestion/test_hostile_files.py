@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reportlab.pdfgen import canvas
 
+from assistant.ingestion.steps import FileSteps
 from assistant.settings import IngestSettings
 from ingest.errors import EmptyDocumentError, FileTooLargeError, IngestError, UnsafeArchiveError
-from ingest.steps import FileSteps
 from ingest.types import ParsedDocument
 from tests.unit.assistant.access_fakes import make_assistant
 

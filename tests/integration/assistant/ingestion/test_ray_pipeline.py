@@ -17,10 +17,8 @@ import pytest
 import ray
 from typer.testing import CliRunner
 
-from assistant.service import Assistant
-from assistant.settings import CollectionFusion, IndexSettings, Settings, get_settings
-from ingest.pipeline import FailedFile, Outcome, PreparedFile
-from ingest.ray_pipeline import (
+from assistant.ingestion.pipeline import FailedFile, Outcome, PreparedFile
+from assistant.ingestion.ray_pipeline import (
     WORKER_LOST,
     PrecomputedEmbedder,
     RayIngestion,
@@ -28,7 +26,9 @@ from ingest.ray_pipeline import (
     RayPreparer,
     ray_connection,
 )
-from ingest.steps import FileSteps
+from assistant.ingestion.steps import FileSteps
+from assistant.service import Assistant
+from assistant.settings import CollectionFusion, IndexSettings, Settings, get_settings
 from ingest.types import ParsedDocument
 from tests.unit.indexes.index_fakes import HashingEmbedder, KeywordEmbedder
 

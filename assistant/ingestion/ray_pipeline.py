@@ -30,11 +30,15 @@ import ray.data
 from ray.util.annotations import RayDeprecationWarning
 from sqlalchemy import Engine
 
-from assistant.service import Assistant
-from assistant.settings import Settings
-from indexes.embedder import Embedder
-from ingest.pipeline import Chunker, FailedFile, FileResult, Parse, PreparedFile, RunReport
-from ingest.ray_stages import (
+from assistant.ingestion.pipeline import (
+    Chunker,
+    FailedFile,
+    FileResult,
+    Parse,
+    PreparedFile,
+    RunReport,
+)
+from assistant.ingestion.ray_stages import (
     EmbedderFactory,
     EmbedFiles,
     Prepared,
@@ -44,7 +48,10 @@ from ingest.ray_stages import (
     settings_embedder,
     settings_second_embedder,
 )
-from ingest.steps import FileSteps
+from assistant.ingestion.steps import FileSteps
+from assistant.service import Assistant
+from assistant.settings import Settings
+from indexes.embedder import Embedder
 
 log = logging.getLogger(__name__)
 

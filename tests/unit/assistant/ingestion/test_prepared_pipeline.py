@@ -9,10 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.storage import repository as repo
-from assistant.storage.db import create_db_engine, make_session_factory, migrate
-from assistant.storage.models import Document, DocumentStatus, IngestionRun, RunStatus
-from ingest.pipeline import (
+from assistant.ingestion.pipeline import (
     FailedFile,
     IngestionPipeline,
     Outcome,
@@ -21,8 +18,11 @@ from ingest.pipeline import (
     index_text,
     prepare_file,
 )
+from assistant.storage import repository as repo
+from assistant.storage.db import create_db_engine, make_session_factory, migrate
+from assistant.storage.models import Document, DocumentStatus, IngestionRun, RunStatus
 from ingest.types import ChunkDraft
-from tests.unit.ingest.fakes import RecordingIndex, fake_chunker, fake_parse
+from tests.unit.assistant.ingestion.fakes import RecordingIndex, fake_chunker, fake_parse
 
 
 @pytest.fixture

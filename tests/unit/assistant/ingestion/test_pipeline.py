@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.ingestion.pipeline import IngestionPipeline, Outcome
 from assistant.storage import repository as repo
 from assistant.storage.db import create_db_engine, make_session_factory, migrate
 from assistant.storage.models import Chunk, Document, DocumentStatus, IngestionRun, RunStatus
-from ingest.pipeline import IngestionPipeline, Outcome
-from tests.unit.ingest.fakes import RecordingIndex, fake_chunker, fake_parse
+from tests.unit.assistant.ingestion.fakes import RecordingIndex, fake_chunker, fake_parse
 
 
 @pytest.fixture
