@@ -16,6 +16,7 @@ from assistant.generation.base import Generator, generate
 from assistant.generation.citations import CitedSentence, parse_answer
 from assistant.generation.prompt import ABSTENTION, PromptBuilder, SourcePassage
 from assistant.guard.verdict import AnswerCheck
+from assistant.reading.table_reader import TableReading
 from assistant.settings import GenerationSettings
 
 if TYPE_CHECKING:
@@ -46,7 +47,8 @@ class Answer:
     ``passages`` are the passages the model was shown, ``passages[n - 1]`` being ``[n]``;
     each sentence lists the numbers it cites. ``invalid_citations`` are numbers the model cited
     that matched no passage (they were removed from ``text``). ``check`` is the guards' verdict
-    (confidence, per-sentence support), when a guard ran.
+    (confidence, per-sentence support), when a guard ran. ``reading`` is set when the answer
+    was read from table cells (and computed from them) instead of drafted by the model.
     """
 
     question: str
@@ -60,6 +62,7 @@ class Answer:
     timings: AnswerTimings
     collections: tuple[str, ...] = ()
     check: AnswerCheck | None = None
+    reading: TableReading | None = None
 
     @property
     def cited_passages(self) -> tuple[tuple[int, Passage], ...]:
@@ -86,6 +89,12 @@ class Answer:
         return tuple((n, self.passages[n - 1]) for n in numbers if 0 < n <= len(self.passages))
 
 
+class TableReaderStage(Protocol):
+    """Reads an answer from the tables among the passages, or returns ``None``."""
+
+    def read(self, question: str, passages: Sequence[str]) -> TableReading | None: ...
+
+
 class AnswerGuard(Protocol):
     """A check run on every finished answer."""
 
@@ -93,7 +102,11 @@ class AnswerGuard(Protocol):
 
 
 class AnswerPipeline:
-    """retrieve -> prompt -> generate (streamed) -> citations -> guards."""
+    """retrieve -> table reader, else prompt -> generate (streamed) -> citations -> guards.
+
+    A question the tables among the passages answer unambiguously is answered from their cells
+    (``reader``); any other is drafted by the generator.
+    """
 
     def __init__(
         self,
@@ -102,9 +115,11 @@ class AnswerPipeline:
         generator: Generator,
         settings: GenerationSettings,
         guards: Sequence[AnswerGuard] = (),
+        reader: TableReaderStage | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._search = search
+        self._reader = reader
         self._generator = generator
         self._settings = settings
         self._guards = tuple(guards)
@@ -139,6 +154,16 @@ class AnswerPipeline:
             timings = AnswerTimings(retrieval_s, elapsed, 0.0, elapsed, 0.0)
             answer = self._answer(question, ABSTENTION, (), (), 0, timings)
             return self._guarded(replace(answer, collections=tuple(collections)))
+        shown_found = tuple(found[: self._settings.passages])
+        reading = (
+            None
+            if self._reader is None
+            else self._reader.read(question, [p.chunk.text for p in shown_found])
+        )
+        if reading is not None:
+            return self._read_answer(
+                question, reading, shown_found, collections, on_token, started, retrieval_s
+            )
         prompt = self._prompt_builder().build(
             question,
             [
@@ -171,6 +196,23 @@ class AnswerPipeline:
             timings,
         )
         return self._guarded(replace(answer, collections=tuple(collections)))
+
+    def _read_answer(
+        self,
+        question: str,
+        reading: TableReading,
+        passages: tuple[Passage, ...],
+        collections: Sequence[str],
+        on_token: Callable[[str], None] | None,
+        started: float,
+        retrieval_s: float,
+    ) -> Answer:
+        if on_token is not None:
+            on_token(reading.text)
+        elapsed = self._clock() - started
+        timings = AnswerTimings(retrieval_s, elapsed, 0.0, elapsed, 0.0)
+        answer = self._answer(question, reading.text, passages, (), 0, timings)
+        return self._guarded(replace(answer, collections=tuple(collections), reading=reading))
 
     def _answer(
         self,

@@ -16,18 +16,27 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.answering import Answer, AnswerGuard, AnswerPipeline
+from assistant.collection_settings import search_fusion
 from assistant.generation.base import Generator
 from assistant.generation.factory import build_generator
 from assistant.guard.factory import build_checker
-from assistant.index_sync import OUTDATED_ADVICE, DriftReport, IndexSync, second_stage_embedder
+from assistant.index_sync import (
+    OUTDATED_ADVICE,
+    DriftReport,
+    IndexSync,
+    second_stage_embedder,
+    settings_embedder,
+)
 from assistant.ingestion.pipeline import FileResult, IngestionPipeline, RunReport
 from assistant.ingestion.steps import FileSteps
+from assistant.reading.calibration import ReadingCalibrator
+from assistant.reading.reader import TableReader
 from assistant.settings import Settings
 from assistant.storage import repository as repo
 from assistant.storage.db import create_db_engine, make_session_factory, migrate, transaction
 from assistant.storage.models import Chunk
-from indexes.embedder import Embedder, SentenceTransformerEmbedder
-from indexes.hybrid import FusionConfig, SearchMode
+from indexes.embedder import Embedder
+from indexes.hybrid import SearchMode
 from ingest.types import ChunkDraft, ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -116,11 +125,7 @@ class Assistant:
         self.index = IndexSync(
             index_dir=settings.index_dir,
             settings=settings.index,
-            embedder=embedder
-            or SentenceTransformerEmbedder(
-                Path(settings.index.embedding_model) if settings.index.embedding_model else None,
-                batch_size=settings.index.embedding_batch_size,
-            ),
+            embedder=embedder or settings_embedder(settings.index),
             second_embedder=second_embedder or second_stage_embedder(settings.index),
         )
 
@@ -205,7 +210,7 @@ class Assistant:
             allowed = self._collection_ids(session, collections) or []
             if not allowed:
                 return []
-            fusion = FusionConfig.for_collections(self.settings.index, collections)
+            fusion = search_fusion(self.settings.index, collections)
             hits = self.index.search(query, k=k, collections=allowed, mode=mode, fusion=fusion)
             rows = repo.chunks_by_ids(session=session, chunk_ids=[h.chunk_id for h in hits])
             return [
@@ -229,6 +234,16 @@ class Assistant:
             generator=self.generator,
             settings=self.settings.generation,
             guards=self.guards,
+            reader=self._table_reader,
+        )
+
+    @property
+    def _table_reader(self) -> TableReader | None:
+        settings = self.settings.generation
+        if not settings.table_reader:
+            return None
+        return TableReader(
+            ReadingCalibrator.load(), min_confidence=settings.table_reader_min_confidence
         )
 
     def ask(

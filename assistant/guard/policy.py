@@ -6,15 +6,15 @@ of their probabilities, and a sentence below the sentence threshold is marked un
 the parts no passage contains. A supported sentence that cites nothing is traced to the passage
 that holds most of its words, when one holds most of them. The calibrator then turns the
 signals into the probability that the whole answer is right. Below the threshold of the
-collections asked (the strictest one when several are asked), the draft is withheld: the
-answer becomes the abstention, and the passages stay attached as the best evidence to show
+collections asked (``assistant.collection_settings.answer_threshold``), the draft is withheld:
+the answer becomes the abstention, and the passages stay attached as the best evidence to show
 instead.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from assistant.answering import Answer
@@ -34,6 +34,7 @@ from assistant.guard.protocols import (
     SentenceToCheck,
 )
 from assistant.guard.verdict import AnswerCheck, SentenceVerdict
+from assistant.reading.table_reader import TableReading
 
 
 def detection_input(
@@ -50,17 +51,6 @@ def detection_input(
         ),
         retrieved=tuple(texts),
     )
-
-
-def thresholds_for(
-    default: float, per_collection: Mapping[str, float]
-) -> Callable[[Sequence[str]], float]:
-    """The threshold for a question over ``collections``: the strictest that applies."""
-
-    def threshold(collections: Sequence[str]) -> float:
-        return max([default, *(per_collection[c] for c in collections if c in per_collection)])
-
-    return threshold
 
 
 def combine(verdicts: Sequence[SentenceSupport], threshold: float) -> SentenceVerdict:
@@ -141,19 +131,38 @@ class AnswerChecker:
         )
         return signals, verdicts
 
+    def _judge_reading(
+        self, answer: Answer, reading: TableReading, texts: Sequence[str]
+    ) -> tuple[float, list[SentenceVerdict]]:
+        """A table reading's confidence is its own calibrated one, lowered to the weakest
+        sentence support when a detector finds a sentence unsupported. A computed figure is the
+        product's own evaluation of the formula shown beside it, so the detectors judge the
+        sentence without it: the formula's operands must still be in the passages."""
+        computed = f"= {reading.value}" if reading.expression is not None else None
+        sentences = [
+            replace(s, text=s.text.replace(computed, "=")) if computed else s
+            for s in answer.sentences
+        ]
+        _, verdicts = self.judge(answer.question, sentences, texts, ())
+        confidence = reading.confidence if reading.confidence is not None else 0.0
+        if any(not v.supported for v in verdicts):
+            confidence = min([confidence, *(v.support for v in verdicts)])
+        return confidence, verdicts
+
     def __call__(self, answer: Answer) -> Answer:
         started = self._clock()
         threshold = self._threshold(answer.collections)
         if answer.abstained or not answer.sentences:
             check = AnswerCheck(None, threshold, False, (), self._clock() - started)
             return replace(answer, check=check)
-        signals, verdicts = self.judge(
-            answer.question,
-            answer.sentences,
-            [p.chunk.text for p in answer.passages],
-            answer.token_logprobs,
-        )
-        confidence = self._calibrator.probability(answer_features(signals))
+        texts = [p.chunk.text for p in answer.passages]
+        if answer.reading is not None:
+            confidence, verdicts = self._judge_reading(answer, answer.reading, texts)
+        else:
+            signals, verdicts = self.judge(
+                answer.question, answer.sentences, texts, answer.token_logprobs
+            )
+            confidence = self._calibrator.probability(answer_features(signals))
         if confidence < threshold:
             check = AnswerCheck(confidence, threshold, True, (), self._clock() - started)
             return replace(

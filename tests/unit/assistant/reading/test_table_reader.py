@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from assistant.reading.expression import evaluate
+from assistant.reading.question import Operation
+from assistant.reading.table_reader import read_from_tables
+
+SEGMENTS = """### Revenue by segment
+
+| Segment | FY2024 | FY2025 | Change |
+|---|---:|---:|---:|
+| Industrial Sensors | 512.4 | 548.9 | 7.1% |
+| Medical Devices | 298.7 | 341.2 | 14.2% |
+| **Total revenue** | **952.6** | **1,077.4** | **13.1%** |"""
+
+INCOME = """| USD m | FY2024 | FY2025 |
+|---|---:|---:|
+| Revenue | 952.6 | 1,077.4 |
+| Operating income | 138.8 | 180.3 |
+| Effective tax rate | 24.0% | 23.5% |
+| **Net income** | **94.4** | **127.9** |"""
+
+QUARTERS = """| quarter | revenue_usd_m | capex_usd_m |
+|---|---|---|
+| FY2024-Q3 | 240.1 | 18.5 |
+| FY2024-Q4 | 258.4 | 21.9 |
+| FY2025-Q4 | 293.7 | 30.2 |"""
+
+GEOGRAPHY = """| Total revenues net of interest expense | United States | EMEA | Total |
+|---|---|---|---|
+| 2022 | 41,396 | 6,100 | 52,862 |
+| 2021 | 33,000 | 5,000 | 42,380 |"""
+
+REGIONS = """| (Millions) | 2022 | 2021 |
+|---|---|---|
+| United States | 41,396 | 33,000 |
+| EMEA | 6,100 | 5,000 |
+| Total revenues net of interest expense | 52,862 | 42,380 |"""
+
+PROSE = "The agreement may be terminated with thirty days' notice."
+
+
+def test_a_cell_is_looked_up_by_row_label_and_period_and_cited() -> None:
+    reading = read_from_tables(
+        "What was Kestrel Ridge's total revenue in FY2025?", [PROSE, SEGMENTS]
+    )
+    assert reading is not None
+    assert reading.value == "1,077.4"
+    assert reading.text == "Total revenue was 1,077.4 in FY2025 [2]."
+    assert reading.operation is Operation.LOOKUP
+    [cited] = reading.cells
+    assert (cited.passage, cited.cell.row_label, cited.cell.column_header) == (
+        2,
+        "Total revenue",
+        "FY2025",
+    )
+    assert reading.expression is None
+
+
+def test_a_change_is_computed_from_cited_cells_with_the_formula_shown() -> None:
+    reading = read_from_tables(
+        "By how much did operating income change from FY2024 to FY2025?", [INCOME]
+    )
+    assert reading is not None
+    assert reading.expression == "180.3 - 138.8"
+    assert reading.result == evaluate("180.3 - 138.8") == Decimal("41.5")
+    assert "180.3 - 138.8 = 41.5 (USD millions) [1]" in reading.text
+    assert [c.cell.column_header for c in reading.cells] == ["FY2024", "FY2025"]
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("What was the percentage change in net income from FY2024 to FY2025?", "35.49%"),
+        ("What was the average operating income in FY2024 and FY2025?", "159.55 (USD millions)"),
+        ("What was the effective tax rate in FY2024?", "24.0%"),
+        ("What was revenue in FY2025 Q4?", "293.7"),
+        ("What was capex in the third quarter of FY2024?", "18.5"),
+    ],
+)
+def test_questions_over_tables(question: str, value: str) -> None:
+    reading = read_from_tables(question, [INCOME, QUARTERS])
+    assert reading is not None
+    assert reading.value == value
+
+
+def test_percentages_and_rates_are_not_given_the_table_scale() -> None:
+    reading = read_from_tables("What was the effective tax rate in FY2025?", [INCOME])
+    assert reading is not None
+    assert "million" not in reading.text
+
+
+@pytest.mark.parametrize("table", [GEOGRAPHY, REGIONS])
+def test_the_whole_company_figure_is_preferred_to_a_segment(table: str) -> None:
+    reading = read_from_tables(
+        "What was the company's total revenues net of interest expense in 2022?", [table]
+    )
+    assert reading is not None
+    assert reading.value == "52,862"
+
+
+def test_the_largest_period_is_named() -> None:
+    reading = read_from_tables("In which year was net income the largest?", [INCOME])
+    assert reading is not None
+    assert reading.value == "2025"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What was revenue in FY2023?",  # the period is not in the table
+        "What is the notice period?",  # no row is named
+        "What was the total in FY2025?",  # only a generic term matches
+        "What are the terms of payment?",
+    ],
+)
+def test_no_reading_when_the_table_does_not_say(question: str) -> None:
+    assert read_from_tables(question, [INCOME, SEGMENTS, PROSE]) is None
+
+
+def test_a_rival_row_lowers_the_match() -> None:
+    reading = read_from_tables("What were Medical Devices revenues in FY2025?", [SEGMENTS, INCOME])
+    assert reading is not None
+    assert reading.value == "341.2"
+    assert 0 < reading.runner_up < 1
