@@ -6,40 +6,28 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from assistant.accounts import AccountError
-from assistant.answering import Answer
-from assistant.api_tokens import ApiTokens
-from assistant.backup import BackupError, export_collection, restore_collection
-from assistant.bootstrap import (
-    ADMIN_PASSWORD_ENV,
-    OPERATOR,
-    create_admin,
-    ensure_first_admin,
-    open_accounts,
-)
-from assistant.generation.model_files import ModelNotFoundError
-from assistant.index_sync import OUTDATED_ADVICE
-from assistant.ingestion.pipeline import FileResult, Outcome
-from assistant.samples import SAMPLE_COLLECTION, sample_files
-from assistant.service import Assistant
-from assistant.settings import get_settings
-from assistant.storage.faults import StorageUnavailableError
-from assistant.storage.repository import NotFoundError
+from assistant.cli_help import ProseCommand, ProseGroup
+
+if TYPE_CHECKING:
+    from assistant.answering import Answer
+    from assistant.service import Assistant
+
+# Each command imports what it needs when it runs: the models, the database and the web stacks
+# take seconds to import, and `assistant --help` or a mistyped option should not wait for them.
 
 app = typer.Typer(
+    cls=ProseGroup,
     help="A private assistant that answers questions from your own documents.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",
 )
 console = Console()
 errors = Console(stderr=True)
@@ -48,6 +36,9 @@ SUPPORTED = {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".tex
 
 
 def _service() -> Assistant:
+    from assistant.service import Assistant
+    from assistant.settings import get_settings
+
     return Assistant(get_settings())
 
 
@@ -78,6 +69,11 @@ def _files_to_ingest(paths: list[Path]) -> tuple[list[Path], list[Path]]:
 
 
 def _ingest(service: Assistant, files: list[Path], collection: str) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from assistant.ingestion.pipeline import FileResult, Outcome
+    from assistant.storage.faults import StorageUnavailableError
+
     failed: list[FileResult] = []
     columns = (
         TextColumn("{task.description}"),
@@ -114,10 +110,12 @@ def _ingest(service: Assistant, files: list[Path], collection: str) -> int:
     return 1 if failed else 0
 
 
-@app.command()
+@app.command(cls=ProseCommand)
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
-    collection: Annotated[str, typer.Option("--collection", "-c", help="Target collection.")],
+    collection: Annotated[
+        str, typer.Option("--collection", "-c", metavar="NAME", help="Target collection.")
+    ],
 ) -> None:
     """Add files to a collection. Unchanged files are skipped, changed ones replaced; a file
     that cannot be read fails alone with its reason and the rest of the batch goes on."""
@@ -126,24 +124,35 @@ def ingest(
     raise typer.Exit(code or (1 if missing else 0))
 
 
-@app.command("ingest-ray")
+@app.command(cls=ProseCommand, name="ingest-ray")
 def ingest_ray(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
-    collection: Annotated[str, typer.Option("--collection", "-c", help="Target collection.")],
+    collection: Annotated[
+        str, typer.Option("--collection", "-c", metavar="NAME", help="Target collection.")
+    ],
     ray_address: Annotated[
         str | None,
-        typer.Option(help="A running cluster: 'auto' on one of its nodes, or ray://HEAD:10001."),
+        typer.Option(
+            metavar="ADDRESS",
+            help="A running cluster: 'auto' on one of its nodes, or ray://HEAD:10001.",
+        ),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Embedding workers; default: as many as fit.")
+        int | None,
+        typer.Option(min=1, metavar="N", help="Embedding workers; default: as many as fit."),
     ] = None,
     num_cpus: Annotated[
-        int | None, typer.Option(min=1, help="CPUs of the local cluster started without address.")
+        int | None,
+        typer.Option(min=1, metavar="N", help="CPUs of the local cluster started without address."),
     ] = None,
 ) -> None:
     """Like `ingest`, with parsing, chunking and embedding spread over a Ray cluster (a local
     one unless --ray-address is given). This machine stores the results in its own database
     and indexes, so the workers need only read the files at the same paths."""
+    from assistant.ingestion.pipeline import FileResult, Outcome
+    from assistant.settings import get_settings
+    from assistant.storage.faults import StorageUnavailableError
+
     try:
         from assistant.ingestion.ray_pipeline import RayIngestion, RayOptions
     except ImportError as exc:
@@ -173,13 +182,20 @@ def ingest_ray(
     raise typer.Exit(1 if failed or missing else 0)
 
 
-@app.command()
+@app.command(cls=ProseCommand)
 def documents(
     collection: Annotated[
-        list[str] | None, typer.Option("--collection", "-c", help="Only these collections.")
+        list[str] | None,
+        typer.Option(
+            "--collection", "-c", metavar="NAME", help="Only this collection; repeat for several."
+        ),
     ] = None,
 ) -> None:
     """List stored documents with their status, version, pages and chunks."""
+    from rich.table import Table
+
+    from assistant.storage.repository import NotFoundError
+
     try:
         docs = _service().documents(collections=collection)
     except NotFoundError as exc:
@@ -199,12 +215,16 @@ def documents(
     console.print(table)
 
 
-@app.command()
+@app.command(cls=ProseCommand)
 def delete(
     file_names: Annotated[list[str], typer.Argument(help="Document file names to delete.")],
-    collection: Annotated[str, typer.Option("--collection", "-c", help="Their collection.")],
+    collection: Annotated[
+        str, typer.Option("--collection", "-c", metavar="NAME", help="Their collection.")
+    ],
 ) -> None:
     """Delete documents from storage and from every index."""
+    from assistant.storage.repository import NotFoundError
+
     service = _service()
     code = 0
     for name in file_names:
@@ -217,19 +237,24 @@ def delete(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(cls=ProseCommand)
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     collection: Annotated[
-        list[str], typer.Option("--collection", "-c", help="Collections to search.")
+        list[str],
+        typer.Option(
+            "--collection", "-c", metavar="NAME", help="Collection to search; repeat for several."
+        ),
     ],
-    k: Annotated[int, typer.Option("-k", help="How many passages.")] = 5,
-    mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
+    k: Annotated[int, typer.Option("-k", metavar="N", help="How many passages.")] = 5,
+    mode: Annotated[str, typer.Option(help="How to search: hybrid, bm25 or dense.")] = "hybrid",
 ) -> None:
     """Print the best passages with their document, page and score."""
     if mode not in ("hybrid", "bm25", "dense"):
         errors.print("mode must be hybrid, bm25 or dense")
         raise typer.Exit(2)
+    from assistant.storage.repository import NotFoundError
+
     try:
         passages = _service().search(query, collections=collection, k=k, mode=mode)  # type: ignore[arg-type]
     except (NotFoundError, ValueError) as exc:
@@ -289,15 +314,24 @@ def _print_citations(answer: Answer) -> None:
         console.print(f"  [{number}] {c.file_name}, {where} ({c.collection})", markup=False)
 
 
-@app.command()
+@app.command(cls=ProseCommand)
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     collection: Annotated[
-        list[str], typer.Option("--collection", "-c", help="Collections to answer from.")
+        list[str],
+        typer.Option(
+            "--collection",
+            "-c",
+            metavar="NAME",
+            help="Collection to answer from; repeat for several.",
+        ),
     ],
 ) -> None:
     """Answer a question from the documents of the given collections only, citing passages;
     when they do not hold the answer, say so."""
+
+    from assistant.generation.model_files import ModelNotFoundError
+    from assistant.storage.repository import NotFoundError
 
     def show(text: str) -> None:
         console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
@@ -317,7 +351,7 @@ def ask(
     _print_citations(answer)
 
 
-@app.command()
+@app.command(cls=ProseCommand)
 def check(
     repair: Annotated[bool, typer.Option(help="Fix drift instead of only reporting it.")] = False,
     rebuild: Annotated[
@@ -329,6 +363,8 @@ def check(
     ] = False,
 ) -> None:
     """Check that the indexes hold exactly the stored chunks (after a crash, for instance)."""
+    from assistant.index_sync import OUTDATED_ADVICE
+
     service = _service()
     if rebuild:
         console.print(f"rebuilt the indexes from storage: {service.rebuild_index()} chunks")
@@ -347,13 +383,18 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=ProseCommand)
 def backup(
     collection: Annotated[str, typer.Argument(help="The collection to save.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Archive file to write (.tar.gz).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="FILE", help="Archive file to write (.tar.gz).")
+    ],
 ) -> None:
     """Save one collection (documents, chunks, vectors and rights) to one archive file, for
     `assistant restore` on this or another installation. Original files are not included."""
+    from assistant.backup import BackupError, export_collection
+    from assistant.storage.repository import NotFoundError
+
     try:
         summary = export_collection(_service(), collection, out)
     except (NotFoundError, BackupError) as exc:
@@ -367,15 +408,18 @@ def backup(
     )
 
 
-@app.command()
+@app.command(cls=ProseCommand)
 def restore(
     archive: Annotated[Path, typer.Argument(help="An archive written by `assistant backup`.")],
     as_name: Annotated[
-        str | None, typer.Option("--as", help="Restore under this name instead.")
+        str | None, typer.Option("--as", metavar="NAME", help="Restore under this name instead.")
     ] = None,
 ) -> None:
     """Recreate a collection from a backup archive. Rights go back to the users of the same
     name on this installation; the ones that cannot be given are listed."""
+    from assistant.backup import BackupError, restore_collection
+    from assistant.bootstrap import open_accounts
+
     service = _service()
     try:
         accounts = open_accounts(service)
@@ -398,12 +442,15 @@ def restore(
         )
 
 
-@app.command("create-admin")
+@app.command(cls=ProseCommand, name="create-admin")
 def create_admin_command(
     username: Annotated[str, typer.Argument(help="Username of the new administrator.")],
 ) -> None:
     """Create an administrator. The password comes from ASSISTANT_ADMIN_PASSWORD, or is asked
     for without echo."""
+    from assistant.accounts import AccountError
+    from assistant.bootstrap import ADMIN_PASSWORD_ENV, create_admin, open_accounts
+
     password = os.environ.get(ADMIN_PASSWORD_ENV) or typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
@@ -415,20 +462,33 @@ def create_admin_command(
     console.print(f"administrator {user.username} created")
 
 
-token_app = typer.Typer(help="API tokens for the REST API.", no_args_is_help=True)
+token_app = typer.Typer(
+    cls=ProseGroup,
+    help="API tokens for the REST API.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
 app.add_typer(token_app, name="token")
 
 
-@token_app.command("create")
+@token_app.command(cls=ProseCommand, name="create")
 def token_create(
     user: Annotated[str, typer.Option("--user", help="The user the token acts as.")],
     days: Annotated[
-        int | None, typer.Option(min=1, max=3650, help="Days of validity; default: no expiry.")
+        int | None,
+        typer.Option(min=1, max=3650, metavar="N", help="Days of validity; default: no expiry."),
     ] = None,
-    name: Annotated[str, typer.Option(help="A label to recognise the token by.")] = "",
+    name: Annotated[
+        str, typer.Option(metavar="LABEL", help="A label to recognise the token by.")
+    ] = "",
 ) -> None:
     """Create an API token for a user and print it, this once; only a digest of it is stored.
     The token alone goes to standard output, for scripts."""
+    from datetime import timedelta
+
+    from assistant.api_tokens import ApiTokens
+    from assistant.bootstrap import OPERATOR, open_accounts
+
     service = _service()
     tokens = ApiTokens(service.sessions, audit=open_accounts(service).audit)
     expires = timedelta(days=days) if days is not None else None
@@ -448,24 +508,31 @@ def token_create(
     typer.echo(issued.token)
 
 
-@app.command()
+@app.command(cls=ProseCommand)
 def api(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(metavar="ADDRESS", help="Address to listen on.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the REST API (schema at /openapi.json, documentation at /docs). Callers sign in
     with tokens from `assistant token create`; the models load in the background."""
-    from assistant.api.serve import serve  # the web server stack only this command needs
+    from assistant.api.serve import serve
+    from assistant.settings import get_settings
 
     serve(get_settings(), host=host, port=port)
 
 
-@app.command()
+@app.command(cls=ProseCommand)
 def up(
     port: Annotated[int, typer.Option(help="Port of the web UI.")] = 8501,
     samples: Annotated[bool, typer.Option(help="Load the bundled sample corpus first.")] = True,
 ) -> None:
     """Start the web UI on this machine, loading the sample corpus on first start."""
+    from assistant.accounts import AccountError
+    from assistant.bootstrap import ADMIN_PASSWORD_ENV, ensure_first_admin
+    from assistant.samples import SAMPLE_COLLECTION, sample_files
+
     service = _service()
     if samples:
         _ingest(service, sample_files(), SAMPLE_COLLECTION)
