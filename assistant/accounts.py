@@ -91,6 +91,7 @@ class UserInfo:
     failed_logins: int
     locked_until: datetime | None
     password_changed_at: datetime
+    must_change_password: bool
 
     @property
     def is_admin(self) -> bool:
@@ -107,6 +108,7 @@ class UserInfo:
             failed_logins=row.failed_logins,
             locked_until=as_utc(row.locked_until) if row.locked_until else None,
             password_changed_at=as_utc(row.password_changed_at),
+            must_change_password=row.must_change_password,
         )
 
 
@@ -166,7 +168,16 @@ class Accounts:
         if username and password.strip().lower() == normalize_username(username):
             raise AccountError("The password must not be the username.")
 
-    def create_user(self, username: str, password: str, role: Role = Role.VIEWER) -> UserInfo:
+    def create_user(
+        self,
+        username: str,
+        password: str,
+        role: Role = Role.VIEWER,
+        *,
+        must_change_password: bool = False,
+    ) -> UserInfo:
+        """Create an account; with ``must_change_password`` its user is to replace the
+        password with one of their own first."""
         name = normalize_username(username)
         if not _USERNAME.fullmatch(name):
             raise AccountError(
@@ -187,6 +198,7 @@ class Accounts:
                 created_at=now,
                 failed_logins=0,
                 password_changed_at=now,
+                must_change_password=must_change_password,
             )
             session.add(row)
             session.flush()
@@ -296,16 +308,18 @@ class Accounts:
 
     def change_password(self, username: str, current: str, new: str) -> LoginTicket:
         """Change one's own password after proving the current one (a wrong one counts as a
-        failed sign-in). Other sessions of the account end; a new ticket is returned for
-        this one."""
+        failed sign-in). The new one must differ from it. Other sessions of the account end; a
+        new ticket is returned for this one."""
         user = self.authenticate(username, current)
+        if new == current:
+            raise AccountError("The new password must differ from the current one.")
         self.reset_password(user.username, new)
         now = self._now()
         return LoginTicket(user.username, issued_at=now, last_seen=now)
 
     def reset_password(self, username: str, new: str) -> None:
-        """Set a new password (an administrator's reset); unlocks the account and ends its
-        sessions."""
+        """Set a new password (an administrator's reset); unlocks the account, ends its
+        sessions and takes away the demand for a new password."""
         self.check_password(new, username=username)
         password_hash = self._hasher.hash(new)
         with transaction(self._sessions) as session:
@@ -314,6 +328,7 @@ class Accounts:
             row.password_changed_at = self._now()
             row.failed_logins = 0
             row.locked_until = None
+            row.must_change_password = False
 
     def set_role(self, username: str, role: Role) -> None:
         with transaction(self._sessions) as session:

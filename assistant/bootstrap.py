@@ -2,7 +2,8 @@
 
 An operator creates administrators with ``assistant create-admin``. ``assistant up`` on an
 installation without any user creates ``admin`` with a password from ``ASSISTANT_ADMIN_PASSWORD``
-or, when that is unset, a random one that is shown once.
+or, when that is unset, a random one that is shown once and must be replaced at the first
+sign-in.
 """
 
 from __future__ import annotations
@@ -35,9 +36,13 @@ def open_accounts(assistant: Assistant) -> Accounts:
     return Accounts(assistant.sessions, audit=AuditLog(assistant.sessions))
 
 
-def create_admin(accounts: Accounts, username: str, password: str) -> UserInfo:
+def create_admin(
+    accounts: Accounts, username: str, password: str, *, must_change_password: bool = False
+) -> UserInfo:
     """Create an administrator on the operator's behalf, and record it."""
-    user = accounts.create_user(username, password, Role.ADMIN)
+    user = accounts.create_user(
+        username, password, Role.ADMIN, must_change_password=must_change_password
+    )
     accounts.audit.record(OPERATOR, AuditAction.USER_CREATED, detail=f"{user.username} as admin")
     return user
 
@@ -45,13 +50,14 @@ def create_admin(accounts: Accounts, username: str, password: str) -> UserInfo:
 def ensure_first_admin(
     assistant: Assistant, *, password: str | None, collection: str | None = None
 ) -> FirstAdmin | None:
-    """When no account exists yet, create ``admin`` (with ``password``, or a generated one) and
-    make it editor of ``collection`` when that exists. ``None`` when accounts already exist."""
+    """When no account exists yet, create ``admin`` (with ``password``, or a generated one that
+    it must replace at its first sign-in) and make it editor of ``collection`` when that exists.
+    ``None`` when accounts already exist."""
     accounts = open_accounts(assistant)
     if accounts.count() > 0:
         return None
     chosen = password or generate_password()
-    user = create_admin(accounts, FIRST_ADMIN, chosen)
+    user = create_admin(accounts, FIRST_ADMIN, chosen, must_change_password=not password)
     if collection is not None and collection in assistant.collections():
         admin = ScopedAssistant(assistant, accounts, user.username)
         admin.grant(collection, user.username, Right.EDITOR)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from assistant.scoped import ScopedAssistant
 from ui import brand, session
+from ui.password import choose_own_password
 from ui.resources import Backend, backend
 from ui.text import escape_markdown
 
@@ -49,6 +50,10 @@ def main() -> None:
     user = session.current_user(services)
     if user is None:
         session.login_form(services)
+        return
+    if user.me().must_change_password:
+        sidebar(services, user)
+        choose_own_password(user)
         return
     navigation = st.navigation(pages_for(user))
     sidebar(services, user)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -150,7 +151,9 @@ class Right(StrEnum):
 
 
 class User(Base):
-    """An account. ``failed_logins`` counts consecutive failures and drives the lockout."""
+    """An account. ``failed_logins`` counts consecutive failures and drives the lockout;
+    ``must_change_password`` marks a password made up for the user, to be replaced by one of
+    their own before they do anything else."""
 
     __tablename__ = "users"
 
@@ -163,6 +166,9 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     grants: Mapped[list[CollectionGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

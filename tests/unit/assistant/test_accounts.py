@@ -253,6 +253,23 @@ def test_changing_ones_password_keeps_this_session_and_ends_others(
         accounts.authenticate("alice", PASSWORD)
 
 
+def test_a_made_up_password_is_to_be_replaced_by_the_users_own(accounts: Accounts) -> None:
+    made_up = generate_password()
+    assert accounts.create_user("alice", made_up, must_change_password=True).must_change_password
+    assert not accounts.create_user("bob", PASSWORD).must_change_password
+    with pytest.raises(AccountError, match="differ"):
+        accounts.change_password("alice", made_up, made_up)
+    assert accounts.get("alice").must_change_password
+    accounts.change_password("alice", made_up, "one of my own choosing")
+    assert not accounts.get("alice").must_change_password
+
+
+def test_an_administrators_reset_replaces_a_made_up_password(accounts: Accounts) -> None:
+    accounts.create_user("alice", generate_password(), must_change_password=True)
+    accounts.reset_password("alice", "set by the administrator")
+    assert not accounts.get("alice").must_change_password
+
+
 def test_reset_password_unlocks_and_checks_the_policy(accounts: Accounts) -> None:
     accounts.create_user("alice", PASSWORD)
     for _ in range(5):

@@ -38,7 +38,9 @@ def test_first_start_creates_admin_with_a_random_password_once(
     assert first.generated_password is not None
     assert len(first.generated_password) >= 12
     accounts = open_accounts(assistant)
-    assert accounts.authenticate("admin", first.generated_password).role == Role.ADMIN
+    signed_in = accounts.authenticate("admin", first.generated_password)
+    assert signed_in.role == Role.ADMIN
+    assert signed_in.must_change_password
     admin = ScopedAssistant(assistant, accounts, "admin")
     assert admin.collections() == [CollectionAccess("samples", Right.EDITOR, can_grant=True)]
     assert admin.members("samples")[0].username == "admin"
@@ -53,7 +55,9 @@ def test_first_start_uses_the_given_password_and_checks_it(assistant: Assistant)
     first = ensure_first_admin(assistant, password="given by the operator", collection="none")
     assert first is not None
     assert first.generated_password is None
-    assert open_accounts(assistant).authenticate("admin", "given by the operator").is_admin
+    admin = open_accounts(assistant).authenticate("admin", "given by the operator")
+    assert admin.is_admin
+    assert not admin.must_change_password
 
 
 @pytest.fixture

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, inspect, select
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.storage import access_repository as access_repo
 from assistant.storage import repository as repo
-from assistant.storage.db import create_db_engine, make_session_factory, migrate, transaction
+from assistant.storage.db import (
+    MIGRATIONS_DIR,
+    create_db_engine,
+    make_session_factory,
+    migrate,
+    transaction,
+)
 from assistant.storage.models import Collection, CollectionGrant, Right, User
 
 
@@ -85,3 +93,28 @@ def test_grants_go_with_their_user_or_collection(sessions: sessionmaker[Session]
             access_repo.remove_grant(session=session, user_id=alice_id, collection_id=hr_id)
             is False
         )
+
+
+def test_accounts_made_before_the_password_demand_are_not_asked_for_a_new_one(
+    database_url: str,
+) -> None:
+    engine = create_db_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.execute(
+            text(
+                "INSERT INTO users (username, password_hash, role, disabled, created_at,"
+                " failed_logins, password_changed_at) VALUES ('old', 'x', 'admin', false,"
+                " CURRENT_TIMESTAMP, 0, CURRENT_TIMESTAMP)"
+            )
+        )
+    migrate(engine)
+    with make_session_factory(engine)() as session:
+        old = session.scalars(select(User)).one()
+        assert old.must_change_password is False
+    with transaction(make_session_factory(engine)) as session:
+        assert add_user(session, "new").must_change_password is False
+    engine.dispose()
