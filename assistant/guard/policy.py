@@ -33,6 +33,7 @@ from assistant.guard.protocols import (
     SentenceSupport,
     SentenceToCheck,
 )
+from assistant.guard.provenance import check_numbers, render_sentences
 from assistant.guard.verdict import AnswerCheck, SentenceVerdict
 from assistant.reading.table_reader import TableReading
 
@@ -156,22 +157,47 @@ class AnswerChecker:
             check = AnswerCheck(None, threshold, False, (), self._clock() - started)
             return replace(answer, check=check)
         texts = [p.chunk.text for p in answer.passages]
+        removed: tuple[str, ...] = ()
         if answer.reading is not None:
             confidence, verdicts = self._judge_reading(answer, answer.reading, texts)
         else:
+            answer, removed = self._with_number_provenance(answer, texts)
+            if not answer.sentences:
+                check = AnswerCheck(0.0, threshold, True, (), self._clock() - started, removed)
+                return self._withheld(answer, check)
             signals, verdicts = self.judge(
                 answer.question, answer.sentences, texts, answer.token_logprobs
             )
             confidence = self._calibrator.probability(answer_features(signals))
         if confidence < threshold:
-            check = AnswerCheck(confidence, threshold, True, (), self._clock() - started)
-            return replace(
-                answer,
-                text=ABSTENTION,
-                sentences=(),
-                abstained=True,
-                invalid_citations=(),
-                check=check,
-            )
-        check = AnswerCheck(confidence, threshold, False, tuple(verdicts), self._clock() - started)
+            check = AnswerCheck(confidence, threshold, True, (), self._clock() - started, removed)
+            return self._withheld(answer, check)
+        check = AnswerCheck(
+            confidence, threshold, False, tuple(verdicts), self._clock() - started, removed
+        )
         return replace(answer, check=check)
+
+    @staticmethod
+    def _with_number_provenance(
+        answer: Answer, texts: Sequence[str]
+    ) -> tuple[Answer, tuple[str, ...]]:
+        """The drafted answer with formula results recomputed and sentences that state an
+        invented figure removed, and why each was removed."""
+        provenance = check_numbers(answer.sentences, texts)
+        if not provenance.removed and not provenance.recomputed:
+            return answer, ()
+        kept = replace(
+            answer, sentences=provenance.sentences, text=render_sentences(provenance.sentences)
+        )
+        return kept, tuple(f'Removed "{r.text}": {r.reason}.' for r in provenance.removed)
+
+    @staticmethod
+    def _withheld(answer: Answer, check: AnswerCheck) -> Answer:
+        return replace(
+            answer,
+            text=ABSTENTION,
+            sentences=(),
+            abstained=True,
+            invalid_citations=(),
+            check=check,
+        )

@@ -27,7 +27,9 @@ class AnswerCheck:
     ``confidence`` is the calibrated probability that the answer is right (``None`` when the
     model abstained by itself, so there was nothing to judge). ``withheld`` means the draft fell
     below ``threshold`` and was replaced by an abstention with the best evidence. ``sentences``
-    line up with the answer's sentences (empty when withheld or abstained).
+    line up with the answer's sentences (empty when withheld or abstained). ``removed`` says
+    which drafted sentences were taken out because they stated a figure that is neither in a
+    passage nor computed from passages, and why.
     """
 
     confidence: float | None
@@ -35,3 +37,4 @@ class AnswerCheck:
     withheld: bool
     sentences: tuple[SentenceVerdict, ...]
     seconds: float
+    removed: tuple[str, ...] = ()

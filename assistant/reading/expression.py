@@ -42,8 +42,9 @@ def evaluate_exact(expression: str) -> Fraction:
     if len(expression) > MAX_LENGTH:
         raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
     source = _THOUSANDS.sub("", expression.replace("−", "-").replace("×", "*").replace("÷", "/"))
+    source = source.strip()
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
         raise ExpressionError(f"not an arithmetic expression: {expression!r}") from error
     numbers = sum(isinstance(node, ast.Constant) for node in ast.walk(tree))

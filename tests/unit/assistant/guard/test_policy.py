@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import partial
 
 import pytest
 
 from assistant.answering import Answer, AnswerPipeline
+from assistant.collection_settings import answer_threshold
 from assistant.generation.prompt import ABSTENTION
-from assistant.guard.policy import AnswerChecker, thresholds_for
+from assistant.guard.policy import AnswerChecker
 from assistant.guard.protocols import Span
-from assistant.settings import GenerationSettings
+from assistant.settings import GenerationSettings, GuardSettings
 from tests.unit.assistant.generation.fakes import ScriptedGenerator, StepClock
 from tests.unit.assistant.guard.fakes import FixedDetector, support_calibrator
 from tests.unit.assistant.test_answering import FakeSearch, passage
@@ -21,12 +23,14 @@ def ask(
     checker = AnswerChecker(
         detectors=(model, facts),
         calibrator=support_calibrator(),
-        threshold=thresholds_for(0.5, {"clinical": 0.9}),
+        threshold=partial(
+            answer_threshold, GuardSettings(threshold=0.5, collection_thresholds={"clinical": 0.9})
+        ),
         clock=StepClock(),
     )
     search = FakeSearch([passage(1, "Notice is thirty days."), passage(2, "Fees are monthly.")])
     generator = ScriptedGenerator(
-        [str(kw.get("text", "Notice is thirty days [1]. Fees are 5% [2]."))]
+        [str(kw.get("text", "Notice is thirty days [1]. Fees are monthly [2]."))]
     )
     pipeline = AnswerPipeline(
         search=search,
@@ -80,13 +84,6 @@ def test_model_abstention_is_not_judged() -> None:
     assert answer.abstained and answer.check is not None
     assert answer.check.confidence is None and not answer.check.withheld
     assert model.seen == []
-
-
-def test_thresholds_take_the_strictest_that_applies() -> None:
-    threshold = thresholds_for(0.5, {"a": 0.7, "b": 0.3})
-    assert threshold(["b"]) == 0.5
-    assert threshold(["a", "b"]) == 0.7
-    assert threshold([]) == 0.5
 
 
 def test_a_supported_sentence_that_cites_nothing_is_traced_to_its_passage() -> None:

@@ -12,6 +12,7 @@ def test_arithmetic_is_exact() -> None:
     assert evaluate("1,077.4 - 952.6") == Decimal("124.8")
     assert evaluate("(1,077.4 - 952.6) / 952.6 * 100").quantize(Decimal("0.01")) == Decimal("13.10")
     assert evaluate("-(3) + +2") == Decimal(-1)
+    assert evaluate("  180.3 - 138.8 ") == Decimal("41.5")
     assert evaluate_exact("1 / 3") * 3 == 1
 
 
