@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.collection_settings import index_fusion
 from assistant.ingestion.pipeline import INDEX_TEXT_VERSION, to_indexed
 from assistant.settings import IndexSettings
 from assistant.storage import repository as repo
@@ -18,6 +19,7 @@ from assistant.storage.faults import StorageUnavailableError, disk_full
 from indexes.embedder import Embedder, SentenceTransformerEmbedder
 from indexes.hybrid import (
     FusionConfig,
+    HybridConfig,
     HybridIndex,
     SearchMode,
     empty_hybrid_index,
@@ -33,6 +35,23 @@ OUTDATED_ADVICE = (
 
 REBUILD_BATCH = 512
 """Chunks read from storage and embedded at a time when the index is filled from storage."""
+
+
+def hybrid_config(settings: IndexSettings) -> HybridConfig:
+    """How the ``index`` settings group says a new index is built and searched by default."""
+    return HybridConfig(
+        fusion=index_fusion(settings),
+        stemming=settings.stemming,
+        bm25_k1=settings.bm25_k1,
+        bm25_b=settings.bm25_b,
+        ann_threshold=settings.ann_threshold,
+    )
+
+
+def settings_embedder(settings: IndexSettings) -> Embedder:
+    """The index's embedding model as ``settings`` configure it (not loaded yet)."""
+    model = Path(settings.embedding_model) if settings.embedding_model else None
+    return SentenceTransformerEmbedder(model, batch_size=settings.embedding_batch_size)
 
 
 def second_stage_embedder(settings: IndexSettings) -> Embedder | None:
@@ -76,7 +95,7 @@ class IndexSync:
         second_embedder: Embedder | None = None,
     ) -> None:
         self._dir = index_dir
-        self._settings = settings
+        self._config = hybrid_config(settings)
         self._embedder = embedder
         self._second_embedder = second_embedder
         self._index: HybridIndex | None = None
@@ -116,7 +135,7 @@ class IndexSync:
             if self._index is None or stale:
                 index = open_hybrid_index(
                     self._dir,
-                    self._settings,
+                    self._config,
                     self._embedder,
                     text_version=INDEX_TEXT_VERSION,
                     second_embedder=self._second_embedder,
@@ -129,7 +148,7 @@ class IndexSync:
 
     def _empty(self) -> HybridIndex:
         return empty_hybrid_index(
-            self._settings,
+            self._config,
             self._embedder,
             text_version=INDEX_TEXT_VERSION,
             second_embedder=self._second_embedder,

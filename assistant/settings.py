@@ -179,8 +179,9 @@ class GuardSettings(BaseModel):
     )
     collection_thresholds: dict[str, float] = Field(
         default_factory=dict,
-        description='Stricter (or looser) thresholds per collection, e.g. {"clinical": 0.8}; '
-        "a question over several collections uses the highest that applies.",
+        description='Stricter thresholds per collection, e.g. {"clinical": 0.8}; a question uses '
+        "the highest of the threshold and those of the collections it reads, so a collection "
+        "can raise the threshold but not lower it.",
     )
     sentence_threshold: float = Field(
         default=0.5, ge=0, le=1, description="Sentences supported less than this are marked."

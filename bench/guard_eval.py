@@ -28,9 +28,11 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from assistant.collection_settings import answer_threshold
 from assistant.generation.citations import CitedSentence
 from assistant.guard.calibrator import (
     BUNDLED_CALIBRATOR,
@@ -43,8 +45,9 @@ from assistant.guard.calibrator import (
 from assistant.guard.cross_encoder import BUNDLED_DETECTOR, CrossEncoderDetector, pair_for
 from assistant.guard.facts import FactDetector
 from assistant.guard.phrases import PhraseDetector
-from assistant.guard.policy import AnswerChecker, detection_input, thresholds_for
+from assistant.guard.policy import AnswerChecker, detection_input
 from assistant.guard.protocols import DetectionInput, HallucinationDetector, SentenceToCheck
+from assistant.settings import GuardSettings
 from bench.answer_labels import is_correct
 from bench.calibration_metrics import (
     accuracy_at_coverage,
@@ -390,7 +393,7 @@ def main() -> None:
     checker = AnswerChecker(
         detectors=checked_by,
         calibrator=Calibrator((0.0,), (1.0,), (0.0,), 0.0),
-        threshold=thresholds_for(0.5, {}),
+        threshold=partial(answer_threshold, GuardSettings(threshold=0.5)),
     )
     judged = judged_answers(records, checker)
     wrong = [not label(r) for r, _, _ in judged]

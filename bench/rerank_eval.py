@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.collection_settings import index_fusion
 from assistant.settings import Settings
 from bench.common import eval_data_dir, print_table, write_result
 from bench.retrieval.corpora import SET_NAMES, load_set, project_chunker
@@ -144,7 +145,7 @@ def main() -> None:
     data = eval_data_dir(args.data or settings.eval_data)
     model_dir = args.model or assemble_model(part_files(), args.cache / "models")
     second_model = SentenceTransformerEmbedder(model_dir, batch_size=16)
-    first_config = FusionConfig.from_settings(settings.index)
+    first_config = index_fusion(settings.index)
     pool_config = replace(first_config, candidates=max(first_config.candidates, args.pool))
     with tempfile.TemporaryDirectory(prefix="rerank-eval-") as workdir:
         runs = [
@@ -182,7 +183,7 @@ def _run_set(
     )
     first_model.encode([p.text for p in eval_set.passages] + [q.text for q in queries])
     runs = run_indexes(eval_set, queries, first_model, settings.index, Path(workdir))
-    default_config = FusionConfig.from_settings(settings.index)
+    default_config = index_fusion(settings.index)
     default = {
         q.query_id: [
             hit.chunk_id

@@ -36,13 +36,14 @@ from typing import Any
 
 import numpy as np
 
+from assistant.collection_settings import index_fusion
 from assistant.settings import IndexSettings
 from bench.ann_recall import NoEmbedder, make_set
 from bench.bm25_speed import synthetic_texts
 from bench.common import RESULTS_DIR, print_table, write_result
 from indexes.bm25 import BM25Index
 from indexes.dense import DenseIndex
-from indexes.hybrid import FusionConfig, fuse
+from indexes.hybrid import fuse
 from indexes.protocols import IndexedChunk
 from indexes.second_stage import rescore
 
@@ -119,7 +120,7 @@ def measure(size: int, root: Path, queries: int, seed: int) -> dict[str, object]
     rng = np.random.default_rng(seed + 1)
     texts = synthetic_texts(queries, words=4, vocabulary=60_000, seed=seed)
     _, vectors = make_set("lowrank", 10, queries, DIM, seed)
-    fusion = FusionConfig.from_settings(IndexSettings())
+    fusion = index_fusion(IndexSettings())
     bm25.search(texts[0], 10)  # the first search computes the weight matrix once
     timings: dict[str, list[float]] = {"bm25": [], "dense": [], "hybrid": []}
     for text, vector in zip(texts, vectors, strict=True):
@@ -163,7 +164,7 @@ def _second_stage(
     before = _rss_mb()
     second = DenseIndex.load(path, NoEmbedder())
     _, asked = make_set("lowrank", 10, len(texts), SECOND_DIM, seed + 3)
-    fusion = FusionConfig.from_settings(IndexSettings())
+    fusion = index_fusion(IndexSettings())
     seconds = []
     for text, vector, second_vector in zip(texts, vectors, asked, strict=True):
         rankings = [

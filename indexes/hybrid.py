@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from assistant.settings import IndexSettings
 from indexes.bm25 import BM25Index
 from indexes.dense import DenseIndex
 from indexes.embedder import Embedder
@@ -59,42 +58,19 @@ class FusionConfig:
     second_stage_weight: float = 0.0
     second_stage_candidates: int = 50
 
-    @classmethod
-    def from_settings(cls, settings: IndexSettings) -> FusionConfig:
-        return cls(
-            method=settings.fusion,
-            rrf_k=settings.rrf_k,
-            convex_alpha=settings.convex_alpha,
-            candidates=settings.candidates,
-            second_stage_weight=settings.second_stage_weight,
-            second_stage_candidates=settings.second_stage_candidates,
-        )
 
-    @classmethod
-    def for_collection(cls, settings: IndexSettings, name: str) -> FusionConfig:
-        """The index-wide setting with the collection's own values (if any) in place."""
-        default = cls.from_settings(settings)
-        own = settings.collection_fusion.get(name)
-        if own is None:
-            return default
-        return cls(
-            method=default.method if own.fusion is None else own.fusion,
-            rrf_k=default.rrf_k if own.rrf_k is None else own.rrf_k,
-            convex_alpha=default.convex_alpha if own.convex_alpha is None else own.convex_alpha,
-            candidates=default.candidates if own.candidates is None else own.candidates,
-            second_stage_weight=default.second_stage_weight
-            if own.second_stage_weight is None
-            else own.second_stage_weight,
-            second_stage_candidates=default.second_stage_candidates,
-        )
+@dataclass(frozen=True)
+class HybridConfig:
+    """How a new hybrid index is built: whether its tokenizer stems, its BM25 parameters
+    ``bm25_k1`` and ``bm25_b``, the chunk count past which its dense parts search
+    approximately (``ann_threshold``), and how it fuses when a search names no ``fusion``.
+    The defaults are those of the parts themselves."""
 
-    @classmethod
-    def for_collections(cls, settings: IndexSettings, names: Iterable[str]) -> FusionConfig:
-        """The setting of a search over ``names``: theirs when they all resolve to the same
-        one, else the index-wide one. Scores fused in different ways are not comparable, and
-        no collection's setting is more right than another's for a mixed result list."""
-        found = {cls.for_collection(settings, name) for name in names}
-        return found.pop() if len(found) == 1 else cls.from_settings(settings)
+    fusion: FusionConfig = FusionConfig()
+    stemming: bool = True
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.75
+    ann_threshold: int = 200_000
 
 
 class HybridIndex:
@@ -282,13 +258,13 @@ def fuse(rankings: Sequence[Sequence[SearchHit]], config: FusionConfig, k: int) 
 
 def open_hybrid_index(
     index_dir: Path,
-    settings: IndexSettings,
+    config: HybridConfig,
     embedder: Embedder,
     *,
     text_version: int = 1,
     second_embedder: Embedder | None = None,
 ) -> HybridIndex:
-    """The hybrid index saved in ``index_dir``, or a new empty one configured by ``settings``
+    """The hybrid index saved in ``index_dir``, or a new empty one built as ``config`` says
     (and tagged ``text_version``) when the directory is absent or empty. A saved index keeps
     the tokenizer and BM25 parameters it was built with, since its terms were produced by them,
     and the text version it was saved with. It has a second stage when a ``second_embedder``
@@ -296,46 +272,35 @@ def open_hybrid_index(
     index_dir = Path(index_dir)
     recover_interrupted_save(index_dir)
     if (index_dir / MANIFEST_NAME).is_file():
-        return HybridIndex.load(
-            index_dir,
-            embedder,
-            FusionConfig.from_settings(settings),
-            second_embedder=second_embedder,
-        )
+        return HybridIndex.load(index_dir, embedder, config.fusion, second_embedder=second_embedder)
     if index_dir.exists() and any(index_dir.iterdir()):
         raise IndexFormatError(
             f"{index_dir} is not empty but holds no index manifest; move its content away "
             "or point the index directory elsewhere"
         )
     return empty_hybrid_index(
-        settings, embedder, text_version=text_version, second_embedder=second_embedder
+        config, embedder, text_version=text_version, second_embedder=second_embedder
     )
 
 
 def empty_hybrid_index(
-    settings: IndexSettings,
+    config: HybridConfig,
     embedder: Embedder,
     *,
     text_version: int = 1,
     second_embedder: Embedder | None = None,
 ) -> HybridIndex:
-    """A new hybrid index with no chunks, configured by ``settings``; with a second stage
-    when a ``second_embedder`` is given."""
+    """A new hybrid index with no chunks, built as ``config`` says; with a second stage when a
+    ``second_embedder`` is given."""
     bm25 = BM25Index(
-        Tokenizer(TokenizerSettings(stemming=settings.stemming)),
-        k1=settings.bm25_k1,
-        b=settings.bm25_b,
+        Tokenizer(TokenizerSettings(stemming=config.stemming)),
+        k1=config.bm25_k1,
+        b=config.bm25_b,
     )
-    dense = DenseIndex(embedder, ann_threshold=settings.ann_threshold)
+    dense = DenseIndex(embedder, ann_threshold=config.ann_threshold)
     second = (
         None
         if second_embedder is None
-        else DenseIndex(second_embedder, ann_threshold=settings.ann_threshold)
+        else DenseIndex(second_embedder, ann_threshold=config.ann_threshold)
     )
-    return HybridIndex(
-        bm25,
-        dense,
-        FusionConfig.from_settings(settings),
-        text_version=text_version,
-        second=second,
-    )
+    return HybridIndex(bm25, dense, config.fusion, text_version=text_version, second=second)

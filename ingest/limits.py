@@ -12,7 +12,6 @@ import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from assistant.settings import IngestSettings
 from ingest.errors import (
     CorruptFileError,
     FileTooLargeError,
@@ -42,18 +41,6 @@ class ParseLimits:
     def started(self) -> ParseLimits:
         """These limits with the clock started for one file."""
         return replace(self, deadline=time.monotonic() + self.max_seconds)
-
-    @classmethod
-    def from_settings(cls, ingest: IngestSettings) -> ParseLimits:
-        """Limits from the ``ingest`` settings group, which states sizes in MB."""
-        return cls(
-            max_file_bytes=int(ingest.max_file_mb * _MB),
-            max_pages=ingest.max_pages,
-            max_chars=ingest.max_chars,
-            max_unzipped_bytes=int(ingest.max_unzipped_mb * _MB),
-            max_zip_ratio=ingest.max_zip_ratio,
-            max_seconds=ingest.parse_timeout_s,
-        )
 
 
 def check_file_size(path: Path, limits: ParseLimits) -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from assistant.collection_settings import answer_threshold
 from assistant.guard.calibrator import BUNDLED_CALIBRATOR, Calibrator
 from assistant.guard.cross_encoder import BUNDLED_DETECTOR, CrossEncoderDetector
 from assistant.guard.facts import FactDetector
 from assistant.guard.phrases import PhraseDetector
-from assistant.guard.policy import AnswerChecker, thresholds_for
+from assistant.guard.policy import AnswerChecker
 from assistant.guard.protocols import HallucinationDetector
 from assistant.settings import GuardSettings
 
@@ -31,6 +34,6 @@ def build_checker(settings: GuardSettings) -> AnswerChecker:
     return AnswerChecker(
         detectors=build_detectors(settings),
         calibrator=Calibrator.load(settings.calibrator or BUNDLED_CALIBRATOR),
-        threshold=thresholds_for(settings.threshold, settings.collection_thresholds),
+        threshold=partial(answer_threshold, settings),
         sentence_threshold=settings.sentence_threshold,
     )

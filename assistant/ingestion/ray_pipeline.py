@@ -30,6 +30,7 @@ import ray.data
 from ray.util.annotations import RayDeprecationWarning
 from sqlalchemy import Engine
 
+from assistant.index_sync import settings_embedder
 from assistant.ingestion.pipeline import (
     Chunker,
     FailedFile,
@@ -45,7 +46,6 @@ from assistant.ingestion.ray_stages import (
     decode,
     index_texts,
     prepare_row,
-    settings_embedder,
     settings_second_embedder,
 )
 from assistant.ingestion.steps import FileSteps

@@ -27,7 +27,7 @@ from assistant.ingestion.pipeline import (
     prepare_file,
 )
 from assistant.settings import IndexSettings
-from indexes.embedder import Embedder, SentenceTransformerEmbedder
+from indexes.embedder import Embedder
 
 Prepared = PreparedFile | FailedFile
 Vectors = tuple[np.ndarray, ...]
@@ -35,12 +35,6 @@ Vectors = tuple[np.ndarray, ...]
 EmbedderFactory = Callable[[], Embedder]
 """Builds the embedder inside each embedding actor; it must pickle, so a class or a
 ``functools.partial`` of one rather than a ready model."""
-
-
-def settings_embedder(index: IndexSettings) -> Embedder:
-    """The embedder the service builds from ``index`` settings (not loaded yet)."""
-    model = Path(index.embedding_model) if index.embedding_model else None
-    return SentenceTransformerEmbedder(model, batch_size=index.embedding_batch_size)
 
 
 def settings_second_embedder(index: IndexSettings) -> Embedder:

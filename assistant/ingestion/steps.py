@@ -15,6 +15,8 @@ from ingest.parsers import parse_file
 from ingest.tokens import TokenCounter, default_counter
 from ingest.types import ChunkDraft, ParsedDocument
 
+_MB = 1024 * 1024
+
 
 @dataclass(frozen=True)
 class FileSteps:
@@ -31,7 +33,7 @@ class FileSteps:
     def parse(self, path: Path) -> tuple[str, ParsedDocument]:
         """Detect a file's format and extract its pages, within the configured limits."""
         media_type = detect_media_type(path)
-        limits = ParseLimits.from_settings(self.ingest)
+        limits = parse_limits(self.ingest)
         return media_type, parse_file(path, limits=limits, media_type=media_type)
 
     def chunk(self, parsed: ParsedDocument) -> list[ChunkDraft]:
@@ -42,6 +44,18 @@ class FileSteps:
             overlap_tokens=self.ingest.chunk_overlap_tokens,
             count_tokens=_token_counter(self.embedding_model),
         )
+
+
+def parse_limits(ingest: IngestSettings) -> ParseLimits:
+    """The parse limits the ``ingest`` settings group sets; it states sizes in MB."""
+    return ParseLimits(
+        max_file_bytes=int(ingest.max_file_mb * _MB),
+        max_pages=ingest.max_pages,
+        max_chars=ingest.max_chars,
+        max_unzipped_bytes=int(ingest.max_unzipped_mb * _MB),
+        max_zip_ratio=ingest.max_zip_ratio,
+        max_seconds=ingest.parse_timeout_s,
+    )
 
 
 @lru_cache(maxsize=4)

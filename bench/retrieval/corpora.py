@@ -33,10 +33,10 @@ Chunker = Callable[[Path], ChunkedDocument]
 def project_chunker(settings: IngestSettings) -> Chunker:
     """Parse a file and chunk it as ingestion does, with the limits and chunk sizes of
     ``settings`` and the embedding model's own token counter."""
-    from ingest.limits import ParseLimits
+    from assistant.ingestion.steps import parse_limits
     from ingest.tokens import default_counter
 
-    limits = ParseLimits.from_settings(settings)
+    limits = parse_limits(settings)
     counter = default_counter(None)
 
     def chunk(path: Path) -> ChunkedDocument:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
 
+from assistant.index_sync import hybrid_config
 from assistant.settings import IndexSettings
 from bench.retrieval.metrics import mean
 from bench.retrieval.qrels import EvalSet, Query
@@ -130,7 +131,7 @@ def run_indexes(
 ) -> IndexRuns:
     """Index the set's passages as the product would (``settings``, in a fresh directory
     under ``workdir``) and search every query in BM25 and dense mode."""
-    index = open_hybrid_index(workdir / f"{eval_set.name}-index", settings, embedder)
+    index = open_hybrid_index(workdir / f"{eval_set.name}-index", hybrid_config(settings), embedder)
     index.add(
         [
             IndexedChunk(passage.passage_id, COLLECTION, passage.text)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+from assistant.index_sync import hybrid_config
 from assistant.settings import IndexSettings
 from indexes.bm25 import BM25Index
 from indexes.hybrid import open_hybrid_index
@@ -45,7 +46,7 @@ def test_top_ten_matches_rank_bm25(k1: float, b: float) -> None:
 def test_a_new_index_takes_the_configured_parameters(tmp_path: Path) -> None:
     texts = random_corpus(np.random.default_rng(3), 200)
     chunks = [IndexedChunk(n, 1, text) for n, text in enumerate(texts)]
-    opened = open_hybrid_index(tmp_path / "index", DEFAULTS, HashingEmbedder())
+    opened = open_hybrid_index(tmp_path / "index", hybrid_config(DEFAULTS), HashingEmbedder())
     opened.add(chunks)
     configured = BM25Index(k1=DEFAULTS.bm25_k1, b=DEFAULTS.bm25_b)
     classic = BM25Index()

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.settings import IndexSettings
 from indexes.bm25 import BM25Index
 from indexes.dense import DenseIndex
-from indexes.hybrid import FusionConfig, HybridIndex, open_hybrid_index
+from indexes.hybrid import FusionConfig, HybridConfig, HybridIndex, open_hybrid_index
 from indexes.persist import IndexFormatError
 from indexes.protocols import IndexedChunk
 from tests.unit.indexes.index_fakes import HashingEmbedder
@@ -116,15 +115,17 @@ def test_failed_save_keeps_the_previous_index(
 
 
 def test_open_creates_then_loads(embedder: HashingEmbedder, tmp_path: Path) -> None:
-    settings = IndexSettings(fusion="convex", convex_alpha=1.0, stemming=False, bm25_k1=1.2)
-    index = open_hybrid_index(tmp_path / "index", settings, embedder)
+    config = HybridConfig(
+        FusionConfig(method="convex", convex_alpha=1.0), stemming=False, bm25_k1=1.2
+    )
+    index = open_hybrid_index(tmp_path / "index", config, embedder)
     assert len(index) == 0
     assert isinstance(index.bm25, BM25Index)
     assert not index.bm25.tokenizer.settings.stemming
     index.add(CHUNKS)
     index.save(tmp_path / "index")
 
-    reopened = open_hybrid_index(tmp_path / "index", settings, embedder)
+    reopened = open_hybrid_index(tmp_path / "index", config, embedder)
     assert reopened.chunk_ids() == {1, 2, 3, 4, 5}
     dense = [hit.chunk_id for hit in reopened.search("drug rent", 3, mode="dense")]
     assert [hit.chunk_id for hit in reopened.search("drug rent", 3)] == dense
@@ -136,7 +137,27 @@ def test_open_refuses_a_foreign_directory(embedder: HashingEmbedder, tmp_path: P
     (tmp_path / "index").mkdir()
     (tmp_path / "index" / "notes.txt").write_text("not an index")
     with pytest.raises(IndexFormatError, match="not empty"):
-        open_hybrid_index(tmp_path / "index", IndexSettings(), embedder)
+        open_hybrid_index(tmp_path / "index", HybridConfig(), embedder)
+
+
+def test_search_uses_the_fusion_it_is_given(embedder: HashingEmbedder) -> None:
+    fillers = ["lease termination notice", "rent due monthly", "drug dose daily", "audit fee"]
+    chunks = [
+        IndexedChunk(1, 1, "dividend policy dividend payout dividend"),
+        IndexedChunk(2, 1, "the board sets how much profit is paid to shareholders each year"),
+        IndexedChunk(3, 1, "profit paid to shareholders as a dividend"),
+        *(IndexedChunk(10 + n, 1, text) for n, text in enumerate(fillers)),
+    ]
+    index = HybridIndex(BM25Index(), DenseIndex(embedder), FusionConfig(method="rrf"))
+    index.add(chunks)
+    query = "dividend paid to shareholders"
+    dense_only = FusionConfig(method="convex", convex_alpha=1.0)
+    bm25_only = FusionConfig(method="convex", convex_alpha=0.0)
+    dense = [hit.chunk_id for hit in index.search(query, 3, mode="dense")]
+    bm25 = [hit.chunk_id for hit in index.search(query, 3, mode="bm25")]
+    assert dense != bm25
+    assert [hit.chunk_id for hit in index.search(query, 3, fusion=dense_only)] == dense
+    assert [hit.chunk_id for hit in index.search(query, 2, fusion=bm25_only)] == bm25[:2]
 
 
 def test_concurrent_writers_are_serialised(embedder: HashingEmbedder) -> None:

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.settings import IndexSettings
 from indexes.bm25 import BM25Index
 from indexes.dense import DenseIndex
-from indexes.hybrid import FusionConfig, HybridIndex, open_hybrid_index
+from indexes.hybrid import FusionConfig, HybridConfig, HybridIndex, open_hybrid_index
 from tests.unit.indexes.index_fakes import HashingEmbedder, KeywordEmbedder
 from tests.unit.indexes.test_hybrid_index import CHUNKS
 
@@ -153,10 +152,10 @@ def test_without_a_second_model_a_saved_part_is_left_out(
 def test_a_new_index_has_a_second_part_only_with_a_second_model(
     embedder: HashingEmbedder, tmp_path: Path
 ) -> None:
-    settings = IndexSettings()
-    assert open_hybrid_index(tmp_path / "a", settings, embedder).second is None
+    config = HybridConfig()
+    assert open_hybrid_index(tmp_path / "a", config, embedder).second is None
     index = open_hybrid_index(
-        tmp_path / "b", settings, embedder, second_embedder=KeywordEmbedder("x")
+        tmp_path / "b", config, embedder, second_embedder=KeywordEmbedder("x")
     )
     assert index.second is not None
 

@@ -16,7 +16,7 @@ import pytest
 
 from assistant.index_sync import IndexSync
 from assistant.settings import IndexSettings
-from indexes.hybrid import open_hybrid_index
+from indexes.hybrid import HybridConfig, open_hybrid_index
 from indexes.persist import MANIFEST_NAME, read_manifest
 from indexes.protocols import IndexedChunk
 from tests.unit.indexes.index_fakes import HashingEmbedder
@@ -112,7 +112,7 @@ def _acknowledged(acks: Path) -> int:
 def _assert_whole_index(index_dir: Path, saves_done: int) -> None:
     """The index loads, holds every finished save, at most the one in flight, and both
     halves hold the same chunks."""
-    index = open_hybrid_index(index_dir, IndexSettings(), HashingEmbedder())
+    index = open_hybrid_index(index_dir, HybridConfig(), HashingEmbedder())
     ids = index.chunk_ids()
     assert set(range(saves_done * BATCH)) <= ids, "a finished save was lost"
     assert ids <= set(range((saves_done + 1) * BATCH)), "the index holds unsaved chunks"

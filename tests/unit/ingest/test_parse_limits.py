@@ -1,4 +1,4 @@
-"""Limits derived from settings and the checks that enforce them."""
+"""The limits on parsing one file and the checks that enforce them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import IngestSettings
 from ingest.errors import CorruptFileError, FileTooLargeError, UnsafeArchiveError
 from ingest.limits import (
     ParseLimits,
@@ -35,20 +34,6 @@ def limits(**changes: float) -> ParseLimits:
     }
     values.update(changes)
     return ParseLimits(**values)  # type: ignore[arg-type]
-
-
-def test_from_settings_converts_megabytes_to_bytes() -> None:
-    settings = IngestSettings(
-        max_file_mb=1.5, max_pages=7, max_chars=99, max_unzipped_mb=2, max_zip_ratio=50
-    )
-
-    parsed = ParseLimits.from_settings(settings)
-
-    assert parsed.max_file_bytes == int(1.5 * MB)
-    assert parsed.max_pages == 7
-    assert parsed.max_chars == 99
-    assert parsed.max_unzipped_bytes == 2 * MB
-    assert parsed.max_zip_ratio == 50
 
 
 def test_limits_are_immutable() -> None:

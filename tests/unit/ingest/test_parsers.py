@@ -16,6 +16,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Table, TableStyle
 
+from assistant.ingestion.steps import parse_limits
 from assistant.settings import IngestSettings
 from ingest.detect import CSV, PDF
 from ingest.errors import (
@@ -31,7 +32,7 @@ from ingest.limits import ParseLimits
 from ingest.parsers import parse_file
 from ingest.types import Block, BlockKind, Page, ParsedDocument
 
-LIMITS = ParseLimits.from_settings(IngestSettings())
+LIMITS = parse_limits(IngestSettings())
 LEFT_LINES = [f"left{i:02d} words of the first column continue here" for i in range(12)]
 RIGHT_LINES = [f"right{i:02d} words of the second column go on" for i in range(12)]
 

@@ -7,13 +7,16 @@ sign in through the login form as they would in a browser.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from assistant.collection_settings import answer_threshold
 from assistant.guard.calibrator import Calibrator
-from assistant.guard.policy import AnswerChecker, thresholds_for
+from assistant.guard.policy import AnswerChecker
+from assistant.settings import GuardSettings
 from tests.unit.assistant.generation.fakes import ScriptedGenerator
 from tests.unit.assistant.guard.fakes import (
     FixedDetector,
@@ -119,7 +122,7 @@ def checker(model_support: float, fact_support: float, calibrator: Calibrator) -
             FixedDetector("facts", [fact_support], spans=True),
         ),
         calibrator=calibrator,
-        threshold=thresholds_for(0.5, {}),
+        threshold=partial(answer_threshold, GuardSettings(threshold=0.5)),
     )
 
 
