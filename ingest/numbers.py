@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 _CURRENCY = r"(?:US\$|USD|EUR|GBP|\$|€|£|¥)"
 _NUMBER = re.compile(
     rf"""
+    (?:{_CURRENCY}\s*)?
     (?P<open>\()?\s*
     (?P<sign>[-−–])?\s*
     (?:{_CURRENCY}\s*)?

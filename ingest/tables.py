@@ -19,6 +19,7 @@ _SEPARATOR_CELL = re.compile(r":?-{3,}:?")
 _MARKUP = re.compile(r"\*\*|__|`|^#+\s*")
 _ESCAPED_PIPE = "\x00"
 _YEAR = re.compile(r"^(?:fy\s?)?(?:19|20)\d\d(?:[-/]\d\d)?$", re.IGNORECASE)
+_UNIT_NOTE = re.compile(r"\bin (?:thousands|millions|billions)\b|[$€£]|%", re.IGNORECASE)
 _SCALES = (
     ("billion", re.compile(r"\bbillions?\b|\bbn\b|\$\s?b\b", re.IGNORECASE)),
     ("million", re.compile(r"\bmillions?\b|\bmn\b|\b(?:USD|EUR|GBP)\s?m\b|[$€£]\s?m\b", re.I)),
@@ -97,13 +98,19 @@ def _is_separator(cells: Sequence[str]) -> bool:
 
 
 def _is_header_like(row: Sequence[str]) -> bool:
-    """A body row that continues the header: no value other than years or words."""
+    """A body row that continues the header: its value cells hold years or words, never other
+    figures, and its first cell is empty or a unit note such as "(In thousands)"."""
     values = [c for c in row[1:] if c]
     return (
-        not row[0]
+        not any(ch.isdigit() for ch in row[0])
+        and (not row[0] or row[0].startswith("(") or bool(_UNIT_NOTE.search(row[0])))
         and bool(values)
-        and all(_YEAR.match(c) or read_number(c) is None for c in values)
+        and all(_YEAR.match(c) or (read_number(c) is None and _has_word(c)) for c in values)
     )
+
+
+def _has_word(text: str) -> bool:
+    return any(ch.isalpha() for ch in text) and text.lower() not in {"n/a", "nm", "na", "nil"}
 
 
 def _join_headers(header_rows: Sequence[Sequence[str]], width: int) -> tuple[str, ...]:

@@ -21,6 +21,19 @@ class Operation(StrEnum):
     SUM = "sum"
     LARGEST_PERIOD = "largest period"
     SMALLEST_PERIOD = "smallest period"
+    RATIO = "ratio"
+    SHARE = "share"
+    DIFFERENCE = "difference"
+    TOTAL = "total"
+
+
+@dataclass(frozen=True)
+class ItemPair:
+    """Two line items a question relates ("the ratio of A to B"), as the question words them."""
+
+    operation: Operation
+    first: str
+    second: str
 
 
 @dataclass(frozen=True, order=True)
@@ -43,6 +56,7 @@ class QuestionFacts:
     terms: frozenset[str]
     periods: tuple[Period, ...]
     operation: Operation
+    pair: ItemPair | None = None
 
 
 _WORD = re.compile(r"[a-z][a-z&'.-]*[a-z]|[a-z]")
@@ -265,8 +279,67 @@ def periods_of(text: str) -> tuple[Period, ...]:
     return tuple(Period(year, quarter) for year in years)
 
 
+_PAIRS: tuple[tuple[Operation, re.Pattern[str]], ...] = (
+    (
+        Operation.RATIO,
+        re.compile(
+            r"\bratio\s+(?:of|between)\s+(?P<a>.+?)\s+(?:to|over|against|versus|vs\.?|and)\s+"
+            r"(?P<b>.+)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        Operation.SHARE,
+        re.compile(
+            r"\b(?:percentage|percent)\s+of\s+(?P<a>.+?)\s+(?:over|to|of|in|among|against|"
+            r"relative\s+to|out\s+of|compared\s+to|from)\s+(?P<b>.+)"
+            r"|(?P<a2>.+?)\s+as\s+an?\s+(?:percentage|percent)\s+of\s+(?P<b2>.+)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        Operation.RATIO,
+        re.compile(
+            r"\b(?:proportion|fraction|portion)\s+of\s+(?P<a>.+?)\s+(?:over|to|of|in|among|"
+            r"against|relative\s+to|out\s+of)\s+(?P<b>.+)"
+            r"|(?P<a2>.+?)\s+as\s+an?\s+(?:proportion|fraction|ratio)\s+of\s+(?P<b2>.+)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        Operation.DIFFERENCE,
+        re.compile(r"\bdifference\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+)", re.IGNORECASE),
+    ),
+    (
+        Operation.TOTAL,
+        re.compile(
+            r"\b(?:sum|total)\s+of\s+(?P<a>.+?)\s+and\s+(?P<b>.+)"
+            r"|\bcombined\s+(?P<a2>.+?)\s+and\s+(?P<b2>.+)",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+
+def item_pair(question: str) -> ItemPair | None:
+    """The two line items the question relates, when it relates two (each must name more than
+    a period: "the difference between 2018 and 2019" is a change of one item)."""
+    for operation, pattern in _PAIRS:
+        match = pattern.search(question)
+        if match is None:
+            continue
+        first = match.group("a") or match.groupdict().get("a2") or ""
+        second = match.group("b") or match.groupdict().get("b2") or ""
+        first = re.sub(r"^(?:what|how|which)\b.*?\b(?:is|was|are|were)\s+", "", first, flags=re.I)
+        if terms_of(first) and terms_of(second):
+            return ItemPair(operation, first.strip(), second.strip(" ?."))
+    return None
+
+
 def read_question(question: str) -> QuestionFacts:
     operation = next(
         (op for op, pattern in _OPERATIONS if pattern.search(question)), Operation.LOOKUP
     )
-    return QuestionFacts(question, terms_of(question), periods_of(question), operation)
+    return QuestionFacts(
+        question, terms_of(question), periods_of(question), operation, item_pair(question)
+    )

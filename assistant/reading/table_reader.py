@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TypeAlias
 
 from assistant.reading.expression import ExpressionError, evaluate
 from assistant.reading.question import (
     GENERIC_TERMS,
+    ItemPair,
     Operation,
     Period,
     QuestionFacts,
@@ -106,6 +107,10 @@ def read_from_tables(question: str, passages: Sequence[str]) -> TableReading | N
     facts = read_question(question)
     if not facts.terms:
         return None
+    if facts.pair is not None:
+        paired = _read_pair(facts, facts.pair, passages)
+        if paired is not None:
+            return paired
     ranked = _ranked_series(facts, passages)
     for position, (precision, overlap, series) in enumerate(ranked):
         points = _points_for(facts, series)
@@ -134,21 +139,100 @@ def read_from_tables(question: str, passages: Sequence[str]) -> TableReading | N
 def _ranked_series(
     facts: QuestionFacts, passages: Sequence[str]
 ) -> list[tuple[float, int, _Series]]:
+    candidates = [
+        series
+        for number, text in enumerate(passages, start=1)
+        if (table := read_table(text)) is not None
+        for series in _series_of(number, table)
+    ]
+    return _rank(facts.terms, candidates)
+
+
+def _rank(terms: frozenset[str], candidates: Sequence[_Series]) -> list[tuple[float, int, _Series]]:
+    """The series whose label ``terms`` name, best match first (ties: the earlier passage)."""
     scored: list[tuple[float, int, int, _Series]] = []
+    for series in candidates:
+        shared = series.terms & terms
+        if not series.terms or not shared:
+            continue
+        precision = _weight(shared) / _weight(series.terms)
+        named = bool(shared - GENERIC_TERMS) or series.terms == terms
+        if precision >= MIN_LABEL_PRECISION and named:
+            scored.append((precision, len(shared), -series.passage, series))
+    scored.sort(key=lambda item: item[:3], reverse=True)
+    return [(precision, overlap, series) for precision, overlap, _, series in scored]
+
+
+def _read_pair(
+    facts: QuestionFacts, pair: ItemPair, passages: Sequence[str]
+) -> TableReading | None:
+    """Two line items of one table related by ``pair``'s operation, at the period the question
+    names (or the only value column)."""
+    if len(facts.periods) > 1:
+        return None
     for number, text in enumerate(passages, start=1):
         table = read_table(text)
         if table is None:
             continue
-        for series in _series_of(number, table):
-            shared = series.terms & facts.terms
-            if not series.terms or not shared:
-                continue
-            precision = _weight(shared) / _weight(series.terms)
-            named = bool(shared - GENERIC_TERMS) or series.terms == facts.terms
-            if precision >= MIN_LABEL_PRECISION and named:
-                scored.append((precision, len(shared), -number, series))
-    scored.sort(key=lambda item: item[:3], reverse=True)
-    return [(precision, overlap, series) for precision, overlap, _, series in scored]
+        series = _series_of(number, table)
+        first = _rank(terms_of(pair.first), series)
+        second = _rank(terms_of(pair.second), series)
+        if not first or not second or first[0][2] is second[0][2]:
+            continue
+        single = replace(facts, operation=Operation.LOOKUP)
+        points = [_points_for(single, s) for _, _, s in (first[0], second[0])]
+        if points[0] is None or points[1] is None or len(points[0]) != 1 or len(points[1]) != 1:
+            continue
+        (_, a), (_, b) = points[0][0], points[1][0]
+        reply = _pair_answer(pair, first[0][2], second[0][2], a, b)
+        if reply is None:
+            continue
+        rivals = [
+            precision * min(1.0, shared / best[1])
+            for ranked, best in ((first, first[0]), (second, second[0]))
+            for precision, shared, s in ranked[1:2]
+        ]
+        return TableReading(
+            text=reply[0],
+            value=reply[3],
+            operation=pair.operation,
+            cells=(CitedCell(number, a), CitedCell(number, b)),
+            expression=reply[1],
+            result=reply[2],
+            label_precision=min(first[0][0], second[0][0]),
+            overlap=min(first[0][1], second[0][1]),
+            runner_up=max(rivals, default=0.0),
+        )
+    return None
+
+
+def _pair_answer(
+    pair: ItemPair, first: _Series, second: _Series, a: Cell, b: Cell
+) -> _Reply | None:
+    operands = (_operand(a), _operand(b))
+    expression = {
+        Operation.RATIO: "{} / {}",
+        Operation.SHARE: "{} / {} * 100",
+        Operation.DIFFERENCE: "{} - {}",
+        Operation.TOTAL: "{} + {}",
+    }[pair.operation].format(*operands)
+    try:
+        result = evaluate(expression)
+    except ExpressionError:
+        return None
+    shown = format_number(result, places=2)
+    if pair.operation is Operation.SHARE:
+        suffix = "%"
+    elif pair.operation is Operation.RATIO:
+        suffix = ""
+    else:
+        suffix = _unit(first.table, [(None, a), (None, b)])
+    where = first.where(None, a)
+    text = (
+        f"The {pair.operation.value} of {first.label} and {second.label} in {where}: "
+        f"{expression} = {shown}{suffix} [{first.passage}]."
+    )
+    return text, expression, result, f"{shown}{suffix}"
 
 
 def _weight(terms: frozenset[str]) -> float:
