@@ -126,3 +126,56 @@ def test_a_rival_row_lowers_the_match() -> None:
     assert reading is not None
     assert reading.value == "341.2"
     assert 0 < reading.runner_up < 1
+
+
+BALANCE = """| (In millions) | 2019 | 2018 |
+|---|---|---|
+| Property, plant and equipment | 2,641 | 2,500 |
+| Total assets | 3,025 | 2,900 |
+| Total liabilities | 909 | 1,305 |"""
+
+
+@pytest.mark.parametrize(
+    ("question", "expression", "value"),
+    [
+        ("What is the ratio of total assets to total liabilities in 2019?", "3,025 / 909", "3.33"),
+        (
+            "What is the proportion of property, plant and equipment over total assets in 2019?",
+            "2,641 / 3,025",
+            "0.87",
+        ),
+        (
+            "What was property, plant and equipment as a percentage of total assets in 2018?",
+            "2,500 / 2,900 * 100",
+            "86.21%",
+        ),
+        (
+            "What is the difference between total assets and total liabilities in 2018?",
+            "2,900 - 1,305",
+            "1,595 (millions)",
+        ),
+    ],
+)
+def test_two_line_items_are_related_by_the_operation_asked(
+    question: str, expression: str, value: str
+) -> None:
+    reading = read_from_tables(question, [BALANCE])
+    assert reading is not None
+    assert reading.expression == expression
+    assert reading.value == value
+    assert len(reading.cells) == 2
+    assert len({c.cell.column for c in reading.cells}) == 1
+
+
+def test_a_unit_note_row_belongs_to_the_header() -> None:
+    table = """| | Year ended March 31, | |
+|---|---|---|
+| (In thousands) | 2019 | 2018 |
+| Software | 16,427 | 11,885 |
+| Leasehold improvements | 6,981 | 6,819 |"""
+    reading = read_from_tables(
+        "What was the average leasehold improvements for 2018 and 2019?", [table]
+    )
+    assert reading is not None
+    assert reading.expression == "(6,819 + 6,981) / 2"
+    assert reading.value == "6,900 (thousands)"
