@@ -21,7 +21,9 @@ A piece of a split table other than the first has text ``header + "\\n" + rows``
 table (or at the heading just above it) and is an exact span like prose.
 
 Blocks are taken as hints about structure: text that no block claims is chunked as paragraphs
-and overlapping blocks are clipped, so a parser's mistake never drops text from search.
+and overlapping blocks are clipped, so a parser's mistake never drops text from search. The
+one text left out on purpose is navigation (see ``ingest.navigation``): a "Table of Contents"
+link, a bare page number, a running header or footer is no passage, nor part of one.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
+from ingest.navigation import navigation_blocks
 from ingest.tokens import TokenCounter, batched
 from ingest.types import Block, BlockKind, ChunkDraft, Page, ParsedDocument
 
@@ -100,9 +103,9 @@ def chunk_document(
     limits = _Limits(max_tokens, overlap_tokens, count_tokens, batched(count_tokens))
     drafts: list[ChunkDraft] = []
     stack: _HeadingStack = ()
-    for page in doc.pages:
+    for page, blocks in zip(doc.pages, content_blocks(doc), strict=True):
         walker = _PageWalker(page.text, stack, limits)
-        for piece, path in walker.run(_page_blocks(page)):
+        for piece, path in walker.run(blocks):
             drafts.append(
                 ChunkDraft(
                     ordinal=len(drafts),
@@ -117,6 +120,18 @@ def chunk_document(
             )
         stack = walker.stack
     return drafts
+
+
+def content_blocks(doc: ParsedDocument) -> list[list[Block]]:
+    """What is chunked of each page: its blocks in text order, clipped so that none overlaps
+    the one before, with unclaimed text as paragraphs, less the blocks that are navigation
+    only."""
+    pages = [(page.text, _page_blocks(page)) for page in doc.pages]
+    navigation = navigation_blocks(pages)
+    return [
+        [block for i, block in enumerate(blocks) if i not in skipped]
+        for (_, blocks), skipped in zip(pages, navigation, strict=True)
+    ]
 
 
 def _page_blocks(page: Page) -> list[Block]:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.chunking import chunk_document
+from ingest.chunking import chunk_document, content_blocks
 from ingest.tokens import ApproximateCounter, TokenCounter, default_counter
 from ingest.types import Block, BlockKind, ChunkDraft, Page, ParsedDocument
 
@@ -113,10 +113,18 @@ def check_invariants(
         assert c.token_count == count(c.text)
         assert c.token_count <= max_tokens
         covered[c.page][c.char_start : c.char_end] = [True] * (c.char_end - c.char_start)
-    for number, page in pages.items():
-        # every letter and digit is searchable; markup alone (a stray "#") need not be
-        missed = [i for i, ch in enumerate(page.text) if ch.isalnum() and not covered[number][i]]
-        assert not missed, f"page {number}: characters {missed[:10]} are in no chunk"
+    for page, blocks in zip(doc.pages, content_blocks(doc), strict=True):
+        # every letter and digit is searchable, but for navigation left out on purpose;
+        # markup alone (a stray "#") need not be
+        kept = [False] * len(page.text)
+        for block in blocks:
+            kept[block.start : block.end] = [True] * (block.end - block.start)
+        missed = [
+            i
+            for i, ch in enumerate(page.text)
+            if ch.isalnum() and kept[i] and not covered[page.number][i]
+        ]
+        assert not missed, f"page {page.number}: characters {missed[:10]} are in no chunk"
 
 
 class TestArguments:
@@ -370,6 +378,62 @@ class TestMessyBlocks:
         doc = ParsedDocument((Page(1, text, blocks),))
         chunks = chunk_document(doc, max_tokens=5, overlap_tokens=1, count_tokens=APPROX)
         check_invariants(doc, chunks, 5, APPROX)
+
+
+class TestNavigation:
+    def test_contents_links_and_page_numbers_are_no_passages(self) -> None:
+        pages = [
+            make_page(
+                n,
+                para("Table of Contents"),
+                heading(f"Item {n}"),
+                para(sentences(2)),
+                para(number),
+            )
+            for n, number in [(1, "46"), (2, "- 47 -"), (3, "Page 48 of 260"), (4, "F-12")]
+        ]
+        chunks = chunk(*pages)
+        assert [(c.page, c.text) for c in chunks] == [
+            (n, f"Item {n}\n\n{sentences(2)}") for n in range(1, 5)
+        ]
+        assert [c.ordinal for c in chunks] == [0, 1, 2, 3]
+        assert chunk(make_page(1, para("[Back to top]")), make_page(2, para("xiv"))) == []
+
+    def test_a_contents_heading_opens_no_path(self) -> None:
+        page = make_page(1, heading("TABLE OF CONTENTS"), para("Business 4"), para("Risks 12"))
+        [only] = chunk(page)
+        assert only.text == "Business 4\n\nRisks 12"
+        assert only.heading_path == ()
+
+    def test_running_headers_and_footers_are_no_passages(self) -> None:
+        def page(n: int) -> Page:
+            return make_page(
+                n,
+                para("Kestrel Ridge Inc."),
+                para(sentences(n + 2, n)),
+                para(f"Kestrel Ridge | 2025 Form 10-K | {n + 40}"),
+            )
+
+        chunks = chunk(*(page(n) for n in range(1, 4)))
+        assert [c.text for c in chunks] == [sentences(n + 2, n) for n in range(1, 4)]
+        # on two pages only, the same lines may be content
+        kept = chunk(page(1), page(2))
+        assert "Kestrel Ridge Inc." in kept[0].text
+        assert "2025 Form 10-K | 42" in kept[1].text
+
+    def test_a_recurring_heading_and_content_like_navigation_are_kept(self) -> None:
+        lines = [
+            "Contents of the box: two cables.",
+            "Page 3 lists the remedies.",
+            "12,345.6",
+            "Revenue 46",
+            "(c)",
+            "Index",
+        ]
+        pages = [make_page(n, heading("Notes (continued)"), para(lines[n])) for n in range(6)]
+        chunks = chunk(*pages)
+        assert [c.text for c in chunks] == [f"Notes (continued)\n\n{line}" for line in lines]
+        assert {c.heading_path for c in chunks} == {("Notes (continued)",)}
 
 
 class TestSpeed:
