@@ -10,17 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from assistant.generation.base import Generator, generate
 from assistant.generation.citations import CitedSentence, parse_answer
 from assistant.generation.prompt import ABSTENTION, PromptBuilder, SourcePassage
-from assistant.guard.verdict import AnswerCheck
+from assistant.passages import Passage
 from assistant.reading.table_reader import TableReading
 from assistant.settings import GenerationSettings
-
-if TYPE_CHECKING:
-    from assistant.service import Passage
+from assistant.verdict import AnswerCheck
 
 
 class PassageSearch(Protocol):

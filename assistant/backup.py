@@ -58,7 +58,7 @@ from assistant.backup_index import (
     write_vectors,
 )
 from assistant.bootstrap import OPERATOR
-from assistant.ingestion.pipeline import to_indexed
+from assistant.index_text import to_indexed
 from assistant.permissions import may_hold
 from assistant.service import Assistant
 from assistant.storage import access_repository as access_repo

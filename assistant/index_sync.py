@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.collection_settings import index_fusion
-from assistant.ingestion.pipeline import INDEX_TEXT_VERSION, to_indexed
+from assistant.index_text import INDEX_TEXT_VERSION, to_indexed
 from assistant.settings import IndexSettings
 from assistant.storage import repository as repo
 from assistant.storage.faults import StorageUnavailableError, disk_full

@@ -26,9 +26,11 @@ from assistant.accounts import (
 from assistant.answering import Answer
 from assistant.audit import AuditAction, AuditEntry, AuditQuery, audit_csv
 from assistant.index_sync import DriftReport
-from assistant.ingestion.pipeline import FileResult, RunReport, to_indexed
+from assistant.index_text import to_indexed
+from assistant.ingestion.pipeline import FileResult, RunReport
+from assistant.passages import ChunkView, Passage
 from assistant.permissions import Access, PermissionDeniedError, load_access, may_hold
-from assistant.service import Assistant, ChunkView, DocumentInfo, Passage
+from assistant.service import Assistant, DocumentInfo
 from assistant.storage import access_repository as access_repo
 from assistant.storage import repository as repo
 from assistant.storage.db import transaction

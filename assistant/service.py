@@ -29,12 +29,12 @@ from assistant.index_sync import (
 )
 from assistant.ingestion.pipeline import FileResult, IngestionPipeline, RunReport
 from assistant.ingestion.steps import FileSteps
+from assistant.passages import ChunkView, Passage
 from assistant.reading.calibration import ReadingCalibrator
 from assistant.reading.reader import TableReader
 from assistant.settings import Settings
 from assistant.storage import repository as repo
 from assistant.storage.db import create_db_engine, make_session_factory, migrate, transaction
-from assistant.storage.models import Chunk
 from indexes.embedder import Embedder
 from indexes.hybrid import SearchMode
 from ingest.types import ChunkDraft, ParsedDocument
@@ -54,45 +54,6 @@ class DocumentInfo:
     error: str | None
     pages: int | None
     chunks: int
-
-
-@dataclass(frozen=True)
-class ChunkView:
-    """A stored passage with everything needed to cite and show it."""
-
-    chunk_id: int
-    text: str
-    document_id: int
-    file_name: str
-    collection: str
-    page: int | None
-    char_start: int
-    char_end: int
-    heading_path: str
-    is_table: bool
-
-    @classmethod
-    def of(cls, row: Chunk) -> ChunkView:
-        return cls(
-            chunk_id=row.id,
-            text=row.text,
-            document_id=row.document_id,
-            file_name=row.document.file_name,
-            collection=row.document.collection.name,
-            page=row.page,
-            char_start=row.char_start,
-            char_end=row.char_end,
-            heading_path=row.heading_path,
-            is_table=row.is_table,
-        )
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved chunk and its retrieval score (higher is better)."""
-
-    chunk: ChunkView
-    score: float
 
 
 class Assistant:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from assistant.answering import Answer
-from assistant.guard.verdict import AnswerCheck
+from assistant.verdict import AnswerCheck
 from ui.text import escape_markdown, highlighted_markdown
 
 UNSUPPORTED_MARK = "⚠"

@@ -18,9 +18,10 @@ from assistant.api.schemas import (
     TokenOut,
 )
 from assistant.api_tokens import TokenInfo
-from assistant.guard.verdict import AnswerCheck
 from assistant.ingestion.pipeline import FileResult
-from assistant.service import ChunkView, DocumentInfo, Passage
+from assistant.passages import ChunkView, Passage
+from assistant.service import DocumentInfo
+from assistant.verdict import AnswerCheck
 
 
 def document(info: DocumentInfo) -> DocumentOut:

@@ -34,8 +34,8 @@ from assistant.guard.protocols import (
     SentenceToCheck,
 )
 from assistant.guard.provenance import check_numbers, render_sentences
-from assistant.guard.verdict import AnswerCheck, SentenceVerdict
 from assistant.reading.table_reader import TableReading
+from assistant.verdict import AnswerCheck, SentenceVerdict
 
 
 def detection_input(

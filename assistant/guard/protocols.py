@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from assistant.verdict import Span
+
 
 @dataclass(frozen=True)
 class SentenceToCheck:
@@ -33,14 +35,6 @@ class DetectionInput:
         passages when it cites none (an uncited claim must still be somewhere in the evidence)."""
         cited = self.sentences[index].cited
         return cited if cited else self.retrieved
-
-
-@dataclass(frozen=True)
-class Span:
-    """Character offsets ``[start, end)`` into a sentence's text."""
-
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)

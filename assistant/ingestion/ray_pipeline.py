@@ -30,11 +30,12 @@ import ray.data
 from ray.util.annotations import RayDeprecationWarning
 from sqlalchemy import Engine
 
-from assistant.index_sync import settings_embedder
+from assistant.index_sync import IndexSync, settings_embedder
 from assistant.ingestion.pipeline import (
     Chunker,
     FailedFile,
     FileResult,
+    IngestionPipeline,
     Parse,
     PreparedFile,
     RunReport,
@@ -49,8 +50,8 @@ from assistant.ingestion.ray_stages import (
     settings_second_embedder,
 )
 from assistant.ingestion.steps import FileSteps
-from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.storage.db import create_db_engine, make_session_factory, migrate
 from indexes.embedder import Embedder
 
 log = logging.getLogger(__name__)
@@ -269,10 +270,20 @@ class RayIngestion:
                 second_embedder_factory or partial(settings_second_embedder, settings.index)
             )
             self.second_vectors = PrecomputedEmbedder(self._factories[1]())
-        self.service = Assistant(
-            settings, engine=engine, embedder=self.vectors, second_embedder=self.second_vectors
-        )
+        engine = engine or create_db_engine(settings.database_url, echo=settings.storage.echo)
+        migrate(engine)
         self._steps = FileSteps.from_settings(settings)
+        self._pipeline = IngestionPipeline(
+            sessions=make_session_factory(engine),
+            parse=self._steps.parse,
+            chunker=self._steps.chunk,
+            index=IndexSync(
+                index_dir=settings.index_dir,
+                settings=settings.index,
+                embedder=self.vectors,
+                second_embedder=self.second_vectors,
+            ),
+        )
 
     def _stores(self) -> list[PrecomputedEmbedder]:
         """Where the cluster's vectors go, one per model in the order of the factories."""
@@ -295,6 +306,6 @@ class RayIngestion:
                 options=self.options,
                 workers=embedding_workers(self.options),
             )
-            return self.service.pipeline().run_prepared(
+            return self._pipeline.run_prepared(
                 paths, preparer, collection=collection, on_file=on_file
             )

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 
 from assistant.index_sync import second_stage_embedder
+from assistant.index_text import draft_index_text
 from assistant.ingestion.pipeline import (
     Chunker,
     FailedFile,
     Parse,
     PreparedFile,
-    draft_index_text,
     failure_of,
     prepare_file,
 )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.ingestion.pipeline import draft_index_text
+from assistant.index_text import draft_index_text
 from ingest.parsers.pagebuilder import render_markdown_table
 from ingest.types import ChunkDraft, ParsedDocument
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from assistant.answering import Answer
+from assistant.passages import Passage
 from assistant.scoped import ScopedAssistant
-from assistant.service import Passage
 from ui.feedback import USER_ERRORS, show_error
 from ui.session import require_user
 from ui.streaming import TextStream

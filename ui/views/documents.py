@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import streamlit as st
 
+from assistant.passages import ChunkView
 from assistant.scoped import ScopedAssistant
-from assistant.service import ChunkView, DocumentInfo
+from assistant.service import DocumentInfo
 from assistant.storage.models import Right
 from ui.feedback import USER_ERRORS, flash, show_error, show_flash
 from ui.jobs import JobStatus

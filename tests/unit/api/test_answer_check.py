@@ -12,7 +12,7 @@ import pytest
 from assistant.answering import Answer
 from assistant.generation.prompt import ABSTENTION
 from assistant.guard.protocols import Span
-from assistant.guard.verdict import AnswerCheck, SentenceVerdict
+from assistant.verdict import AnswerCheck, SentenceVerdict
 from tests.unit.api.conftest import Api, build_api
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from assistant.answering import Answer, AnswerGuard, AnswerPipeline
 from assistant.generation.prompt import ABSTENTION
-from assistant.service import Assistant, ChunkView, Passage
+from assistant.passages import ChunkView, Passage
+from assistant.service import Assistant
 from assistant.settings import GenerationSettings, Settings
 from tests.unit.assistant.generation.fakes import ScriptedGenerator, StepClock
 from tests.unit.indexes.index_fakes import HashingEmbedder

@@ -42,7 +42,7 @@ from assistant.backup_archive import (
     VECTORS,
 )
 from assistant.bootstrap import OPERATOR
-from assistant.ingestion.pipeline import index_text
+from assistant.index_text import index_text
 from assistant.service import Assistant
 from assistant.settings import CollectionFusion, IndexSettings, Settings, StorageSettings
 from assistant.storage import access_repository as access_repo

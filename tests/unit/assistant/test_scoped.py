@@ -15,9 +15,10 @@ import pytest
 from assistant.accounts import AccountError, Accounts, UnknownUserError
 from assistant.answering import Answer
 from assistant.audit import AuditAction, AuditQuery
+from assistant.passages import Passage
 from assistant.permissions import PermissionDeniedError
 from assistant.scoped import CollectionAccess, Member, ScopedAssistant
-from assistant.service import Assistant, Passage
+from assistant.service import Assistant
 from assistant.storage.models import Right, Role
 from assistant.storage.repository import NotFoundError
 from tests.unit.assistant.access_fakes import make_accounts, make_assistant

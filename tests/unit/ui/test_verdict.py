@@ -5,7 +5,7 @@ from dataclasses import replace
 from assistant.answering import Answer, AnswerTimings
 from assistant.generation.citations import CitedSentence
 from assistant.guard.protocols import Span
-from assistant.guard.verdict import AnswerCheck, SentenceVerdict
+from assistant.verdict import AnswerCheck, SentenceVerdict
 from ui.verdict import (
     UNSUPPORTED_MARK,
     checked_answer_markdown,

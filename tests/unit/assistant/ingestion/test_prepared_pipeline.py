@@ -9,13 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.index_text import draft_index_text, index_text
 from assistant.ingestion.pipeline import (
     FailedFile,
     IngestionPipeline,
     Outcome,
     PreparedFile,
-    draft_index_text,
-    index_text,
     prepare_file,
 )
 from assistant.storage import repository as repo

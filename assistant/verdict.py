@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.guard.protocols import Span
+
+@dataclass(frozen=True)
+class Span:
+    """Character offsets ``[start, end)`` into a sentence's text."""
+
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)

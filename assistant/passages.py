@@ -1,0 +1,47 @@
+"""A stored passage as every front end shows and cites it, and a retrieved one with its
+score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.storage.models import Chunk
+
+
+@dataclass(frozen=True)
+class ChunkView:
+    """A stored passage with everything needed to cite and show it."""
+
+    chunk_id: int
+    text: str
+    document_id: int
+    file_name: str
+    collection: str
+    page: int | None
+    char_start: int
+    char_end: int
+    heading_path: str
+    is_table: bool
+
+    @classmethod
+    def of(cls, row: Chunk) -> ChunkView:
+        return cls(
+            chunk_id=row.id,
+            text=row.text,
+            document_id=row.document_id,
+            file_name=row.document.file_name,
+            collection=row.document.collection.name,
+            page=row.page,
+            char_start=row.char_start,
+            char_end=row.char_end,
+            heading_path=row.heading_path,
+            is_table=row.is_table,
+        )
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk and its retrieval score (higher is better)."""
+
+    chunk: ChunkView
+    score: float
