@@ -407,11 +407,12 @@ def _answer(facts: QuestionFacts, series: _Series, points: list[_Point]) -> _Rep
         return None
     shown = format_number(result, places=2)
     suffix = "%" if facts.operation is Operation.PERCENT_CHANGE else unit
-    periods = " and ".join(series.where(p, c) for p, c in ordered)
-    text = (
-        f"The {facts.operation.value} in {label} over {periods}: "
-        f"{expression} = {shown}{suffix} {cite}."
-    )
+    wheres = [series.where(p, c) for p, c in ordered]
+    if facts.operation in {Operation.CHANGE, Operation.PERCENT_CHANGE}:
+        span = f"from {wheres[0]} to {wheres[-1]}"
+    else:
+        span = "for " + " and ".join(wheres)
+    text = f"The {facts.operation.value} in {label} {span}: {expression} = {shown}{suffix} {cite}."
     return text, expression, result, f"{shown}{suffix}"
 
 
