@@ -40,7 +40,6 @@ from assistant.guard.calibrator import (
     AnswerSignals,
     Calibrator,
     answer_features,
-    fit_calibrator,
 )
 from assistant.guard.cross_encoder import BUNDLED_DETECTOR, CrossEncoderDetector, pair_for
 from assistant.guard.facts import FactDetector
@@ -73,6 +72,7 @@ from training.guard.detector_data import (
     halueval_claims,
     perturbation_claims,
 )
+from training.guard.fit_calibrator import fit_calibrator
 from training.guard.perturb import EDIT_TYPES
 from training.guard.perturbation_set import DATASETS, build, split
 

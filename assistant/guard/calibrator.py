@@ -7,7 +7,8 @@ and how much of the question the evidence covers (a retrieval agreement signal c
 way whatever retriever found the passages). Answer length is deliberately not a feature.
 
 The mapping is a logistic regression on standardised features (Platt scaling of a linear
-score, ``assistant.guard.logistic``) fitted on answers labelled correct or incorrect.
+score, ``assistant.guard.logistic``) fitted offline on answers labelled correct or incorrect
+(``training.guard.fit_calibrator``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.guard.evidence import content_terms
-from assistant.guard.logistic import Logistic, fit_logistic
+from assistant.guard.logistic import Logistic
 
 BUNDLED_CALIBRATOR = Path(__file__).resolve().parent.parent / "models" / "calibrator.json"
 FEATURES = (
@@ -107,13 +108,3 @@ class Calibrator(Logistic):
     ) -> Calibrator:
         model = Logistic.load(path, features=features, format_version=format_version)
         return cls(model.means, model.scales, model.weights, model.bias, model.fitted_on)
-
-
-def fit_calibrator(
-    features: Sequence[Sequence[float]], labels: Sequence[bool], *, ridge: float = 1.0
-) -> Calibrator:
-    """Logistic regression on answers labelled correct or incorrect; needs both kinds."""
-    if len(set(labels)) < 2 and len(labels) > 0:
-        raise ValueError("calibration needs both correct and incorrect answers")
-    model = fit_logistic(features, labels, ridge=ridge)
-    return Calibrator(model.means, model.scales, model.weights, model.bias, model.fitted_on)

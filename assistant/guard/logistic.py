@@ -1,7 +1,8 @@
-"""A logistic regression small enough to read: standardised features, weights and a bias.
+"""A fitted logistic regression applied at run time: standardised features, weights and a bias.
 
-The calibrator and the phrase detector are both such a model, fitted by Newton's method with a
-small ridge penalty and stored as JSON beside the other trained artefacts.
+The calibrator and the phrase detector are both such a model. They are fitted offline with
+scikit-learn (``training.guard.logistic_fit``) and stored as JSON beside the other trained
+artefacts; applying one is a weighted sum and a sigmoid, so the product needs no fitting library.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 
 @dataclass(frozen=True)
@@ -65,37 +64,3 @@ class Logistic:
             bias=float(payload["bias"]),
             fitted_on=int(payload.get("fitted_on", 0)),
         )
-
-
-def fit_logistic(
-    features: Sequence[Sequence[float]], labels: Sequence[bool], *, ridge: float = 1.0
-) -> Logistic:
-    """Logistic regression by Newton's method; needs examples of both labels."""
-    x = np.asarray(features, dtype=float)
-    y = np.asarray(labels, dtype=float)
-    if x.ndim != 2 or len(x) != len(y) or len(x) == 0:
-        raise ValueError("features and labels must be non-empty and of the same length")
-    if y.min() == y.max():
-        raise ValueError("fitting needs examples of both labels")
-    means = x.mean(axis=0)
-    scales = x.std(axis=0)
-    scales[scales < 1e-9] = 1.0
-    z = np.hstack([np.ones((len(x), 1)), (x - means) / scales])
-    w = np.zeros(z.shape[1])
-    penalty = np.eye(z.shape[1]) * ridge
-    penalty[0, 0] = 0.0
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -30, 30)))
-        gradient = z.T @ (p - y) + penalty @ w
-        hessian = (z * (p * (1 - p))[:, None]).T @ z + penalty
-        step = np.linalg.solve(hessian + np.eye(len(w)) * 1e-9, gradient)
-        w -= step
-        if float(np.abs(step).max()) < 1e-8:
-            break
-    return Logistic(
-        means=tuple(float(v) for v in means),
-        scales=tuple(float(v) for v in scales),
-        weights=tuple(float(v) for v in w[1:]),
-        bias=float(w[0]),
-        fitted_on=len(x),
-    )

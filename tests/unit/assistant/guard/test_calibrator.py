@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ from assistant.guard.calibrator import (
     Calibrator,
     absent_share,
     answer_features,
-    fit_calibrator,
     question_coverage,
 )
 
@@ -58,27 +56,6 @@ def test_absent_share_counts_answer_terms_found_in_no_passage() -> None:
     sentences = ["The fee is 1,500 euros.", "Payment is monthly."]
     assert absent_share(sentences, ["A fee of 1500 euros applies."]) == pytest.approx(2 / 5)
     assert absent_share(["the and"], ["x"]) == 0.0
-
-
-def test_fit_orders_answers_by_evidence_of_correctness(tmp_path: Path) -> None:
-    rng = random.Random(3)
-    rows, labels = [], []
-    for _ in range(400):
-        support = rng.random()
-        rows.append([support, support, 1.0, -1.0, -3.0, 1.0, rng.random()])
-        labels.append(rng.random() < support)
-    calibrator = fit_calibrator(rows, labels)
-    low = calibrator.probability([0.1, 0.1, 1.0, -1.0, -3.0, 1.0, 0.5])
-    high = calibrator.probability([0.9, 0.9, 1.0, -1.0, -3.0, 1.0, 0.5])
-    assert low < 0.3 < 0.7 < high
-    path = tmp_path / "calibrator.json"
-    calibrator.save(path)
-    assert Calibrator.load(path) == calibrator
-
-
-def test_fit_needs_both_outcomes() -> None:
-    with pytest.raises(ValueError, match="both"):
-        fit_calibrator([[0.5] * 7, [0.6] * 7], [True, True])
 
 
 def test_a_calibrator_for_other_features_is_refused(tmp_path: Path) -> None:
