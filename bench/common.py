@@ -1,5 +1,5 @@
-"""Helpers shared by the benchmarks: where the evaluation data is, how results are kept, and a
-percentile."""
+"""Helpers shared by the benchmarks: where the evaluation data is, how results are kept, and how
+timings are summarised."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 RESULTS_DIR = Path(__file__).parent / "results"
 
@@ -47,7 +49,13 @@ def print_table(headers: list[str], rows: list[list[Any]]) -> None:
         print("| " + " | ".join(str(v) for v in row) + " |")
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    """The value at rank ``int(share * n)`` of the sorted values (the last for share 1)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+def latency_ms(seconds: Sequence[float]) -> dict[str, float]:
+    """Median and 95th percentile of timings in milliseconds; the 95th is the timing nearest to
+    rank 0.95 (n - 1) of the sorted ones, so one some call really took."""
+    if not seconds:
+        raise ValueError("no timings")
+    ms = np.asarray(seconds, dtype=float) * 1000
+    return {
+        "p50_ms": float(np.median(ms)),
+        "p95_ms": float(np.percentile(ms, 95, method="nearest")),
+    }

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import statistics
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +30,8 @@ from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from assistant.collection_settings import answer_threshold
 from assistant.generation.citations import CitedSentence
@@ -55,7 +56,7 @@ from bench.calibration_metrics import (
     reliability,
     risk_coverage,
 )
-from bench.common import RESULTS_DIR, eval_data_dir, percentile, print_table, write_result
+from bench.common import RESULTS_DIR, eval_data_dir, print_table, write_result
 from bench.detection_baselines import (
     absent_word_fraction,
     answer_length_score,
@@ -425,8 +426,8 @@ def main() -> None:
     seconds = [t for _, _, t in judged]
     latency = {
         "answers": len(seconds),
-        "p50_ms": round(1000 * statistics.median(seconds), 1),
-        "p95_ms": round(1000 * percentile(seconds, 0.95), 1),
+        "p50_ms": round(1000 * float(np.median(seconds)), 1),
+        "p95_ms": round(1000 * float(np.percentile(seconds, 95, method="higher")), 1),
     }
     methods = [m for m in own_scores if f"{m}_auroc" in rows[0]]
     shipped = "combined" if "combined" in own_scores else "facts_and_phrases"

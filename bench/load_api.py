@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
 import signal
 import socket
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 
 from assistant.accounts import generate_password
 from assistant.api_tokens import ApiTokens
@@ -62,12 +62,6 @@ class Sample:
         return self.error is not None or not 200 <= self.status < 300
 
 
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile: a latency some request really had."""
-    ordered = sorted(values)
-    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
-
-
 def summary(samples: list[Sample], kind: str) -> dict[str, Any]:
     """Latency percentiles (in seconds) and the error count of one kind of request."""
     mine = [s for s in samples if s.kind == kind]
@@ -75,8 +69,12 @@ def summary(samples: list[Sample], kind: str) -> dict[str, Any]:
     return {
         "requests": len(mine),
         "errors": sum(s.failed for s in mine),
-        "p50_s": round(percentile(latencies, 0.50), 2) if latencies else None,
-        "p95_s": round(percentile(latencies, 0.95), 2) if latencies else None,
+        **{
+            f"p{share}_s": round(float(np.percentile(latencies, share, method="inverted_cdf")), 2)
+            if latencies
+            else None
+            for share in (50, 95)
+        },
         "max_s": round(max(latencies), 2) if latencies else None,
         "failures": [f"{s.status} {s.error or ''}".strip() for s in mine if s.failed],
     }

@@ -45,7 +45,7 @@ import numpy as np
 
 from assistant.collection_settings import index_fusion
 from assistant.settings import Settings
-from bench.common import eval_data_dir, print_table, write_result
+from bench.common import eval_data_dir, latency_ms, print_table, write_result
 from bench.retrieval.corpora import SET_NAMES, load_set, project_chunker
 from bench.retrieval.embedding_cache import EmbeddingCache, default_cache_dir
 from bench.retrieval.evaluation import (
@@ -67,7 +67,7 @@ from bench.retrieval.methods import (
 )
 from bench.retrieval.metrics import mean
 from bench.retrieval.qrels import EvalSet, Query
-from bench.retrieval.rerank import choose_setting, percentiles_ms
+from bench.retrieval.rerank import choose_setting
 from indexes.embedder import Embedder, SentenceTransformerEmbedder
 from indexes.hybrid import FusionConfig
 from indexes.mpnet_package import assemble_model, part_files
@@ -269,8 +269,8 @@ def _latency(
             rescore(pool, dict(zip(ids, (embedded @ asked).tolist(), strict=True)), 1.0)
             with_passages.append(time.perf_counter() - start)
     return {
-        "query only (candidates embedded at ingestion)": percentiles_ms(query_only),
-        "query and candidates": percentiles_ms(with_passages),
+        "query only (candidates embedded at ingestion)": latency_ms(query_only),
+        "query and candidates": latency_ms(with_passages),
     }
 
 

@@ -34,7 +34,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.common import RESULTS_DIR, percentile, print_table, write_result
+import numpy as np
+
+from bench.common import RESULTS_DIR, print_table, write_result
 
 if TYPE_CHECKING:
     from assistant.answering import Answer
@@ -170,8 +172,8 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "answerable_shown": sum(o.shown for o in answerable),
         "unanswerable": len(unanswerable),
         "unanswerable_withheld": sum(not o.shown for o in unanswerable),
-        "p50_s": round(percentile(seconds, 0.5), 2) if seconds else None,
-        "p95_s": round(percentile(seconds, 0.95), 2) if seconds else None,
+        "p50_s": round(float(np.percentile(seconds, 50, method="higher")), 2) if seconds else None,
+        "p95_s": round(float(np.percentile(seconds, 95, method="higher")), 2) if seconds else None,
     }
 
 

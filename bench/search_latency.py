@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ from assistant.collection_settings import index_fusion
 from assistant.settings import IndexSettings
 from bench.ann_recall import NoEmbedder, make_set
 from bench.bm25_speed import synthetic_texts
-from bench.common import RESULTS_DIR, print_table, write_result
+from bench.common import RESULTS_DIR, latency_ms, print_table, write_result
 from indexes.bm25 import BM25Index
 from indexes.dense import DenseIndex
 from indexes.hybrid import fuse
@@ -68,14 +67,6 @@ def _rss_mb() -> float:
 
 def _dir_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
-
-
-def _percentiles(seconds: list[float]) -> dict[str, float]:
-    ms = sorted(s * 1000 for s in seconds)
-    return {
-        "p50_ms": statistics.median(ms),
-        "p95_ms": ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))],
-    }
 
 
 def merged_sizes(
@@ -142,7 +133,7 @@ def measure(size: int, root: Path, queries: int, seed: int) -> dict[str, object]
         "size": size,
         "dense_kind": dense.kind,
         "fusion": asdict(fusion),
-        **{name: _percentiles(s) for name, s in timings.items()},
+        **{name: latency_ms(s) for name, s in timings.items()},
         "memory_mb": _rss_mb() - before,
         "disk_mb": {"bm25": _dir_mb(root / "bm25"), "dense": _dir_mb(root / "dense")},
     }
@@ -178,7 +169,7 @@ def _second_stage(
         seconds.append(time.perf_counter() - start)
     return {
         "candidates": fusion.second_stage_candidates,
-        **_percentiles(seconds),
+        **latency_ms(seconds),
         "memory_mb": _rss_mb() - before,
         "disk_mb": _dir_mb(path),
     }
@@ -195,7 +186,7 @@ def embedding_latency() -> dict[str, float]:
             start = time.perf_counter()
             embedder.encode([question])
             seconds.append(time.perf_counter() - start)
-    return _percentiles(seconds)
+    return latency_ms(seconds)
 
 
 def main() -> None:

@@ -1,12 +1,11 @@
 """Pure parts of the second-stage study (``bench.rerank_eval``): choosing a collection's
-weight and summarising timings. The re-scoring itself is the product's
+weight. The re-scoring itself is the product's
 (``indexes.second_stage.rescore``), and so is the model's unpacking
 (``indexes.mpnet_package``).
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
 
@@ -25,14 +24,3 @@ def choose_setting(
     best = max(dev, key=lambda setting: sum(dev[setting]) / max(1, len(dev[setting])))
     gains = [new - old for new, old in zip(dev[best], without, strict=True)]
     return best if gain_p_value(gains) < level else None
-
-
-def percentiles_ms(seconds: Sequence[float]) -> dict[str, float]:
-    """Median and 95th percentile (nearest rank) in milliseconds."""
-    if not seconds:
-        raise ValueError("no timings")
-    ms = sorted(value * 1000 for value in seconds)
-    return {
-        "p50_ms": statistics.median(ms),
-        "p95_ms": ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))],
-    }

@@ -1,14 +1,16 @@
-"""The percentile the guard and calibration benchmarks report."""
+"""The timing summary the search and second-stage benchmarks report."""
 
 from __future__ import annotations
 
-from bench.common import percentile
+import pytest
+
+from bench.common import latency_ms
 
 
-def test_percentile_takes_the_value_at_the_share_of_the_sorted_list() -> None:
-    values = [5.0, 1.0, 4.0, 2.0, 3.0]
-    assert percentile(values, 0.0) == 1.0
-    assert percentile(values, 0.5) == 3.0
-    assert percentile(values, 0.95) == 5.0
-    assert percentile(values, 1.0) == 5.0
-    assert percentile([float(v) for v in range(100)], 0.95) == 95.0
+def test_latency_is_the_median_and_the_timing_nearest_the_95th_rank() -> None:
+    figures = latency_ms([0.001 * n for n in range(1, 101)])
+    assert figures["p50_ms"] == pytest.approx(50.5)
+    assert figures["p95_ms"] == pytest.approx(95.0)
+    assert latency_ms([0.003, 0.001, 0.002])["p95_ms"] == pytest.approx(3.0)
+    with pytest.raises(ValueError):
+        latency_ms([])

@@ -1,18 +1,8 @@
-"""Pure parts of the second-stage study: the per-collection choice and the timing summary."""
+"""Pure parts of the second-stage study: the per-collection choice of a setting."""
 
 from __future__ import annotations
 
-import pytest
-
-from bench.retrieval.rerank import choose_setting, percentiles_ms
-
-
-def test_percentiles() -> None:
-    figures = percentiles_ms([0.001 * n for n in range(1, 101)])
-    assert figures["p50_ms"] == pytest.approx(50.5)
-    assert figures["p95_ms"] == pytest.approx(95.0)
-    with pytest.raises(ValueError):
-        percentiles_ms([])
+from bench.retrieval.rerank import choose_setting
 
 
 def test_a_weight_is_chosen_only_for_a_significant_dev_gain() -> None:
