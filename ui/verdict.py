@@ -32,6 +32,31 @@ def withheld_message(check: AnswerCheck) -> str:
     )
 
 
+def withheld_notes(check: AnswerCheck) -> list[str]:
+    """The sentences the check took out of the draft before judging it, and why."""
+    return [escape_markdown(reason) for reason in check.removed]
+
+
+NO_CONFIDENCE = "Confidence: none, as no answer was drafted that could be rated."
+
+
+def abstention_message(answer: Answer) -> str:
+    """The model's own abstention, with why there is no answer."""
+    said = f"**{escape_markdown(answer.text)}**"
+    if not answer.passages:
+        return f"{said} No passage of the chosen collections matches the question."
+    if len(answer.passages) == 1:
+        return (
+            f"{said} The model read the one passage that matches the question and found no "
+            "answer in it; it follows, in case it gives the answer in other words."
+        )
+    return (
+        f"{said} The model read the {len(answer.passages)} passages that match the question "
+        "best and found no answer in them; they follow, in case they give the answer in other "
+        "words."
+    )
+
+
 _CITATION = re.compile(r"\\\[(\d{1,4})\\\]")
 
 

@@ -19,11 +19,14 @@ from ui.session import require_user
 from ui.streaming import TextStream
 from ui.text import Span, escape_inline, escape_markdown, highlighted_markdown, term_spans
 from ui.verdict import (
+    NO_CONFIDENCE,
+    abstention_message,
     checked_answer_markdown,
     confidence_caption,
     source_anchor,
     unsupported_notes,
     withheld_message,
+    withheld_notes,
 )
 
 log = logging.getLogger(__name__)
@@ -120,11 +123,17 @@ def write_answer(user: ScopedAssistant, question: str, chosen: list[str]) -> Ask
 
 
 def show_answer(answer: Answer) -> None:
-    """The checked answer: withheld with the reason, or shown with its confidence and with
-    unsupported sentences marked."""
+    """The checked answer: withheld or abstained from, with its confidence and the reason, or
+    shown with its confidence and with unsupported sentences marked."""
     check = answer.check
     if check is not None and check.withheld:
         st.warning(withheld_message(check))
+        for note in withheld_notes(check):
+            st.caption(note)
+        return
+    if answer.abstained:
+        st.info(abstention_message(answer))
+        st.caption(NO_CONFIDENCE)
         return
     st.markdown(checked_answer_markdown(answer), unsafe_allow_html=True)
     if check is not None and check.confidence is not None:
@@ -146,7 +155,18 @@ def render(user: ScopedAssistant) -> None:
         chosen = st.multiselect("Collections", names, default=names, key="ask_collections")
         submitted = st.form_submit_button("Ask", type="primary")
     result: AskResult | None = st.session_state.get(RESULT_KEY)
-    if submitted:
+    if not submitted:
+        # redrawn in place, without flicker
+        with st.container():
+            if result is not None:
+                if result.answer is not None:
+                    show_answer(result.answer)
+                show_sources(result)
+        return
+    # A placeholder replaces the last answer, its confidence and its sources at once; a
+    # container alone would leave them on the page, greyed, until the new answer is written.
+    with st.empty().container():
+        st.session_state.pop(RESULT_KEY, None)
         if not question.strip():
             st.warning("Type a question first.")
             return
@@ -155,10 +175,8 @@ def render(user: ScopedAssistant) -> None:
             return
         result = write_answer(user, question, chosen)
         st.session_state[RESULT_KEY] = result
-    elif result is not None and result.answer is not None:
-        show_answer(result.answer)
-    if result is not None:
-        show_sources(result)
+        if result is not None:
+            show_sources(result)
 
 
 if __name__ == "__main__":
