@@ -1,4 +1,4 @@
-"""Trivial hallucination baselines and the metrics a detector is scored with.
+"""Trivial hallucination baselines, and the best F1 a baseline reaches over thresholds.
 
 A detector is only worth its cost if it beats what needs no model at all: "a longer answer is
 more likely made up" (``answer_length_score``) and "an answer with words the evidence lacks is
@@ -7,7 +7,8 @@ often full sentences while the right ones are a few words, so length alone score
 ``length_matched_subset`` keeps the rows where that shortcut is gone.
 
 Scores follow one convention throughout: higher means more likely hallucinated, and label 1
-marks a hallucinated (unsupported) answer.
+marks a hallucinated (unsupported) answer. AUROC, F1 and balanced accuracy are scikit-learn's;
+``best_f1`` only picks the best threshold from its precision-recall curve.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from sklearn.metrics import precision_recall_curve
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _STOPWORD_TEXT = (
@@ -49,69 +51,20 @@ def absent_word_fraction(answer: str, evidence: str | Sequence[str]) -> float:
     return sum(word not in known for word in words) / len(words)
 
 
-def _checked(labels: Sequence[int], values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(labels, dtype=int)
-    x = np.asarray(values, dtype=float)
-    if y.shape != x.shape or y.ndim != 1:
-        raise ValueError("labels and scores must be two sequences of the same length")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError("labels must be 0 or 1")
-    return y, x
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    """1-based ranks, ties given their average rank."""
-    order = np.argsort(values, kind="mergesort")
-    ordered = values[order]
-    ranks = np.empty(len(values), dtype=float)
-    start = 0
-    while start < len(values):
-        end = start
-        while end + 1 < len(values) and ordered[end + 1] == ordered[start]:
-            end += 1
-        ranks[order[start : end + 1]] = (start + end) / 2 + 1
-        start = end + 1
-    return ranks
-
-
-def auroc(labels: Sequence[int], scores: Sequence[float]) -> float:
-    """Area under the ROC curve: the chance that a random positive outscores a random negative,
-    ties counting one half."""
-    y, x = _checked(labels, scores)
-    positives = int(y.sum())
-    negatives = len(y) - positives
-    if positives == 0 or negatives == 0:
-        raise ValueError("AUROC needs both positive and negative labels")
-    rank_sum = _ranks(x)[y == 1].sum()
-    return float((rank_sum - positives * (positives + 1) / 2) / (positives * negatives))
-
-
 def best_f1(labels: Sequence[int], scores: Sequence[float]) -> tuple[float, float]:
     """The highest F1 over thresholds (predict positive when score >= threshold) and the
     threshold reaching it (the highest such threshold on ties)."""
-    y, x = _checked(labels, scores)
-    positives = int(y.sum())
-    if positives == 0:
+    if len(labels) != len(scores):
+        raise ValueError("labels and scores must be two sequences of the same length")
+    if not any(labels):
         raise ValueError("F1 needs at least one positive label")
-    order = np.argsort(-x, kind="mergesort")
-    ordered, hits = x[order], y[order]
-    true_positives = np.cumsum(hits)
-    predicted = np.arange(1, len(y) + 1)
-    last_of_value = np.r_[ordered[1:] != ordered[:-1], True]
-    f1 = 2 * true_positives / (predicted + positives)
-    candidates = np.flatnonzero(last_of_value)
-    best = candidates[np.argmax(f1[candidates])]
-    return float(f1[best]), float(ordered[best])
-
-
-def balanced_accuracy(labels: Sequence[int], predictions: Sequence[int]) -> float:
-    """The mean of the recall on positives and the recall on negatives."""
-    y, p = _checked(labels, predictions)
-    if not np.isin(p, (0, 1)).all():
-        raise ValueError("predictions must be 0 or 1")
-    if y.all() or not y.any():
-        raise ValueError("balanced accuracy needs both positive and negative labels")
-    return float(((p[y == 1] == 1).mean() + (p[y == 0] == 0).mean()) / 2)
+    precision, recall, thresholds = precision_recall_curve(labels, scores)
+    precision, recall = precision[:-1], recall[:-1]
+    found = precision + recall > 0
+    f1 = np.zeros(len(thresholds))
+    f1[found] = 2 * precision[found] * recall[found] / (precision[found] + recall[found])
+    best = np.flatnonzero(np.isclose(f1, f1.max(), rtol=1e-12, atol=0.0))[-1]
+    return float(f1[best]), float(thresholds[best])
 
 
 def length_matched_subset(

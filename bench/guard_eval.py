@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
 
 from assistant.collection_settings import answer_threshold
 from assistant.generation.citations import CitedSentence
@@ -57,13 +58,7 @@ from bench.calibration_metrics import (
     risk_coverage,
 )
 from bench.common import RESULTS_DIR, eval_data_dir, print_table, write_result
-from bench.detection_baselines import (
-    absent_word_fraction,
-    answer_length_score,
-    auroc,
-    balanced_accuracy,
-    best_f1,
-)
+from bench.detection_baselines import absent_word_fraction, answer_length_score, best_f1
 from bench.own_answers import ANSWERS
 from training.guard.detector_data import (
     TRAIN_DATASETS,
@@ -80,15 +75,6 @@ from training.guard.perturbation_set import DATASETS, build, split
 SENTENCE_THRESHOLD = 0.5
 
 
-def _f1_at(labels: Sequence[bool], predictions: Sequence[bool]) -> float:
-    true_positive = sum(p and y for p, y in zip(predictions, labels, strict=True))
-    predicted, actual = sum(predictions), sum(labels)
-    if true_positive == 0:
-        return 0.0
-    precision, recall = true_positive / predicted, true_positive / actual
-    return 2 * precision * recall / (precision + recall)
-
-
 def detection_row(
     name: str, hallucinated: Sequence[bool], scores: Mapping[str, Sequence[float]]
 ) -> dict[str, Any]:
@@ -100,15 +86,17 @@ def detection_row(
         "unsupported": sum(hallucinated),
     }
     for method, values in scores.items():
-        row[f"{method}_auroc"] = round(auroc(hallucinated, values), 3)
+        row[f"{method}_auroc"] = round(float(roc_auc_score(hallucinated, values)), 3)
         if method.startswith("baseline"):
             f1, threshold = best_f1(hallucinated, values)
             predictions = [v >= threshold for v in values]
         else:
             predictions = [v > 1 - SENTENCE_THRESHOLD for v in values]
-            f1 = _f1_at(hallucinated, predictions)
+            f1 = float(f1_score(hallucinated, predictions, zero_division=0.0))
         row[f"{method}_f1"] = round(f1, 3)
-        row[f"{method}_balanced_accuracy"] = round(balanced_accuracy(hallucinated, predictions), 3)
+        row[f"{method}_balanced_accuracy"] = round(
+            float(balanced_accuracy_score(hallucinated, predictions)), 3
+        )
     return row
 
 
@@ -256,7 +244,7 @@ def cross_fitted(
         },
         "accuracy_at_100": round(accuracy_at_coverage(curve, 1.0), 3),
         "accuracy_at_50": round(accuracy_at_coverage(curve, 0.5), 3),
-        "confidence_auroc": round(auroc([not y for y in correct], [1 - c for c in confidences]), 3),
+        "confidence_auroc": round(float(roc_auc_score(correct, confidences)), 3),
     }
 
 
@@ -299,7 +287,7 @@ def calibration(
             }
             for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
         ],
-        "confidence_auroc": round(auroc([not y for y in correct], [1 - c for c in confidences]), 3),
+        "confidence_auroc": round(float(roc_auc_score(correct, confidences)), 3),
         "cross_fitted": cross_fitted(judged, labels),
         "weights": dict(
             zip(("bias", *FEATURES), (calibrator.bias, *calibrator.weights), strict=True)
