@@ -119,8 +119,8 @@ def report(rows: list[dict[str, Any]], contexts: int, name: str) -> None:
     }
     print_table(["questions", "n", "exact match", "shown", "right/shown", "read from table"], table)
     print(
-        f"answer time p50 {figures['answer_seconds']['p50']:.2f} s, "
-        f"p95 {figures['answer_seconds']['p95']:.2f} s"
+        f"answer time p50 {figures['answer_time']['p50_ms'] / 1000:.2f} s, "
+        f"p95 {figures['answer_time']['p95_ms'] / 1000:.2f} s"
     )
     write_result(name, figures)
     with (RESULTS_DIR / f"{name}_predictions.jsonl").open("w", encoding="utf-8") as out:
