@@ -21,6 +21,8 @@ def test_exact_p_value_counts_sign_patterns_at_least_as_extreme() -> None:
     # Gains 3 and -1 sum to 2, which two of the same four sums reach.
     assert gain_p_value([3.0, 1.0]) == pytest.approx(1 / 4)
     assert gain_p_value([3.0, -1.0]) == pytest.approx(2 / 4)
+    # One gain: of its two signs, one reaches it.
+    assert gain_p_value([0.0, 0.3]) == pytest.approx(1 / 2)
     # Zero gains carry no sign and do not change the answer.
     assert gain_p_value([0.1, 0.0, 0.1, 0.1, 0.0]) == pytest.approx(1 / 8)
 
