@@ -138,6 +138,12 @@ class GenerationSettings(BaseModel):
         "the base model, which rarely cites (bench/generation_eval.py).",
     )
     runtime: Literal["transformers", "transformers-int8"] = "transformers"
+    converted_dir: Path | None = Field(
+        default=None,
+        description="Folder where the model is kept converted (dequantised, adapter merged) "
+        "after its first start, checked against its sources at every start; empty means "
+        "model-cache in the data directory.",
+    )
     threads: int | None = Field(
         default=None, gt=0, description="Threads writing the answer; empty: one per two cores."
     )
@@ -217,6 +223,13 @@ class Settings(BaseSettings):
     eval_data: Path | None = Field(
         default=None, description="Folder of public evaluation sets used by bench/."
     )
+
+    @model_validator(mode="after")
+    def _converted_model_in_the_data_dir(self) -> Settings:
+        if self.generation.converted_dir is None:
+            converted = self.data_dir / "model-cache"
+            self.generation = self.generation.model_copy(update={"converted_dir": converted})
+        return self
 
     @property
     def database_url(self) -> str:

@@ -82,10 +82,10 @@ def main() -> None:
 
     import torch
 
-    from assistant.generation.hf_model import load_model
+    from assistant.generation.hf_model import load_model, merge_adapter
     from assistant.generation.kv_cache import reserved_cache
     from assistant.generation.model_files import BUNDLED_ADAPTER, resolve_model_file
-    from assistant.generation.transformers_runtime import GROUPED_ATTENTION_SWITCH, merge_adapter
+    from assistant.generation.transformers_runtime import GROUPED_ATTENTION_SWITCH
     from assistant.generation.weight_layout import use_input_major_layout
 
     model = merge_adapter(load_model(resolve_model_file(None)), BUNDLED_ADAPTER)

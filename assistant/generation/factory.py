@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from assistant.generation.base import Generator
 from assistant.generation.model_files import BUNDLED_ADAPTER
 from assistant.generation.transformers_runtime import TransformersGenerator
 from assistant.settings import GenerationSettings
 
 
-def build_generator(settings: GenerationSettings) -> Generator:
+def build_generator(settings: GenerationSettings) -> TransformersGenerator:
     """A generator configured by ``settings``; nothing is loaded until it is first used."""
     adapter = (settings.adapter or BUNDLED_ADAPTER) if settings.use_adapter else None
     return TransformersGenerator(
@@ -18,4 +17,5 @@ def build_generator(settings: GenerationSettings) -> Generator:
         prefill_threads=settings.prefill_threads,
         lookup_tokens=settings.lookup_tokens,
         int8=settings.runtime == "transformers-int8",
+        converted_dir=settings.converted_dir,
     )

@@ -1,17 +1,22 @@
-"""Loading the GGUF model and its tokenizer with transformers, and the tokenizer adapter the
-prompt builder counts with.
+"""Loading the GGUF model and its tokenizer with transformers, converting them once into
+transformers' own format, and the tokenizer adapter the prompt builder counts with.
 
-transformers reads the GGUF file directly and dequantises it to float32, so no conversion step
-or second copy of the weights is needed. A GGUF file without a chat template (a base model that
-was never tuned to chat) gets the prompt as a plain transcript ending on an answer cue instead.
+transformers reads the GGUF file directly and dequantises it to float32, which takes most of a
+start; ``convert_model`` saves that result (with a LoRA adapter merged) as safetensors, which
+``load_converted`` maps back in under a second with the same weights, aligned as torch aligns
+its own (``aligned_weights.py``); ``model_cache.py`` keeps and checks such folders. A GGUF file
+without a chat template (a base model that was never tuned to chat) gets the prompt as a plain
+transcript ending on an answer cue instead.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.generation.aligned_weights import align_safetensors, realign
 from assistant.generation.prompt import ChatMessage
 
 ANSWER_CUE = "Answer:"
@@ -49,6 +54,48 @@ def load_model(model_file: Path) -> Any:
     model = AutoModelForCausalLM.from_pretrained(model_file.parent, gguf_file=model_file.name)
     model.eval()
     return model
+
+
+def merge_adapter(model: Any, adapter: Path) -> Any:
+    """``model`` with the LoRA adapter in folder ``adapter`` merged into its weights."""
+    from peft import PeftModel
+
+    if not (adapter / "adapter_config.json").is_file():
+        raise FileNotFoundError(f"no LoRA adapter in {adapter} (adapter_config.json missing)")
+    with warnings.catch_warnings():
+        # peft calls a transformers method deprecated in favour of a newer name; not ours to fix.
+        warnings.simplefilter("ignore", FutureWarning)
+        return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+
+
+def convert_model(model_file: Path, adapter: Path | None, folder: Path) -> None:
+    """Save the model of the GGUF file, dequantised, with ``adapter`` (a LoRA folder) merged
+    when given, and its tokenizer into the empty ``folder``, in transformers' own format."""
+    tokenizer = load_tokenizer(model_file)
+    model = load_model(model_file)
+    if adapter is not None:
+        model = merge_adapter(model, adapter)
+    # The weights are plain float32 by now; the record of the GGUF quantisation that they were
+    # read from only makes transformers refuse to save them, and would be wrong once loaded.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    for weights in folder.glob("*.safetensors"):
+        align_safetensors(weights)
+
+
+def load_converted(folder: Path) -> tuple[Any, Any]:
+    """The tokenizer and the model (in eval mode, its weights memory-mapped) that
+    ``convert_model`` saved in ``folder``; they compute exactly what the converted ones did."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    model.eval()
+    realign(model)
+    return tokenizer, model
 
 
 class HFPromptTokenizer:

@@ -3,7 +3,9 @@
 Decoding is greedy (answers repeat exactly for the same passages) with a key/value cache, and
 every token comes with the log-probability the model gave it; with ``lookup_tokens`` it checks
 guesses copied from the passages several tokens per pass (``greedy.py``). A LoRA adapter, when
-configured, is merged into the weights at load time, so it costs nothing per token. The wide
+configured, is merged into the weights, so it costs nothing per token. With ``converted_dir``
+the dequantised and merged model is converted once and kept there, checked at every start
+(``model_cache.py``), instead of being converted from the GGUF at every start. The wide
 linear layers are then stored transposed, which one-token passes read faster
 (``weight_layout.py``), the key/value cache writes into reserved room (``kv_cache.py``), and
 attention reads shared key/value heads in place in passes of several tokens. With ``int8``
@@ -14,18 +16,29 @@ also stops at the text its tokenizer adapter names (``HFPromptTokenizer.stop_tex
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import threading
-import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from assistant.generation.base import GeneratedToken
 from assistant.generation.greedy import GreedyDecoding, decode_greedy
-from assistant.generation.hf_model import HFPromptTokenizer, load_model, load_tokenizer
+from assistant.generation.hf_model import (
+    HFPromptTokenizer,
+    convert_model,
+    load_converted,
+    load_model,
+    load_tokenizer,
+    merge_adapter,
+)
+from assistant.generation.model_cache import ModelCache, Origin, Prepared
 from assistant.generation.model_files import resolve_model_file
 from assistant.generation.prompt import ChatMessage
+
+log = logging.getLogger(__name__)
 
 TURN_MARKERS = ("<|im_end|>", "<|endoftext|>", "<|im_start|>")
 """Chat-template tokens that end an answer: the end of the turn, of the text, or the start of
@@ -34,6 +47,9 @@ another turn."""
 
 GROUPED_ATTENTION_SWITCH = "TRANSFORMERS_SDPA_FORCE_GQA"
 """transformers' switch for grouped-query attention in PyTorch's kernel with a mask."""
+
+UNWRITABLE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+"""Why a converted model may not be kept: then it is converted in memory, as without a folder."""
 
 
 def available_cores() -> int:
@@ -66,9 +82,11 @@ class TransformersGenerator:
         prefill_threads: int | None = None,
         int8: bool = False,
         lookup_tokens: int = 0,
+        converted_dir: Path | None = None,
     ) -> None:
         self._model_file = model_file
         self._adapter = adapter
+        self._converted_dir = converted_dir
         self._threads = threads or default_threads()
         self._prefill_threads = prefill_threads or available_cores()
         self._int8 = int8
@@ -83,6 +101,40 @@ class TransformersGenerator:
     def warm_up(self) -> None:
         """Load the tokenizer and model (tens of seconds) unless already loaded."""
         self._loaded()
+
+    def prepare(self) -> Prepared:
+        """Convert the model into ``converted_dir`` unless an intact conversion of the same model
+        file and adapter by the same libraries is there: its folder, and whether it was
+        converted now."""
+        if self._converted_dir is None:
+            raise ValueError("this generator keeps no converted model: converted_dir is empty")
+        path = resolve_model_file(self._model_file)
+        adapter = self._adapter
+
+        def convert(folder: Path) -> None:
+            convert_model(path, adapter, folder)
+
+        return ModelCache(self._converted_dir).prepare(Origin.of(path, adapter), convert)
+
+    def _read_model(self) -> tuple[Any, Any]:
+        """The tokenizer and the model with its adapter merged: from the converted folder when
+        one is kept, else converted from the GGUF file in memory."""
+        if self._converted_dir is not None:
+            try:
+                return load_converted(self.prepare().folder)
+            except OSError as exc:
+                if exc.errno not in UNWRITABLE:
+                    raise
+                log.warning(
+                    "the converted answer model cannot be kept in %s (%s); converting it in memory",
+                    self._converted_dir,
+                    exc,
+                )
+        path = resolve_model_file(self._model_file)
+        tokenizer, model = load_tokenizer(path), load_model(path)
+        if self._adapter is not None:
+            model = merge_adapter(model, self._adapter)
+        return tokenizer, model
 
     def _loaded(self) -> tuple[Any, HFPromptTokenizer, GreedyDecoding]:
         with self._lock:
@@ -101,11 +153,7 @@ class TransformersGenerator:
         # mask (several tokens: guesses) instead of first copying the cache once per query
         # head; the same products, in less time (timed in docs/generation.md).
         os.environ.setdefault(GROUPED_ATTENTION_SWITCH, "1")
-        path = resolve_model_file(self._model_file)
-        raw_tokenizer = load_tokenizer(path)
-        model = load_model(path)
-        if self._adapter is not None:
-            model = merge_adapter(model, self._adapter)
+        raw_tokenizer, model = self._read_model()
         if self._int8:
             model = torch.ao.quantization.quantize_dynamic(
                 model, {torch.nn.Linear}, dtype=torch.qint8
@@ -138,15 +186,3 @@ class TransformersGenerator:
         prompt = tokenizer.encode_chat(prompt_messages)
         with self._lock:
             yield from decode_greedy(model, tokenizer.decode, prompt, max_new_tokens, decoding)
-
-
-def merge_adapter(model: Any, adapter: Path) -> Any:
-    """``model`` with the LoRA adapter in folder ``adapter`` merged into its weights."""
-    from peft import PeftModel
-
-    if not (adapter / "adapter_config.json").is_file():
-        raise FileNotFoundError(f"no LoRA adapter in {adapter} (adapter_config.json missing)")
-    with warnings.catch_warnings():
-        # peft calls a transformers method deprecated in favour of a newer name; not ours to fix.
-        warnings.simplefilter("ignore", FutureWarning)
-        return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()

@@ -80,13 +80,9 @@ def test_the_runtime_answers_as_the_model_loaded_by_transformers(
     """The transposed layers, the reserved cache and grouped attention change no answer: the
     model as transformers loads it, with its own cache and attention, answers the same."""
     from assistant.generation.greedy import GreedyDecoding, decode_greedy
-    from assistant.generation.hf_model import load_model, load_tokenizer
+    from assistant.generation.hf_model import load_model, load_tokenizer, merge_adapter
     from assistant.generation.model_files import BUNDLED_ADAPTER, packaged_model_file
-    from assistant.generation.transformers_runtime import (
-        GROUPED_ATTENTION_SWITCH,
-        TURN_MARKERS,
-        merge_adapter,
-    )
+    from assistant.generation.transformers_runtime import GROUPED_ATTENTION_SWITCH, TURN_MARKERS
     from assistant.generation.weight_layout import InputMajorLinear
 
     model_file = packaged_model_file()
