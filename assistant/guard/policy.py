@@ -136,14 +136,16 @@ class AnswerChecker:
         self, answer: Answer, reading: TableReading, texts: Sequence[str]
     ) -> tuple[float, list[SentenceVerdict]]:
         """A table reading's confidence is its own calibrated one, lowered to the weakest
-        sentence support when a detector finds a sentence unsupported. A computed figure is the
-        product's own evaluation of the formula shown beside it, so the detectors judge the
-        sentence without it: the formula's operands must still be in the passages."""
-        computed = f"= {reading.value}" if reading.expression is not None else None
-        sentences = [
-            replace(s, text=s.text.replace(computed, "=")) if computed else s
-            for s in answer.sentences
-        ]
+        sentence support when a detector finds a sentence unsupported. A formula and its result
+        are the product's own evaluation over the cited cells, so the detectors judge the
+        sentence with the formula replaced by those cells as the passage writes them: each
+        operand must still be in the passages, while constants such as the 100 of a percentage
+        and the result need not."""
+        sentences = list(answer.sentences)
+        if reading.expression is not None:
+            formula = f"{reading.expression} = {reading.value}"
+            operands = ", ".join(c.cell.text for c in reading.cells)
+            sentences = [replace(s, text=s.text.replace(formula, operands)) for s in sentences]
         _, verdicts = self.judge(answer.question, sentences, texts, ())
         confidence = reading.confidence if reading.confidence is not None else 0.0
         if any(not v.supported for v in verdicts):

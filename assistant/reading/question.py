@@ -105,121 +105,29 @@ _OPERATIONS: tuple[tuple[Operation, re.Pattern[str]], ...] = (
     (Operation.SUM, re.compile(r"\bsum\s+of\b|\bcombined\b|\bin\s+total\s+for\b", re.IGNORECASE)),
 )
 _STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "in",
-        "on",
-        "at",
-        "for",
-        "to",
-        "from",
-        "by",
-        "with",
-        "and",
-        "or",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "much",
-        "many",
-        "did",
-        "do",
-        "does",
-        "has",
-        "have",
-        "had",
-        "its",
-        "it",
-        "this",
-        "that",
-        "these",
-        "those",
-        "their",
-        "there",
-        "than",
-        "then",
-        "year",
-        "years",
-        "fiscal",
-        "period",
-        "quarter",
-        "quarters",
-        "company",
-        "company's",
-        "companies",
-        "group",
-        "figure",
-        "according",
-        "respectively",
-        "between",
-        "during",
-        "over",
-        "under",
-        "per",
-        "each",
-        "all",
-        "both",
-        "compared",
-        "vs",
-        "versus",
-        "into",
-        "out",
-        "about",
-        "end",
-        "ended",
-        "ending",
-        "dec",
-        "december",
-        "fy",
-        "change",
-        "changes",
-        "difference",
-        "increase",
-        "increased",
-        "decrease",
-        "decreased",
-        "percentage",
-        "percent",
-        "average",
-        "mean",
-        "rate",
-        "growth",
-        "largest",
-        "highest",
-        "smallest",
-        "lowest",
-        "sum",
-        "combined",
-        "largest",
-        "greatest",
-        "most",
-        "least",
-        "please",
-        "tell",
-        "me",
-        "give",
-        "show",
-        "state",
-        "list",
-        "respective",
-    ]
+    "a an the of in on at for to from by with and or as is are was were be been being what "  # noqa: SIM905
+    "which who whom whose when where why how much many did do does has have had its it this "
+    "that these those their there than then year years fiscal period quarter quarters "
+    "quarterly yearly monthly company company's companies group figure according respectively "
+    "between during over under per each all both compared vs versus into out about end ended "
+    "ending dec december fy change changes difference increase increased decrease decreased "
+    "percentage percent average mean rate growth largest highest smallest lowest sum combined "
+    "largest greatest most least please tell me give show state list respective".split()
+)
+_ABBREVIATIONS = {
+    "eps": "earnings per share",
+    "capex": "capital expenditure",
+    "opex": "operating expenses",
+    "fcf": "free cash flow",
+    "arr": "annual recurring revenue",
+    "r&d": "research and development",
+    "sg&a": "selling general and administrative",
+    "ppe": "property plant and equipment",
+    "pp&e": "property plant and equipment",
+}
+"""Abbreviations written out, so that a label and a question meet whichever form each uses."""
+_ABBREVIATION = re.compile(
+    r"(?<![\w&])(" + "|".join(map(re.escape, _ABBREVIATIONS)) + r")(?![\w&])"
 )
 _UNIT_WORDS = frozenset({"usd", "eur", "gbp", "pct", "mn", "bn", "thousand", "million", "billion"})
 GENERIC_TERMS = frozenset({"net", "other", "total", "value", "amount", "cost", "income", "expense"})
@@ -236,10 +144,30 @@ def normalise_term(word: str) -> str:
     return word
 
 
+def unnamed_modifier(question: str, label_terms: frozenset[str]) -> str | None:
+    """The word the question puts right before the label's first term when the label lacks
+    it: "annual recurring revenue" is not the row "Revenue". Stop words, generic terms, periods
+    and possessives ("Kestrel Ridge's revenue") do not count."""
+    words = _WORD.findall(_YEAR.sub(" ", question.lower()))
+    for index, word in enumerate(words):
+        if normalise_term(word) not in label_terms:
+            continue
+        if index == 0:
+            return None
+        before = words[index - 1]
+        term = normalise_term(before)
+        possessive = before.endswith(("'s", "’s"))
+        if possessive or term in label_terms or term in _STOPWORDS or term in GENERIC_TERMS:
+            return None
+        return None if term in _UNIT_WORDS or len(term) < 2 else before
+    return None
+
+
 def terms_of(text: str) -> frozenset[str]:
     """The content terms of ``text`` (labels, headers or a question); unit words such as
     "usd" or "pct" are not terms."""
     cleaned = _YEAR.sub(" ", _QUARTER.sub(" ", text.lower().replace("_", " ")))
+    cleaned = _ABBREVIATION.sub(lambda m: f" {_ABBREVIATIONS[m.group(1)]} ", cleaned)
     words = (normalise_term(w) for w in _WORD.findall(cleaned))
     return frozenset(
         w for w in words if w and w not in _STOPWORDS and w not in _UNIT_WORDS and len(w) > 1
@@ -262,21 +190,32 @@ def year_range(text: str) -> tuple[int, int] | None:
     return (first, last) if first < last else (last, first)
 
 
+_YEAR_QUARTER = re.compile(
+    r"(?<![\d.,$])(?:fy\s*)?((?:19|20)\d\d)\s*[-/ ]?\s*q([1-4])\b"
+    r"|\bq([1-4])\s*[-/ ]?\s*(?:fy\s*)?((?:19|20)\d\d)(?![\d,%])",
+    re.IGNORECASE,
+)
+
+
 def periods_of(text: str) -> tuple[Period, ...]:
-    """The periods ``text`` names, in order, each once; a quarter applies to every year named
-    with it ("Q4 2025 and Q4 2024")."""
-    years: list[int] = []
-    for match in _YEAR.finditer(text):
-        digits = match.group(1) or match.group(2)
-        year = int(digits) if len(digits) == 4 else 2000 + int(digits)
-        if year not in years:
-            years.append(year)
-    quarter_match = _QUARTER.search(text)
+    """The periods ``text`` names, in order, each once. A year written with its quarter
+    ("FY2025-Q1", "Q4 2024") is that quarter; otherwise a quarter named apart applies to every
+    year named with it ("the fourth quarter of 2025 and 2024")."""
+    found: list[tuple[int, Period]] = []
+    for match in _YEAR_QUARTER.finditer(text):
+        year, quarter = (match.group(1), match.group(2)) if match.group(1) else match.group(4, 3)
+        found.append((match.start(), Period(int(year), int(quarter))))
+    rest = _YEAR_QUARTER.sub(lambda m: " " * len(m.group(0)), text)
+    quarter_match = _QUARTER.search(rest)
     quarter = 0
     if quarter_match:
         number = quarter_match.group(1) or quarter_match.group(2)
         quarter = int(number) if number else _ORDINAL[quarter_match.group(3).lower()]
-    return tuple(Period(year, quarter) for year in years)
+    for match in _YEAR.finditer(rest):
+        digits = match.group(1) or match.group(2)
+        year = int(digits) if len(digits) == 4 else 2000 + int(digits)
+        found.append((match.start(), Period(year, quarter)))
+    return tuple(dict.fromkeys(period for _, period in sorted(found, key=lambda f: f[0])))
 
 
 _PAIRS: tuple[tuple[Operation, re.Pattern[str]], ...] = (

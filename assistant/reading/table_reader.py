@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from enum import StrEnum
 from typing import TypeAlias
 
 from assistant.reading.expression import ExpressionError, evaluate
@@ -27,6 +28,7 @@ from assistant.reading.question import (
     periods_of,
     read_question,
     terms_of,
+    unnamed_modifier,
     year_range,
 )
 from ingest.numbers import format_number
@@ -37,10 +39,11 @@ GENERIC_WEIGHT = 0.25
 """Share of a row label's terms the question must name for the row to count as asked for."""
 
 _SCALE_WORDS = {"thousand": "thousands", "million": "millions", "billion": "billions"}
+_TRAILING_UNITS = re.compile(r"(?:\s+(?:usd|eur|gbp|m|mn|bn|k|pct))+$", re.IGNORECASE)
 _WHOLE_TERMS = frozenset({"total", "consolidated", "all", "group"})
 _UNSCALED = re.compile(
     r"%|\bpercent|\bcents?\b|per share|\bratio\b|\bmargin\b|\brate\b|\bdays\b|\byield\b"
-    r"|number of|headcount|employees|\beps\b|\(x\)|\btimes\b"
+    r"|number of|headcount|employees|\beps\b|\(x\)|\btimes\b|\bpct\b"
 )
 
 
@@ -87,12 +90,23 @@ class TableReading:
 class _Series:
     """One line item of one table: its label and its values keyed by period (or header)."""
 
-    passage: int
+    sources: tuple[int, ...]
     table: Table
     label: str
     terms: frozenset[str]
     points: tuple[tuple[Period | None, Cell], ...]
     transposed: bool = False
+
+    @property
+    def passage(self) -> int:
+        """The first passage that holds part of the table."""
+        return min(self.sources)
+
+    def passage_of(self, cell: Cell) -> int:
+        return self.sources[cell.row]
+
+    def cite(self, cells: Sequence[Cell]) -> str:
+        return "".join(f"[{n}]" for n in sorted({self.passage_of(c) for c in cells}))
 
     def where(self, period: Period | None, cell: Cell) -> str:
         """How the table names the period (or column) of ``cell``."""
@@ -116,6 +130,10 @@ def read_from_tables(question: str, passages: Sequence[str]) -> TableReading | N
         points = _points_for(facts, series)
         if points is None:
             continue
+        if _kinds_conflict(facts, series.table, [c for _, c in points]):
+            continue
+        if unnamed_modifier(facts.question, series.terms) is not None:
+            continue
         reading = _answer(facts, series, points)
         if reading is None:
             continue
@@ -126,7 +144,7 @@ def read_from_tables(question: str, passages: Sequence[str]) -> TableReading | N
             text=reading[0],
             value=reading[3],
             operation=facts.operation,
-            cells=tuple(CitedCell(series.passage, cell) for _, cell in points),
+            cells=tuple(CitedCell(series.passage_of(cell), cell) for _, cell in points),
             expression=reading[1],
             result=reading[2],
             label_precision=precision,
@@ -139,13 +157,33 @@ def read_from_tables(question: str, passages: Sequence[str]) -> TableReading | N
 def _ranked_series(
     facts: QuestionFacts, passages: Sequence[str]
 ) -> list[tuple[float, int, _Series]]:
-    candidates = [
-        series
-        for number, text in enumerate(passages, start=1)
-        if (table := read_table(text)) is not None
-        for series in _series_of(number, table)
-    ]
+    candidates = [series for sourced in _tables(passages) for series in _series_of(*sourced)]
     return _rank(facts.terms, candidates)
+
+
+def _tables(passages: Sequence[str]) -> list[tuple[Table, tuple[int, ...]]]:
+    """The tables among ``passages``, each with the passage number of each of its body rows.
+    Pieces of one table split across passages (the same headers) are read as one table."""
+    tables: list[tuple[Table, tuple[int, ...]]] = []
+    for number, text in enumerate(passages, start=1):
+        table = read_table(text)
+        if table is None:
+            continue
+        same = next((i for i, (t, _) in enumerate(tables) if t.headers == table.headers), None)
+        if same is None:
+            tables.append((table, (number,) * len(table.rows)))
+            continue
+        whole, sources = tables[same]
+        fresh = [r for r, row in enumerate(table.rows) if row not in whole.rows]
+        tables[same] = (
+            replace(
+                whole,
+                rows=whole.rows + tuple(table.rows[r] for r in fresh),
+                sections=whole.sections + tuple(table.sections[r] for r in fresh),
+            ),
+            sources + (number,) * len(fresh),
+        )
+    return tables
 
 
 def _rank(terms: frozenset[str], candidates: Sequence[_Series]) -> list[tuple[float, int, _Series]]:
@@ -170,11 +208,8 @@ def _read_pair(
     names (or the only value column)."""
     if len(facts.periods) > 1:
         return None
-    for number, text in enumerate(passages, start=1):
-        table = read_table(text)
-        if table is None:
-            continue
-        series = _series_of(number, table)
+    for table, sources in _tables(passages):
+        series = _series_of(table, sources)
         first = _rank(terms_of(pair.first), series)
         second = _rank(terms_of(pair.second), series)
         if not first or not second or first[0][2] is second[0][2]:
@@ -196,7 +231,10 @@ def _read_pair(
             text=reply[0],
             value=reply[3],
             operation=pair.operation,
-            cells=(CitedCell(number, a), CitedCell(number, b)),
+            cells=(
+                CitedCell(first[0][2].passage_of(a), a),
+                CitedCell(second[0][2].passage_of(b), b),
+            ),
             expression=reply[1],
             result=reply[2],
             label_precision=min(first[0][0], second[0][0]),
@@ -229,8 +267,9 @@ def _pair_answer(
         suffix = _unit(first.table, [(None, a), (None, b)])
     where = first.where(None, a)
     text = (
-        f"The {pair.operation.value} of {first.label} and {second.label} in {where}: "
-        f"{expression} = {shown}{suffix} [{first.passage}]."
+        f"The {pair.operation.value} of {_display(first.label)} and {_display(second.label)} "
+        f"in {where}: "
+        f"{expression} = {shown}{suffix} {first.cite([a, b])}."
     )
     return text, expression, result, f"{shown}{suffix}"
 
@@ -241,14 +280,14 @@ def _weight(terms: frozenset[str]) -> float:
     return sum(GENERIC_WEIGHT if t in GENERIC_TERMS else 1.0 for t in terms)
 
 
-def _series_of(number: int, table: Table) -> list[_Series]:
+def _series_of(table: Table, sources: tuple[int, ...]) -> list[_Series]:
     """Line items of ``table``: rows keyed by their column's period, or, when the periods run
     down the first column instead (a transposed table), columns keyed by their row's period."""
     header_periods = [_single_period(h) for h in table.headers]
     if any(p is not None for p in header_periods[1:]):
         return [
             _Series(
-                number,
+                sources,
                 table,
                 table.row_label(r),
                 terms_of(table.row_label(r)),
@@ -264,9 +303,9 @@ def _series_of(number: int, table: Table) -> list[_Series]:
     if sum(p is not None for p in row_periods) >= 2:
         return [
             _Series(
-                number,
+                sources,
                 table,
-                f"{table.headers[0]} {table.headers[c]}".strip(),
+                table.headers[c],
                 terms_of(f"{table.headers[0]} {table.headers[c]}"),
                 tuple(
                     (row_periods[r], table.cell(r, c))
@@ -279,7 +318,7 @@ def _series_of(number: int, table: Table) -> list[_Series]:
         ]
     return [
         _Series(
-            number,
+            sources,
             table,
             table.row_label(r),
             terms_of(table.row_label(r)),
@@ -311,6 +350,14 @@ def _points_for(facts: QuestionFacts, series: _Series) -> list[_Point] | None:
         years = {p.year for p, _ in spanned if p is not None}
         if len(years) == len(spanned) == span[1] - span[0] + 1:
             return spanned
+    if facts.operation in {Operation.AVERAGE, Operation.SUM} and len(facts.periods) == 1:
+        quarters: list[_Point] = [
+            (p, c)
+            for p, c in numeric
+            if p is not None and p.quarter and facts.periods[0] == Period(p.year)
+        ]
+        if len(quarters) >= 2 and len({p for p, _ in quarters}) == len(quarters):
+            return quarters
     if facts.periods:
         chosen = []
         for wanted in facts.periods:
@@ -349,6 +396,50 @@ def _pick_column(facts: QuestionFacts, matches: list[_Point]) -> tuple[Period | 
     return exact[0] if len(exact) == 1 else None
 
 
+class _Kind(StrEnum):
+    MONEY = "an amount of money"
+    COUNT = "a count"
+    PERCENT = "a percentage"
+
+
+_QUESTION_KINDS = (
+    (_Kind.COUNT, re.compile(r"\bhow many\b|\bnumber of\b|\bheadcount\b", re.I)),
+    (_Kind.PERCENT, re.compile(r"\bpercent|%|\brate\b", re.I)),
+    (_Kind.MONEY, re.compile(r"\bspen[dt]\b|\bpa(?:y|id)\b|\bcost\b|\$|\bdollars?\b", re.I)),
+)
+_COUNT_CONTEXT = re.compile(r"headcount|employees|number of|\bshares\b|\bcustomers\b", re.I)
+
+
+def _kinds_conflict(facts: QuestionFacts, table: Table, cells: Sequence[Cell]) -> bool:
+    """Whether a lookup asks for one kind of figure (money, a count, a percentage) and the
+    cells hold another: "how much did it spend on research" is not answered by the research
+    headcount."""
+    if facts.operation not in {
+        Operation.LOOKUP,
+        Operation.LARGEST_PERIOD,
+        Operation.SMALLEST_PERIOD,
+    }:
+        return False
+    asked = next(
+        (kind for kind, pattern in _QUESTION_KINDS if pattern.search(facts.question)), None
+    )
+    return asked is not None and any(
+        (found := _cell_kind(table, cell)) is not None and found is not asked for cell in cells
+    )
+
+
+def _cell_kind(table: Table, cell: Cell) -> _Kind | None:
+    if (cell.quantity is not None and cell.quantity.percent) or "%" in cell.column_header:
+        return _Kind.PERCENT
+    if _COUNT_CONTEXT.search(
+        f"{table.caption} {table.headers[0]} {cell.row_label} {cell.column_header}"
+    ):
+        return _Kind.COUNT
+    if table.currency is not None or "$" in cell.text:
+        return _Kind.MONEY
+    return None
+
+
 def _names_whole(header: str) -> bool:
     return bool(set(header.lower().split()) & _WHOLE_TERMS)
 
@@ -376,8 +467,8 @@ def _answer(facts: QuestionFacts, series: _Series, points: list[_Point]) -> _Rep
     """The answer sentence, the formula it shows (if any), its value, and the value as the
     answer states it (a cell's text, a computed figure or a period)."""
     unit = _unit(series.table, points)
-    cite = f"[{series.passage}]"
-    label = series.label.replace("_", " ")
+    cite = series.cite([c for _, c in points])
+    label = _display(series.label)
     if facts.operation in {Operation.LARGEST_PERIOD, Operation.SMALLEST_PERIOD}:
         pick = (max if facts.operation is Operation.LARGEST_PERIOD else min)(
             points, key=lambda pc: _value(pc[1])
@@ -420,6 +511,12 @@ def _word(operation: Operation) -> str:
     return "largest" if operation is Operation.LARGEST_PERIOD else "smallest"
 
 
+def _display(label: str) -> str:
+    """A label as an answer names it: a field name such as "revenue_usd_m" becomes "revenue"."""
+    words = label.replace("_", " ")
+    return _TRAILING_UNITS.sub("", words) or words
+
+
 def _value(cell: Cell) -> Decimal:
     return cell.quantity.value if cell.quantity is not None else Decimal(0)
 
@@ -433,7 +530,8 @@ def _operand(cell: Cell) -> str:
 def _unit(table: Table, points: Sequence[_Point]) -> str:
     """The currency and scale that apply to the values, unless they are percentages, ratios
     or per-share figures, which a table's "in millions" does not scale."""
-    described = " ".join(f"{c.row_label} {c.column_header}" for _, c in points).lower()
+    described = " ".join(f"{c.row_label} {c.column_header}" for _, c in points)
+    described = described.lower().replace("_", " ")
     if _UNSCALED.search(described) or any(
         c.quantity is not None and c.quantity.percent for _, c in points
     ):

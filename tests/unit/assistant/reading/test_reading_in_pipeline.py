@@ -113,3 +113,14 @@ def test_without_a_reader_the_model_drafts_every_answer() -> None:
     answer, generator, _ = run("What was revenue in FY2025?", None)
     assert len(generator.prompts) == 1
     assert answer.reading is None
+
+
+def test_a_percentage_formula_is_not_doubted_for_its_constant_100() -> None:
+    answer, _, _ = run(
+        "What was the percentage change in operating income from FY2024 to FY2025?",
+        sure_reader(),
+    )
+    check = answer.check
+    assert answer.text.endswith("* 100 = 29.9% [2].")
+    assert check is not None and not check.withheld
+    assert all(v.supported for v in check.sentences)

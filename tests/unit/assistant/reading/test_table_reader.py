@@ -179,3 +179,70 @@ def test_a_unit_note_row_belongs_to_the_header() -> None:
     assert reading is not None
     assert reading.expression == "(6,819 + 6,981) / 2"
     assert reading.value == "6,900 (thousands)"
+
+
+HEADCOUNT = """| Headcount at 31 December | FY2024 | FY2025 |
+|---|---:|---:|
+| Research and development | 820 | 1,010 |
+| **Total employees** | **4,120** | **4,585** |"""
+
+EPS = """| USD m | FY2024 | FY2025 |
+|---|---:|---:|
+| Diluted EPS (USD) | 1.62 | 2.18 |
+| Diluted shares (millions) | 58.2 | 58.6 |"""
+
+QUARTERS_2024 = """| quarter | revenue_usd_m | gross_margin_pct |
+|---|---|---|
+| FY2024-Q3 | 240.1 | 42.0 |
+| FY2024-Q4 | 258.4 | 42.3 |"""
+
+QUARTERS_2025 = """| quarter | revenue_usd_m | gross_margin_pct |
+|---|---|---|
+| FY2025-Q1 | 249.6 | 42.6 |
+| FY2025-Q4 | 293.7 | 43.7 |"""
+
+
+def test_abbreviations_meet_their_spelled_out_form() -> None:
+    reading = read_from_tables("What were diluted earnings per share in FY2025?", [EPS])
+    assert reading is not None
+    assert reading.value == "2.18"
+    assert "million" not in reading.text
+
+
+def test_a_count_does_not_answer_a_question_about_money() -> None:
+    assert (
+        read_from_tables("How much was spent on research and development in FY2025?", [HEADCOUNT])
+        is None
+    )
+    reading = read_from_tables("How many employees were there in FY2025?", [HEADCOUNT])
+    assert reading is not None and reading.value == "4,585"
+
+
+def test_a_modifier_the_label_lacks_means_another_item() -> None:
+    assert read_from_tables("What was annual recurring revenue in FY2025?", [INCOME]) is None
+    assert read_from_tables("What was Kestrel Ridge's revenue in FY2025?", [INCOME]) is not None
+
+
+def test_a_table_split_across_passages_is_read_whole_and_each_piece_cited() -> None:
+    reading = read_from_tables(
+        "By how much did revenue change from FY2024-Q4 to FY2025-Q4?",
+        [QUARTERS_2024, PROSE, QUARTERS_2025],
+    )
+    assert reading is not None
+    assert reading.expression == "293.7 - 258.4"
+    assert [c.passage for c in reading.cells] == [1, 3]
+    assert reading.text.startswith("The change in revenue from FY2024-Q4 to FY2025-Q4")
+    assert reading.text.endswith("[1][3].")
+
+
+def test_the_quarters_of_a_year_are_averaged() -> None:
+    reading = read_from_tables("What was the average quarterly revenue in FY2025?", [QUARTERS_2025])
+    assert reading is not None
+    assert reading.expression == "(249.6 + 293.7) / 2"
+
+
+def test_a_percentage_column_named_in_a_field_gets_no_money_unit() -> None:
+    reading = read_from_tables("What was the gross margin in FY2024-Q3?", [QUARTERS_2024])
+    assert reading is not None
+    assert reading.value == "42.0"
+    assert "USD" not in reading.text
