@@ -92,11 +92,11 @@ def report(rows: list[dict[str, Any]], contexts: int, name: str) -> None:
         groups["all"].append(row)
     table = []
     figures: dict[str, Any] = {"contexts": contexts}
-    for name in ("all", "arithmetic", "span and count"):
-        group = groups[name]
+    for kind in ("all", "arithmetic", "span and count"):
+        group = groups[kind]
         shown = [r for r in group if r["shown"]]
         right = sum(r["right"] for r in group)
-        figures[name] = {
+        figures[kind] = {
             "questions": len(group),
             "exact_match": right / len(group) if group else 0.0,
             "shown": len(shown) / len(group) if group else 0.0,
@@ -105,12 +105,12 @@ def report(rows: list[dict[str, Any]], contexts: int, name: str) -> None:
         }
         table.append(
             [
-                name,
+                kind,
                 len(group),
-                f"{figures[name]['exact_match']:.3f}",
-                f"{figures[name]['shown']:.2f}",
-                f"{figures[name]['right_among_shown']:.2f}",
-                figures[name]["read_from_table"],
+                f"{figures[kind]['exact_match']:.3f}",
+                f"{figures[kind]['shown']:.2f}",
+                f"{figures[kind]['right_among_shown']:.2f}",
+                figures[kind]["read_from_table"],
             ]
         )
     seconds = [r["seconds"] for r in rows]
