@@ -36,10 +36,22 @@ SUPPORTED = {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".tex
 
 
 def _service() -> Assistant:
+    from assistant.quiet_loading import quiet_model_libraries
+
+    quiet_model_libraries()  # before the model libraries are imported: some read it only then
     from assistant.service import Assistant
     from assistant.settings import get_settings
 
     return Assistant(get_settings())
+
+
+def _load_models(service: Assistant) -> None:
+    """Load the models an answer needs, saying so in one line on a terminal that goes once
+    they are loaded (and nothing when the output is not a terminal)."""
+    with errors.status("loading the answer model...") as status:
+        service.generator.warm_up()
+        status.update("loading the search model...")
+        service.index.warm_up()
 
 
 def _expand(paths: list[Path]) -> list[Path]:
@@ -338,6 +350,7 @@ def ask(
 
     service = _service()
     try:
+        _load_models(service)
         if service.guards:  # nothing is shown before it is checked
             with console.status("Writing the answer and checking it against the sources..."):
                 answer = service.ask(question, collections=collection)
@@ -349,6 +362,31 @@ def ask(
         errors.print(f"[red]error[/] {exc}")
         raise typer.Exit(2) from exc
     _print_citations(answer)
+
+
+@app.command(cls=ProseCommand, name="prepare-models")
+def prepare_models() -> None:
+    """Convert the answer model once and keep it in the data directory, so that every later
+    start maps it in within seconds. Otherwise the first `assistant ask`, UI or API start does
+    it; a conversion that no longer matches the model, its adapter or the libraries is made
+    again."""
+    from assistant.generation.factory import build_generator
+    from assistant.generation.model_files import ModelNotFoundError
+    from assistant.quiet_loading import quiet_model_libraries
+    from assistant.settings import get_settings
+
+    quiet_model_libraries()
+    generator = build_generator(get_settings().generation)
+    try:
+        with errors.status("converting the answer model..."):
+            prepared = generator.prepare()
+    except ModelNotFoundError as exc:
+        errors.print(f"[red]error[/] {exc}")
+        raise typer.Exit(2) from exc
+    done = "converted into" if prepared.converted else "already converted, checked in"
+    console.print(
+        f"answer model {done} {prepared.folder}", markup=False, highlight=False, soft_wrap=True
+    )
 
 
 @app.command(cls=ProseCommand)
@@ -518,7 +556,10 @@ def api(
     """Serve the REST API (schema at /openapi.json, documentation at /docs). Callers sign in
     with tokens from `assistant token create`; the models load in the background."""
     from assistant.api.serve import serve
+    from assistant.quiet_loading import quiet_model_libraries
     from assistant.settings import get_settings
+
+    quiet_model_libraries()
 
     serve(get_settings(), host=host, port=port)
 
