@@ -14,7 +14,7 @@ from typing import Protocol
 
 from assistant.generation.base import Generator, generate
 from assistant.generation.citations import CitedSentence, parse_answer
-from assistant.generation.prompt import ABSTENTION, PromptBuilder, SourcePassage
+from assistant.generation.prompt import ABSTENTION, PromptBuilder
 from assistant.passages import Passage
 from assistant.reading.table_reader import TableReading
 from assistant.settings import GenerationSettings
@@ -162,13 +162,7 @@ class AnswerPipeline:
             return self._read_answer(
                 question, reading, shown_found, collections, on_token, started, retrieval_s
             )
-        prompt = self._prompt_builder().build(
-            question,
-            [
-                SourcePassage(text=p.chunk.text, file_name=p.chunk.file_name, page=p.chunk.page)
-                for p in found
-            ],
-        )
+        prompt = self._prompt_builder().build(question, [p.chunk for p in found])
         shown = tuple(found[: len(prompt.passages)])
         prompt_ready = self._clock()
         generation = generate(

@@ -266,18 +266,7 @@ def _chunk_records(
         if row.document_id not in documents:
             raise BackupError("the collection changed while it was being saved; try again")
         ids.append(row.id)
-        yield ChunkRecord(
-            id=row.id,
-            document_id=row.document_id,
-            ordinal=row.ordinal,
-            text=row.text,
-            page=row.page,
-            char_start=row.char_start,
-            char_end=row.char_end,
-            heading_path=row.heading_path,
-            is_table=row.is_table,
-            token_count=row.token_count,
-        )
+        yield ChunkRecord.model_validate(row, from_attributes=True)
 
 
 def _product_version() -> str:
@@ -441,34 +430,16 @@ def _store(
 
 
 def _document_row(record: DocumentRecord, collection_id: int) -> Document:
-    return Document(
-        collection_id=collection_id,
-        file_name=record.file_name,
-        content_hash=record.content_hash,
-        media_type=record.media_type,
-        size_bytes=record.size_bytes,
-        version=record.version,
-        status=record.status,
-        error=record.error,
-        page_count=record.page_count,
-        title=record.title,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-    )
+    """The record as a new row of this installation (which gives it its own id)."""
+    return Document(collection_id=collection_id, **record.model_dump(exclude={"id"}))
 
 
 def _chunk_row(record: ChunkRecord, document_id: int, collection_id: int) -> Chunk:
+    """The record as a new row of this installation, in the restored document."""
     return Chunk(
         document_id=document_id,
         collection_id=collection_id,
-        ordinal=record.ordinal,
-        text=record.text,
-        page=record.page,
-        char_start=record.char_start,
-        char_end=record.char_end,
-        heading_path=record.heading_path,
-        is_table=record.is_table,
-        token_count=record.token_count,
+        **record.model_dump(exclude={"id", "document_id"}),
     )
 
 

@@ -1,5 +1,9 @@
 """A stored passage as every front end shows and cites it, and a retrieved one with its
-score."""
+score.
+
+They are the one passage type from retrieval to rendering: the prompt shows a ``ChunkView`` as
+it is, an answer carries its ``Passage``s, and the API's bodies and the UI read them.
+"""
 
 from __future__ import annotations
 

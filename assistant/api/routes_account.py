@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from fastapi import APIRouter, status
 
-from assistant.api import render
 from assistant.api.auth import CurrentUser
 from assistant.api.errors import error_responses
 from assistant.api.params import IdPath
@@ -19,12 +18,11 @@ def build_router() -> APIRouter:
 
     @router.get("/me", summary="Who the token belongs to")
     def me(user: CurrentUser) -> Me:
-        info = user.me()
-        return Me(username=info.username, role=info.role, created_at=info.created_at)
+        return Me.model_validate(user.me())
 
     @router.get("/tokens", summary="The caller's API tokens, revoked and expired ones included")
     def list_tokens(user: CurrentUser, services: ServicesDep) -> list[TokenOut]:
-        return [render.token(t) for t in services.tokens.list_tokens(user.username)]
+        return [TokenOut.model_validate(t) for t in services.tokens.list_tokens(user.username)]
 
     @router.post(
         "/tokens",
@@ -35,7 +33,7 @@ def build_router() -> APIRouter:
     def create_token(body: TokenCreate, user: CurrentUser, services: ServicesDep) -> IssuedTokenOut:
         expires = timedelta(days=body.days) if body.days is not None else None
         issued = services.tokens.create(user.username, name=body.name, expires_in=expires)
-        return IssuedTokenOut(token=issued.token, info=render.token(issued.info))
+        return IssuedTokenOut.model_validate(issued)
 
     @router.delete(
         "/tokens/{token_id}",
@@ -43,6 +41,6 @@ def build_router() -> APIRouter:
         responses=error_responses(404),
     )
     def revoke_token(token_id: IdPath, user: CurrentUser, services: ServicesDep) -> TokenOut:
-        return render.token(services.tokens.revoke(user.username, token_id))
+        return TokenOut.model_validate(services.tokens.revoke(user.username, token_id))
 
     return router

@@ -43,7 +43,7 @@ def build_router() -> APIRouter:
         if not body.query.strip():
             raise HTTPException(400, "The query is empty.")
         found = user.search(body.query, collections=body.collections, k=body.k, mode=body.mode)
-        return SearchOut(passages=[render.passage(p) for p in found])
+        return SearchOut.model_validate({"passages": found})
 
     @router.post(
         "/ask",

@@ -9,7 +9,6 @@ from collections import Counter
 
 from fastapi import APIRouter, HTTPException, status
 
-from assistant.api import render
 from assistant.api.auth import CurrentUser
 from assistant.api.errors import error_responses
 from assistant.api.params import CollectionPath
@@ -57,6 +56,6 @@ def build_router() -> APIRouter:
         clean = name.strip()
         if clean not in {c.name for c in user.collections()}:
             raise NotFoundError(f"no collection named {clean!r}")
-        return [render.document(d) for d in user.documents(collections=[clean])]
+        return [DocumentOut.model_validate(d) for d in user.documents(collections=[clean])]
 
     return router

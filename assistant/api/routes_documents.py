@@ -78,9 +78,7 @@ def build_router(ingest: IngestSettings) -> APIRouter:
         info = next((d for d in user.documents(collections=scope) if d.id == document_id), None)
         if info is None:
             raise NotFoundError(f"no document with id {document_id}")
-        return DocumentDetail(
-            document=render.document(info), chunks=[render.chunk(c) for c in chunks]
-        )
+        return DocumentDetail.model_validate({"document": info, "chunks": chunks})
 
     @router.delete(
         "/collections/{name}/documents/{file_name}",

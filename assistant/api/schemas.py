@@ -1,14 +1,20 @@
-"""Request and response bodies of the REST API; they define its OpenAPI schema."""
+"""Request and response bodies of the REST API; they define its OpenAPI schema.
+
+Response bodies are read from the product's own objects (``model_validate`` of a document,
+a passage, an answer), field by field under the same names, so the API cannot drift from
+them; a field that lives deeper in the object names its path.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
 from assistant.api_tokens import MAX_NAME_CHARS
 from assistant.ingestion.pipeline import Outcome
+from assistant.reading.question import Operation
 from assistant.storage.models import Right, Role
 
 MAX_QUERY_CHARS = 2000
@@ -32,6 +38,26 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Derived(BaseModel):
+    """A response body read from the attributes of the object it describes.
+
+    An aliased field is read from its path in that object, or by its own name from a body
+    that was already rendered.
+    """
+
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True, validate_by_alias=True)
+
+
+def _chunk(name: str) -> AliasPath:
+    """Where a retrieved passage (``assistant.passages.Passage``) keeps its chunk's ``name``."""
+    return AliasPath("chunk", name)
+
+
+def _cell(name: str) -> AliasPath:
+    """Where a cell an answer cites (``CitedCell``) keeps the table cell's ``name``."""
+    return AliasPath("cell", name)
+
+
 class ErrorBody(BaseModel):
     detail: str = Field(description="What went wrong, fit to show to a person.")
 
@@ -40,7 +66,7 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
-class Me(BaseModel):
+class Me(Derived):
     username: str
     role: Role
     created_at: datetime
@@ -57,7 +83,7 @@ class CollectionCreate(Strict):
     name: CollectionName
 
 
-class DocumentOut(BaseModel):
+class DocumentOut(Derived):
     id: int
     collection: str
     file_name: str
@@ -70,7 +96,7 @@ class DocumentOut(BaseModel):
     chunks: int
 
 
-class ChunkOut(BaseModel):
+class ChunkOut(Derived):
     chunk_id: int
     text: str
     page: int | None = Field(description="1-based page of paged formats, else null.")
@@ -85,7 +111,7 @@ class DocumentDetail(BaseModel):
     chunks: list[ChunkOut]
 
 
-class FileOutcome(BaseModel):
+class FileOutcome(Derived):
     file_name: str
     outcome: Outcome
     document_id: int | None
@@ -116,17 +142,19 @@ class SearchRequest(Strict):
     mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
 
 
-class PassageOut(BaseModel):
-    chunk_id: int
-    document_id: int
-    file_name: str
-    collection: str
-    page: int | None
-    char_start: int
-    char_end: int
-    heading_path: str
-    text: str
-    score: float
+class PassageOut(Derived):
+    """A retrieved passage: its chunk, where it comes from, and its retrieval score."""
+
+    chunk_id: int = Field(validation_alias=_chunk("chunk_id"))
+    document_id: int = Field(validation_alias=_chunk("document_id"))
+    file_name: str = Field(validation_alias=_chunk("file_name"))
+    collection: str = Field(validation_alias=_chunk("collection"))
+    page: int | None = Field(validation_alias=_chunk("page"))
+    char_start: int = Field(validation_alias=_chunk("char_start"))
+    char_end: int = Field(validation_alias=_chunk("char_end"))
+    heading_path: str = Field(validation_alias=_chunk("heading_path"))
+    text: str = Field(validation_alias=_chunk("text"))
+    score: float = Field(description="Retrieval score; higher is better.")
 
 
 class SearchOut(BaseModel):
@@ -148,7 +176,7 @@ class AskRequest(Strict):
     )
 
 
-class SentenceOut(BaseModel):
+class SentenceOut(Derived):
     text: str
     citations: list[int] = Field(description="Numbers of the passages the sentence cites.")
     is_abstention: bool
@@ -159,7 +187,7 @@ class SourceOut(PassageOut):
     cited: bool
 
 
-class TimingsOut(BaseModel):
+class TimingsOut(Derived):
     retrieval_s: float
     first_token_s: float
     generation_s: float
@@ -167,12 +195,12 @@ class TimingsOut(BaseModel):
     tokens_per_s: float
 
 
-class SpanOut(BaseModel):
+class SpanOut(Derived):
     start: int
     end: int
 
 
-class SentenceCheckOut(BaseModel):
+class SentenceCheckOut(Derived):
     support: float = Field(description="How likely the passages support the sentence, 0 to 1.")
     supported: bool
     unsupported: list[SpanOut] = Field(
@@ -185,7 +213,7 @@ class SentenceCheckOut(BaseModel):
     )
 
 
-class CheckOut(BaseModel):
+class CheckOut(Derived):
     confidence: float | None = Field(
         description="Calibrated probability that the answer is right; null when the model "
         "abstained by itself."
@@ -198,9 +226,43 @@ class CheckOut(BaseModel):
         description="One per answer sentence; empty when withheld or abstained."
     )
     seconds: float
+    removed: list[str] = Field(
+        description="Sentences taken out of the draft because they stated a figure that is "
+        "neither in a passage nor computed from passages, each with the reason."
+    )
 
 
-class AnswerOut(BaseModel):
+class CellOut(Derived):
+    passage: int = Field(description="Number of the passage whose table holds the cell.")
+    row_label: str = Field(
+        validation_alias=_cell("row_label"),
+        description="The label of the cell's row (with its section, if any).",
+    )
+    column_header: str = Field(
+        validation_alias=_cell("column_header"), description="The header of the cell's column."
+    )
+    text: str = Field(
+        validation_alias=_cell("text"), description="The cell as the table writes it."
+    )
+
+
+class ComputationOut(Derived):
+    operation: Operation = Field(
+        description="What the answer does with the cells: copies one (a lookup, the largest or "
+        "smallest period) or computes from them."
+    )
+    expression: str | None = Field(
+        description="The formula evaluated exactly over the cells' values; null when the answer "
+        "copies a cell rather than computing from cells."
+    )
+    value: str = Field(description="The result as the answer states it, with unit and scale.")
+    cells: list[CellOut] = Field(
+        description="The cells used: in the order the question names them, in period "
+        "order for a formula."
+    )
+
+
+class AnswerOut(Derived):
     question: str
     text: str
     abstained: bool = Field(description="True when the documents do not hold the answer.")
@@ -212,6 +274,11 @@ class AnswerOut(BaseModel):
         description="What checking the answer against the passages found; null when the "
         "server does not check answers."
     )
+    computation: ComputationOut | None = Field(
+        validation_alias="reading",
+        description="How the answer was read from table cells, and computed from them, when it "
+        "was; null when the answer was written by the language model.",
+    )
 
 
 class TokenCreate(Strict):
@@ -221,7 +288,7 @@ class TokenCreate(Strict):
     )
 
 
-class TokenOut(BaseModel):
+class TokenOut(Derived):
     id: int
     name: str
     prefix: str = Field(description="The token's first characters, to recognise it.")
@@ -231,6 +298,6 @@ class TokenOut(BaseModel):
     active: bool
 
 
-class IssuedTokenOut(BaseModel):
+class IssuedTokenOut(Derived):
     token: str = Field(description="The secret; shown this once only.")
     info: TokenOut

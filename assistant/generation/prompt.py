@@ -53,9 +53,24 @@ class PromptTokenizer(Protocol):
         ...
 
 
+class PromptPassage(Protocol):
+    """What the prompt shows of a passage: its text and where it comes from. A retrieved
+    chunk (``assistant.passages.ChunkView``) is one."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def file_name(self) -> str: ...
+
+    @property
+    def page(self) -> int | None: ...
+
+
 @dataclass(frozen=True)
 class SourcePassage:
-    """A passage to show the model, in retrieval rank order (best first)."""
+    """A passage given by its text alone, not read from storage: the cut end of a passage that
+    did not fit, or the passages of training and evaluation examples."""
 
     text: str
     file_name: str
@@ -68,7 +83,7 @@ class GroundedPrompt:
     ``[i + 1]``. ``truncated`` tells whether the last passage was cut to fit."""
 
     messages: tuple[ChatMessage, ...]
-    passages: tuple[SourcePassage, ...]
+    passages: tuple[PromptPassage, ...]
     truncated: bool
     prompt_tokens: int
 
@@ -91,14 +106,14 @@ def clean_question(question: str) -> str:
     return " ".join(_SPECIAL_TOKEN.sub(" ", question).split())
 
 
-def passage_header(number: int, passage: SourcePassage) -> str:
+def passage_header(number: int, passage: PromptPassage) -> str:
     where = (
         passage.file_name if passage.page is None else f"{passage.file_name}, page {passage.page}"
     )
     return f"[{number}] ({clean_passage_text(where)})"
 
 
-def render_passage(number: int, passage: SourcePassage) -> str:
+def render_passage(number: int, passage: PromptPassage) -> str:
     return f"{passage_header(number, passage)} {clean_passage_text(passage.text)}"
 
 
@@ -107,7 +122,7 @@ def user_message(question: str, rendered_passages: Sequence[str]) -> str:
     return f"Passages:\n\n{block}\n\nQuestion: {clean_question(question)}"
 
 
-def build_messages(question: str, passages: Sequence[SourcePassage]) -> tuple[ChatMessage, ...]:
+def build_messages(question: str, passages: Sequence[PromptPassage]) -> tuple[ChatMessage, ...]:
     """The chat messages for ``question`` over all of ``passages``, with no budget applied."""
     rendered = [render_passage(i, p) for i, p in enumerate(passages, start=1)]
     return (
@@ -132,7 +147,7 @@ class PromptBuilder:
         self._context_tokens = context_tokens
         self._answer_tokens = answer_tokens
 
-    def build(self, question: str, passages: Sequence[SourcePassage]) -> GroundedPrompt:
+    def build(self, question: str, passages: Sequence[PromptPassage]) -> GroundedPrompt:
         if not question.strip():
             raise ValueError("the question is empty")
         frame = build_messages(question, [])
@@ -141,7 +156,7 @@ class PromptBuilder:
         left = self._context_tokens - self._answer_tokens - self._tokenizer.count_chat(frame)
         if left <= 0:
             raise ValueError("the question alone does not fit the context budget")
-        kept: list[SourcePassage] = []
+        kept: list[PromptPassage] = []
         truncated = False
         for passage in passages:
             number = len(kept) + 1

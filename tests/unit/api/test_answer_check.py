@@ -1,5 +1,6 @@
-"""The answer check's verdict reaches API clients: confidence, per-sentence support, and
-answers withheld below the threshold."""
+"""The answer check's verdict reaches API clients: confidence, per-sentence support, sentences
+removed for an invented figure, answers withheld below the threshold, and how an answer read
+from a table was computed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ import pytest
 from assistant.answering import Answer
 from assistant.generation.prompt import ABSTENTION
 from assistant.guard.protocols import Span
+from assistant.reading.question import Operation
+from assistant.reading.table_reader import CitedCell, TableReading
 from assistant.verdict import AnswerCheck, SentenceVerdict
+from ingest.tables import Cell
 from tests.unit.api.conftest import Api, build_api
 
 
@@ -20,7 +24,8 @@ def doubting_guard(answer: Answer) -> Answer:
     """Finds the first sentence half supported and withholds answers that mention bonuses."""
     withheld = "bonus" in answer.question
     sentences = () if withheld else (SentenceVerdict(0.5, False, (Span(0, 4),), ("odd",)),)
-    check = AnswerCheck(0.25 if withheld else 0.75, 0.5, withheld, sentences, 0.01)
+    removed = ('Removed "Bonuses rose 9%.": 9% is in no passage.',)
+    check = AnswerCheck(0.25 if withheld else 0.75, 0.5, withheld, sentences, 0.01, removed)
     if withheld:
         return replace(answer, text=ABSTENTION, sentences=(), abstained=True, check=check)
     return replace(answer, check=check)
@@ -51,7 +56,9 @@ def test_the_verdict_is_part_of_the_answer(checked: Api) -> None:
             }
         ],
         "seconds": 0.01,
+        "removed": ['Removed "Bonuses rose 9%.": 9% is in no passage.'],
     }
+    assert body["computation"] is None
 
 
 def test_a_withheld_answer_streams_its_draft_then_the_abstention(checked: Api) -> None:
@@ -68,3 +75,51 @@ def test_a_withheld_answer_streams_its_draft_then_the_abstention(checked: Api) -
 def test_answers_without_a_check_say_so(api: Api) -> None:
     body = api.call("POST", "/v1/ask", "alice", json={"question": "Salary bands?"}).json()
     assert body["check"] is None
+
+
+def table_reading(answer: Answer) -> Answer:
+    """Reads the answer from two cells of the first passage's table, as the table reader does."""
+    cells = (
+        CitedCell(1, Cell(0, 1, "Salary band A", "FY2024", "40,000", None)),
+        CitedCell(1, Cell(0, 2, "Salary band A", "FY2025", "42,000", None)),
+    )
+    reading = TableReading(
+        text="Salary band A rose by 2,000 [1].",
+        value="2,000",
+        operation=Operation.CHANGE,
+        cells=cells,
+        expression="42000 - 40000",
+        result=None,
+        label_precision=1.0,
+        overlap=3,
+        runner_up=0.0,
+    )
+    return replace(answer, reading=reading)
+
+
+def test_an_answer_read_from_a_table_shows_its_computation(tmp_path: Path) -> None:
+    api = build_api(tmp_path, guards=[table_reading])
+    try:
+        body = api.call("POST", "/v1/ask", "alice", json={"question": "Salary bands?"}).json()
+    finally:
+        api.client.close()
+        api.assistant.engine.dispose()
+    assert body["computation"] == {
+        "operation": "change",
+        "expression": "42000 - 40000",
+        "value": "2,000",
+        "cells": [
+            {
+                "passage": 1,
+                "row_label": "Salary band A",
+                "column_header": "FY2024",
+                "text": "40,000",
+            },
+            {
+                "passage": 1,
+                "row_label": "Salary band A",
+                "column_header": "FY2025",
+                "text": "42,000",
+            },
+        ],
+    }
