@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.answering import Answer, AnswerGuard, AnswerPipeline
+from assistant.answering import Answer, AnswerEvents, AnswerGuard, AnswerPipeline
 from assistant.collection_settings import search_fusion
 from assistant.generation.base import Generator
 from assistant.generation.factory import build_generator
@@ -30,7 +30,7 @@ from assistant.index_sync import (
 from assistant.ingestion.pipeline import FileResult, IngestionPipeline, RunReport
 from assistant.ingestion.steps import FileSteps
 from assistant.passages import ChunkView, Passage
-from assistant.reading.calibration import ReadingCalibrator
+from assistant.reading.calibration import load_reading_calibrator
 from assistant.reading.reader import TableReader
 from assistant.settings import Settings
 from assistant.storage import repository as repo
@@ -76,6 +76,9 @@ class Assistant:
         guards: Sequence[AnswerGuard] | None = None,
     ) -> None:
         self.settings = settings
+        self.loading: str | None = None
+        """What ``start_up`` is loading now ("loading the answer model..."), for pages and
+        routes to say so while a question waits; None when nothing is."""
         self.generator = generator or build_generator(settings.generation)
         if guards is None:
             guards = (build_checker(settings.guard),) if settings.guard.enabled else ()
@@ -204,7 +207,7 @@ class Assistant:
         if not settings.table_reader:
             return None
         return TableReader(
-            ReadingCalibrator.load(), min_confidence=settings.table_reader_min_confidence
+            load_reading_calibrator(), min_confidence=settings.table_reader_min_confidence
         )
 
     def ask(
@@ -217,6 +220,11 @@ class Assistant:
         """Answer ``question`` from passages of ``collections`` only, citing them; the answer's
         text is passed to ``on_token`` piece by piece as it is generated."""
         return self._answering.run(question, collections=collections, on_token=on_token)
+
+    def ask_stream(self, question: str, *, collections: Sequence[str]) -> AnswerEvents:
+        """``ask`` as events: the draft's text as it is generated, then the checked answer.
+        Closing the events stops the generation."""
+        return self._answering.stream(question, collections=collections)
 
     def check(self, *, repair: bool = False) -> DriftReport:
         """Report (and with ``repair`` fix) drift between storage and the indexes."""
@@ -249,8 +257,13 @@ class Assistant:
         models, so the first request pays for neither. A failure is only logged here; the
         request that needs the failed part reports it."""
         try:
+            self.loading = "opening the indexes..."
             self.recover()
+            self.loading = "loading the search model..."
             self.index.warm_up()
+            self.loading = "loading the answer model..."
             self.generator.warm_up()
         except Exception:
             log.exception("recovering and loading the models in advance failed")
+        finally:
+            self.loading = None

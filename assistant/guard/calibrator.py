@@ -7,7 +7,7 @@ and how much of the question the evidence covers (a retrieval agreement signal c
 way whatever retriever found the passages). Answer length is deliberately not a feature.
 
 The mapping is a logistic regression on standardised features (Platt scaling of a linear
-score, ``assistant.guard.logistic``) fitted offline on answers labelled correct or incorrect
+score, ``assistant.logistic``) fitted offline on answers labelled correct or incorrect
 (``training.guard.fit_calibrator``).
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.guard.evidence import content_terms
-from assistant.guard.logistic import Logistic
+from assistant.logistic import Logistic
 
 BUNDLED_CALIBRATOR = Path(__file__).resolve().parent.parent / "models" / "calibrator.json"
 FEATURES = (

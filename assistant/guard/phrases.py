@@ -25,8 +25,8 @@ from pathlib import Path
 
 from assistant.guard.evidence import content_terms, evidence_window
 from assistant.guard.facts import FactDetector
-from assistant.guard.logistic import Logistic
 from assistant.guard.protocols import DetectionInput, SentenceSupport, SentenceToCheck, Span
+from assistant.logistic import Logistic
 
 BUNDLED_PHRASE_MODEL = Path(__file__).resolve().parent.parent / "models" / "phrase_detector.json"
 FEATURES = (

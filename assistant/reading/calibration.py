@@ -9,12 +9,9 @@ The weights are a small JSON file shipped with the product.
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.logistic import Logistic
 from assistant.reading.question import Operation
 from assistant.reading.table_reader import TableReading
 
@@ -30,7 +27,7 @@ FEATURES = (
     "passage_rank",
     "question_named",
 )
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def reading_features(reading: TableReading, question_terms: int) -> list[float]:
@@ -47,35 +44,6 @@ def reading_features(reading: TableReading, question_terms: int) -> list[float]:
     ]
 
 
-@dataclass(frozen=True)
-class ReadingCalibrator:
-    """Logistic weights over ``FEATURES``."""
-
-    weights: tuple[float, ...]
-    bias: float
-    fitted_on: int
-
-    def probability(self, features: Sequence[float]) -> float:
-        if len(features) != len(self.weights):
-            raise ValueError(f"expected {len(self.weights)} features, got {len(features)}")
-        score = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
-        return 1 / (1 + math.exp(-max(-50.0, min(50.0, score))))
-
-    def save(self, path: Path) -> None:
-        record = {
-            "format_version": FORMAT_VERSION,
-            "features": list(FEATURES),
-            "weights": list(self.weights),
-            "bias": self.bias,
-            "fitted_on": self.fitted_on,
-        }
-        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path = BUNDLED_READING_CALIBRATOR) -> ReadingCalibrator:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if record.get("format_version") != FORMAT_VERSION or record.get("features") != list(
-            FEATURES
-        ):
-            raise ValueError(f"{path} was fitted for other features; refit it (training/reading)")
-        return cls(tuple(record["weights"]), float(record["bias"]), int(record["fitted_on"]))
+def load_reading_calibrator(path: Path = BUNDLED_READING_CALIBRATOR) -> Logistic:
+    """The fitted weights over ``FEATURES``; refuses a file fitted for other features."""
+    return Logistic.load(path, features=FEATURES, format_version=FORMAT_VERSION)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from assistant.reading.calibration import ReadingCalibrator, reading_features
+from assistant.logistic import Logistic
+from assistant.reading.calibration import reading_features
 from assistant.reading.question import terms_of
 from assistant.reading.table_reader import TableReading, read_from_tables
 
@@ -18,7 +19,7 @@ from assistant.reading.table_reader import TableReading, read_from_tables
 class TableReader:
     """``read(question, passages)`` -> a reading with its ``confidence``, or ``None``."""
 
-    def __init__(self, calibrator: ReadingCalibrator, *, min_confidence: float) -> None:
+    def __init__(self, calibrator: Logistic, *, min_confidence: float) -> None:
         if not 0 <= min_confidence <= 1:
             raise ValueError("min_confidence must be in [0, 1]")
         self._calibrator = calibrator

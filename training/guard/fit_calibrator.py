@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assistant.guard.calibrator import Calibrator
-from training.guard.logistic_fit import fit_logistic
+from training.logistic_fit import fit_logistic
 
 
 def fit_calibrator(

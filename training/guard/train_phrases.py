@@ -14,10 +14,10 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from assistant.guard.logistic import Logistic
 from assistant.guard.phrases import BUNDLED_PHRASE_MODEL, FEATURES, FORMAT_VERSION, PhraseFeatures
+from assistant.logistic import Logistic
 from training.guard.detector_data import LabelledClaim, halueval_claims, perturbation_claims
-from training.guard.logistic_fit import fit_logistic
+from training.logistic_fit import fit_logistic
 
 
 def fit_phrase_model(claims: Sequence[LabelledClaim], *, ridge: float = 1.0) -> Logistic:

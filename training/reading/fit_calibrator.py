@@ -4,7 +4,7 @@ Each table question is read over its own table placed among tables of other trai
 contexts (as retrieval would return them, the right table first or second or third), labelled
 right or wrong by ``training.reading.tatqa.is_right``, and a logistic regression
 (scikit-learn) maps the reading's features to the probability it is right. A fifth of the
-contexts is kept aside to report discrimination (AUROC) and calibration (ECE, 10 bins).
+contexts is kept aside to report discrimination (AUROC) and calibration (Brier score).
 
     python -m training.reading.fit_calibrator --data ../shared/data
 """
@@ -16,16 +16,17 @@ import random
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from assistant.reading.calibration import (
     BUNDLED_READING_CALIBRATOR,
-    ReadingCalibrator,
+    FEATURES,
+    FORMAT_VERSION,
     reading_features,
 )
 from assistant.reading.question import terms_of
 from assistant.reading.table_reader import read_from_tables
+from training.logistic_fit import fit_logistic
 from training.reading.tatqa import TatqaContext, is_right, load_contexts
 
 DISTRACTORS = 4
@@ -52,16 +53,6 @@ def labelled_readings(
     return features, labels
 
 
-def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    bins = np.minimum((probabilities * 10).astype(int), 9)
-    error = 0.0
-    for b in range(10):
-        chosen = bins == b
-        if chosen.any():
-            error += chosen.mean() * abs(probabilities[chosen].mean() - labels[chosen].mean())
-    return float(error)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True)
@@ -73,20 +64,17 @@ def main() -> None:
     cut = len(contexts) // 5
     fit_x, fit_y = labelled_readings(contexts[cut:], contexts, args.seed)
     report_x, report_y = labelled_readings(contexts[:cut], contexts, args.seed + 1)
-    model = LogisticRegression(C=1.0).fit(np.array(fit_x), np.array(fit_y))
-    probabilities = model.predict_proba(np.array(report_x))[:, 1]
+    model = fit_logistic(fit_x, fit_y)
+    probabilities = np.array([model.probability(x) for x in report_x])
     labels = np.array(report_y, dtype=float)
     print(f"fitted on {len(fit_y)} readings ({np.mean(fit_y):.2f} right)")
     print(
         f"kept-aside {len(report_y)} readings ({labels.mean():.2f} right): "
         f"AUROC {roc_auc_score(labels, probabilities):.3f}, "
-        f"ECE {expected_calibration_error(probabilities, labels):.3f}"
+        f"Brier score {brier_score_loss(labels, probabilities):.3f}"
     )
-    final = LogisticRegression(C=1.0).fit(np.array(fit_x + report_x), np.array(fit_y + report_y))
-    calibrator = ReadingCalibrator(
-        tuple(float(w) for w in final.coef_[0]), float(final.intercept_[0]), len(fit_y + report_y)
-    )
-    calibrator.save(args.out)
+    final = fit_logistic(fit_x + report_x, fit_y + report_y)
+    final.save(args.out, features=FEATURES, format_version=FORMAT_VERSION)
     print(f"saved {args.out}")
 
 

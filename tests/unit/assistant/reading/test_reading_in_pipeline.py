@@ -10,7 +10,7 @@ import pytest
 from assistant.answering import Answer, AnswerPipeline
 from assistant.guard.facts import FactDetector
 from assistant.guard.policy import AnswerChecker
-from assistant.reading.calibration import ReadingCalibrator
+from assistant.logistic import Logistic
 from assistant.reading.reader import TableReader
 from assistant.reading.table_reader import TableReading
 from assistant.settings import GenerationSettings
@@ -28,7 +28,7 @@ SETTINGS = GenerationSettings(max_new_tokens=40, context_tokens=400, passages=2)
 
 def sure_reader(confidence_bias: float = 5.0) -> TableReader:
     """A reader whose calibrator is sure of every reading (or of none, with a low bias)."""
-    calibrator = ReadingCalibrator(weights=(0.0,) * 7, bias=confidence_bias, fitted_on=0)
+    calibrator = Logistic((0.0,) * 7, (1.0,) * 7, (0.0,) * 7, bias=confidence_bias)
     return TableReader(calibrator, min_confidence=0.5)
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.guard.logistic import Logistic
 from assistant.guard.phrases import FEATURES, FORMAT_VERSION, PhraseFeatures
+from assistant.logistic import Logistic
 from training.guard.detector_data import LabelledClaim
 from training.guard.train_phrases import fit_phrase_model
 

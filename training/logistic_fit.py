@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from assistant.guard.logistic import Logistic
+from assistant.logistic import Logistic
 
 
 def fit_logistic(

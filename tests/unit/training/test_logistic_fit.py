@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.guard.logistic_fit import fit_logistic
+from training.logistic_fit import fit_logistic
 
 
 def penalised_gradient(

@@ -1,7 +1,7 @@
 """A fitted logistic regression applied at run time: standardised features, weights and a bias.
 
 The calibrator and the phrase detector are both such a model. They are fitted offline with
-scikit-learn (``training.guard.logistic_fit``) and stored as JSON beside the other trained
+scikit-learn (``training.logistic_fit``) and stored as JSON beside the other trained
 artefacts; applying one is a weighted sum and a sigmoid, so the product needs no fitting library.
 """
 
