@@ -34,6 +34,7 @@ def _health_router() -> APIRouter:
         "/health",
         summary="Whether the server and its database answer (no token needed)",
         responses=error_responses(503),
+        response_model_exclude_none=True,
     )
     def health(services: ServicesDep) -> Health:
         try:
@@ -42,7 +43,7 @@ def _health_router() -> APIRouter:
         except SQLAlchemyError as exc:
             log.error("health check: the database does not answer: %s", exc)
             raise HTTPException(503, "The database does not answer.") from None
-        return Health(status="ok")
+        return Health(status="ok", loading=services.assistant.loading)
 
     return router
 

@@ -64,6 +64,11 @@ class ErrorBody(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+    loading: str | None = Field(
+        default=None,
+        description="What the server is still loading after its start (the models), left out "
+        "once it is ready; a question asked meanwhile waits for it.",
+    )
 
 
 class Me(Derived):

@@ -7,7 +7,9 @@ below the confidence threshold, withheld with the best evidence shown instead.""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -15,6 +17,7 @@ from assistant.answering import Answer
 from assistant.passages import Passage
 from assistant.scoped import ScopedAssistant
 from ui.feedback import USER_ERRORS, show_error
+from ui.resources import backend
 from ui.session import require_user
 from ui.streaming import TextStream
 from ui.text import Span, escape_inline, escape_markdown, highlighted_markdown, term_spans
@@ -95,6 +98,13 @@ def show_sources(result: AskResult) -> None:
                 show_passage("·", passage, term_spans(passage.chunk.text, result.question))
 
 
+def clear_on_first(notice: Any, pieces: Iterator[str]) -> Iterator[str]:
+    """``pieces``, with ``notice`` (what is still loading) cleared once the first arrives."""
+    for piece in pieces:
+        notice.empty()
+        yield piece
+
+
 def write_answer(user: ScopedAssistant, question: str, chosen: list[str]) -> AskResult | None:
     """Stream the answer onto the page; ``None`` when the request itself was refused."""
     stream = TextStream(
@@ -103,8 +113,11 @@ def write_answer(user: ScopedAssistant, question: str, chosen: list[str]) -> Ask
     )
     slot = st.empty()
     with slot.container():
+        loading = st.empty()
+        if (step := backend().assistant.loading) is not None:  # a server that just started
+            loading.caption(step)
         st.caption("Draft, being checked against the sources before it is shown as an answer…")
-        st.write_stream(stream.pieces())
+        st.write_stream(clear_on_first(loading, stream.pieces()))
     try:
         answer = stream.result()
     except USER_ERRORS as exc:

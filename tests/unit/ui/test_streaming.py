@@ -36,3 +36,20 @@ def test_an_error_of_the_work_reaches_the_caller() -> None:
     assert list(stream.pieces()) == ["partial"]
     with pytest.raises(LookupError, match="no such collection"):
         stream.result()
+
+
+def test_the_loading_notice_goes_with_the_first_words() -> None:
+    from ui.views.ask import clear_on_first
+
+    class Notice:
+        cleared = 0
+
+        def empty(self) -> None:
+            self.cleared += 1
+
+    notice = Notice()
+    pieces = clear_on_first(notice, iter(["The ", "answer."]))
+    assert notice.cleared == 0
+    assert next(pieces) == "The "
+    assert notice.cleared == 1
+    assert list(pieces) == ["answer."]
