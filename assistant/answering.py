@@ -1,18 +1,24 @@
 """Asking a question: retrieve passages, prompt the generator, check the citations.
 
-The pipeline is one small component with a typed ``run()``. Stages that judge a finished
-answer (a hallucination detector, a confidence calibrator) plug in as ``guards``: each receives
-the ``Answer`` and returns it, possibly changed (for instance turned into an abstention).
+The pipeline is one small component. ``stream()`` gives the answer as events: the draft's text
+piece by piece as it is written, then the checked ``Answer``; the UI and the API pass the
+pieces on as they come, and a front end that stops reading (a client gone away) closes the
+events, which stops generation at once. ``run()`` waits for the answer. Stages that judge a
+finished answer (a hallucination detector, a confidence calibrator) plug in as ``guards``:
+each receives the ``Answer`` and returns it, possibly changed (for instance turned into an
+abstention).
 """
 
 from __future__ import annotations
 
+import collections.abc
 import time
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
-from assistant.generation.base import Generator, generate
+from assistant.generation.base import Generator, stream_generation
 from assistant.generation.citations import CitedSentence, parse_answer
 from assistant.generation.prompt import ABSTENTION, PromptBuilder
 from assistant.passages import Passage
@@ -87,6 +93,23 @@ class Answer:
         return tuple((n, self.passages[n - 1]) for n in numbers if 0 < n <= len(self.passages))
 
 
+AnswerEvents: TypeAlias = collections.abc.Generator[str | Answer, None, None]
+"""The draft's text piece by piece as it is written, then the checked answer as the last
+event. Closing it stops the work, generation included, at once."""
+
+
+def final_answer(events: AnswerEvents, on_token: Callable[[str], None] | None = None) -> Answer:
+    """The answer that ends ``events``; each piece of the draft before it goes to
+    ``on_token``."""
+    with closing(events):
+        for event in events:
+            if isinstance(event, Answer):
+                return event
+            if on_token is not None:
+                on_token(event)
+    raise RuntimeError("the answer's events ended without an answer")
+
+
 class TableReaderStage(Protocol):
     """Reads an answer from the tables among the passages, or returns ``None``."""
 
@@ -140,18 +163,26 @@ class AnswerPipeline:
         collections: Sequence[str],
         on_token: Callable[[str], None] | None = None,
     ) -> Answer:
+        """The checked answer; the draft's text goes to ``on_token`` as it is written."""
+        return final_answer(self.stream(question, collections=collections), on_token)
+
+    def stream(self, question: str, *, collections: Sequence[str]) -> AnswerEvents:
+        """The answer to ``question`` from passages of ``collections``, as events."""
         if not question.strip():
             raise ValueError("the question is empty")
+        return self._events(question, tuple(collections))
+
+    def _events(self, question: str, collections: tuple[str, ...]) -> AnswerEvents:
         started = self._clock()
         found = list(self._search(question, collections=collections, k=self._settings.passages))
         retrieval_s = self._clock() - started
         if not found:
-            if on_token is not None:
-                on_token(ABSTENTION)
+            yield ABSTENTION
             elapsed = self._clock() - started
             timings = AnswerTimings(retrieval_s, elapsed, 0.0, elapsed, 0.0)
             answer = self._answer(question, ABSTENTION, (), (), 0, timings)
-            return self._guarded(replace(answer, collections=tuple(collections)))
+            yield self._guarded(replace(answer, collections=collections))
+            return
         shown_found = tuple(found[: self._settings.passages])
         reading = (
             None
@@ -159,17 +190,19 @@ class AnswerPipeline:
             else self._reader.read(question, [p.chunk.text for p in shown_found])
         )
         if reading is not None:
-            return self._read_answer(
-                question, reading, shown_found, collections, on_token, started, retrieval_s
+            # read from the cells, not drafted: the whole text is one piece
+            yield reading.text
+            yield self._read_answer(
+                question, reading, shown_found, collections, started, retrieval_s
             )
+            return
         prompt = self._prompt_builder().build(question, [p.chunk for p in found])
         shown = tuple(found[: len(prompt.passages)])
         prompt_ready = self._clock()
-        generation = generate(
+        generation = yield from stream_generation(
             self._generator,
             prompt.messages,
             max_new_tokens=self._settings.max_new_tokens,
-            on_token=on_token,
             clock=self._clock,
         )
         timings = AnswerTimings(
@@ -187,24 +220,21 @@ class AnswerPipeline:
             prompt.prompt_tokens,
             timings,
         )
-        return self._guarded(replace(answer, collections=tuple(collections)))
+        yield self._guarded(replace(answer, collections=collections))
 
     def _read_answer(
         self,
         question: str,
         reading: TableReading,
         passages: tuple[Passage, ...],
-        collections: Sequence[str],
-        on_token: Callable[[str], None] | None,
+        collections: tuple[str, ...],
         started: float,
         retrieval_s: float,
     ) -> Answer:
-        if on_token is not None:
-            on_token(reading.text)
         elapsed = self._clock() - started
         timings = AnswerTimings(retrieval_s, elapsed, 0.0, elapsed, 0.0)
         answer = self._answer(question, reading.text, passages, (), 0, timings)
-        return self._guarded(replace(answer, collections=tuple(collections), reading=reading))
+        return self._guarded(replace(answer, collections=collections, reading=reading))
 
     def _answer(
         self,

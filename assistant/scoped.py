@@ -23,7 +23,7 @@ from assistant.accounts import (
     UserInfo,
     normalize_username,
 )
-from assistant.answering import Answer
+from assistant.answering import Answer, AnswerEvents, final_answer
 from assistant.audit import AuditAction, AuditEntry, AuditQuery, audit_csv
 from assistant.index_sync import DriftReport
 from assistant.index_text import to_indexed
@@ -190,15 +190,38 @@ class ScopedAssistant:
         """A cited answer written from passages of ``collections`` (all readable ones when
         ``None``) only; its text goes to ``on_token`` as it is generated. With nothing readable
         to search, the answer is the abstention, as for an empty collection."""
+        return final_answer(self.ask_stream(question, collections=collections), on_token)
+
+    def ask_stream(
+        self, question: str, *, collections: Sequence[str] | None = None
+    ) -> AnswerEvents:
+        """``ask`` as events: the draft's text as it is generated, then the checked answer.
+        Rights are checked before the first event; closing the events stops the generation,
+        and the question is audited as stopped."""
         if not question.strip():
             raise ValueError("the question is empty")
         with self._assistant.sessions() as session:
             names = self._readable_names(session, self._load(session), collections, "ask")
-        answer = self._assistant.ask(question, collections=names, on_token=on_token)
-        outcome = "abstained" if answer.abstained else f"cited {len(answer.cited_passages)}"
-        detail = f"{outcome} of {len(answer.passages)} passages: {question}"
-        self._audit_reads(AuditAction.ASK, names, detail)
-        return answer
+        return self._audited_answer(
+            question, names, self._assistant.ask_stream(question, collections=names)
+        )
+
+    def _audited_answer(
+        self, question: str, names: list[str], events: AnswerEvents
+    ) -> AnswerEvents:
+        answered = False
+        try:
+            for event in events:
+                if isinstance(event, Answer):
+                    answered = True
+                    self._audit_reads(AuditAction.ASK, names, _answer_detail(question, event))
+                yield event
+        except GeneratorExit:
+            if not answered:
+                self._audit_reads(AuditAction.ASK, names, f"stopped before the answer: {question}")
+            raise
+        finally:
+            events.close()
 
     def documents(self, *, collections: Sequence[str] | None = None) -> list[DocumentInfo]:
         """Documents of ``collections`` (all readable ones when ``None``)."""
@@ -446,3 +469,8 @@ class ScopedAssistant:
             f"repaired {report.repaired}",
         )
         return report
+
+
+def _answer_detail(question: str, answer: Answer) -> str:
+    outcome = "abstained" if answer.abstained else f"cited {len(answer.cited_passages)}"
+    return f"{outcome} of {len(answer.passages)} passages: {question}"

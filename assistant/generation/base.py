@@ -7,6 +7,7 @@ it, which later stages use to judge how sure the model was.
 
 from __future__ import annotations
 
+import collections.abc
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -87,6 +88,46 @@ def repeated_sentence_start(text: str) -> int | None:
     return starts[len(sentences) - 1]
 
 
+def stream_generation(
+    generator: Generator,
+    prompt_messages: Sequence[ChatMessage],
+    *,
+    max_new_tokens: int,
+    clock: Callable[[], float] = time.perf_counter,
+) -> collections.abc.Generator[str, None, Generation]:
+    """Run ``generator`` until it ends or starts repeating a sentence (the repetition is
+    dropped), yielding each token's text as it comes; the finished ``Generation`` is the
+    iterator's return value. Closing the iterator closes the generator's stream, which stops
+    decoding at once."""
+    started = clock()
+    first: float | None = None
+    tokens: list[GeneratedToken] = []
+    text = ""
+    stream = generator.stream(prompt_messages, max_new_tokens=max_new_tokens)
+    try:
+        for token in stream:
+            if first is None:
+                first = clock() - started
+            tokens.append(token)
+            text += token.text
+            if token.text:
+                yield token.text
+            repeat = repeated_sentence_start(text) if token.text[:1].isspace() else None
+            if repeat is not None:
+                tokens = _up_to(tokens, repeat)
+                break
+    finally:
+        if isinstance(stream, collections.abc.Generator):
+            stream.close()
+    total = clock() - started
+    return Generation(
+        text="".join(t.text for t in tokens),
+        tokens=tuple(tokens),
+        first_token_s=total if first is None else first,
+        total_s=total,
+    )
+
+
 def generate(
     generator: Generator,
     prompt_messages: Sequence[ChatMessage],
@@ -95,30 +136,19 @@ def generate(
     on_token: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Generation:
-    """Run ``generator`` until it ends or starts repeating a sentence (the repetition is
-    dropped), passing each token's text to ``on_token`` as it comes."""
-    started = clock()
-    first: float | None = None
-    tokens: list[GeneratedToken] = []
-    text = ""
-    for token in generator.stream(prompt_messages, max_new_tokens=max_new_tokens):
-        if first is None:
-            first = clock() - started
-        tokens.append(token)
-        text += token.text
-        if on_token is not None and token.text:
-            on_token(token.text)
-        repeat = repeated_sentence_start(text) if token.text[:1].isspace() else None
-        if repeat is not None:
-            tokens = _up_to(tokens, repeat)
-            break
-    total = clock() - started
-    return Generation(
-        text="".join(t.text for t in tokens),
-        tokens=tuple(tokens),
-        first_token_s=total if first is None else first,
-        total_s=total,
+    """The whole ``stream_generation``, each token's text passed to ``on_token`` as it comes
+    (for callers that want only the result: benchmarks, tests)."""
+    pieces = stream_generation(
+        generator, prompt_messages, max_new_tokens=max_new_tokens, clock=clock
     )
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration as finished:
+            result: Generation = finished.value
+            return result
+        if on_token is not None:
+            on_token(piece)
 
 
 def _up_to(tokens: Sequence[GeneratedToken], length: int) -> list[GeneratedToken]:

@@ -97,6 +97,39 @@ def test_no_passages_means_abstention_without_generating() -> None:
     assert answer.passages == ()
 
 
+def test_the_stream_gives_the_draft_then_the_checked_answer() -> None:
+    search = FakeSearch([passage(1, "Notice is thirty days.")])
+    generator = ScriptedGenerator(["Notice is ", "thirty days [1]."])
+    seen: list[Answer] = []
+
+    def guard(answer: Answer) -> Answer:
+        seen.append(answer)
+        return replace(answer, text="checked")
+
+    events = list(pipeline(search, generator, [guard]).stream("Notice?", collections=["legal"]))
+    assert events[:2] == ["Notice is ", "thirty days [1]."]
+    assert len(events) == 3 and isinstance(events[2], Answer)
+    assert events[2].text == "checked"
+    assert seen and seen[0].text == "Notice is thirty days [1]."
+
+
+def test_closing_the_stream_stops_the_generator_at_once() -> None:
+    search = FakeSearch([passage(1, "Notice is thirty days.")])
+    generator = ScriptedGenerator(["Notice ", "is ", "thirty ", "days ", "[1]."])
+    guarded: list[Answer] = []
+
+    def guard(answer: Answer) -> Answer:
+        guarded.append(answer)
+        return answer
+
+    events = pipeline(search, generator, [guard]).stream("Notice?", collections=["legal"])
+    assert next(events) == "Notice "
+    events.close()
+    assert generator.stopped
+    assert generator.produced == 1
+    assert guarded == []  # nothing is checked for a reader that went away
+
+
 def test_only_passages_that_fit_the_budget_are_numbered() -> None:
     long_text = " ".join(f"w{i}" for i in range(170))
     search = FakeSearch([passage(k, long_text) for k in range(1, 4)])
@@ -133,6 +166,8 @@ def test_guards_see_and_may_replace_the_answer() -> None:
 def test_empty_question_is_refused() -> None:
     with pytest.raises(ValueError):
         pipeline(FakeSearch([]), ScriptedGenerator([])).run(" ", collections=["legal"])
+    with pytest.raises(ValueError):  # at once, before any event is read
+        pipeline(FakeSearch([]), ScriptedGenerator([])).stream(" ", collections=["legal"])
 
 
 def test_assistant_ask_answers_from_ingested_documents(tmp_path: Path) -> None:

@@ -150,6 +150,19 @@ def test_answers_are_written_from_readable_passages_only(world: World) -> None:
     assert world.events(action="ask") == [("alice", "ask", "hr"), ("dave", "ask", None)]
 
 
+def test_a_stream_stopped_by_its_reader_stops_generating_and_is_audited(world: World) -> None:
+    events = world.as_user("alice").ask_stream("salary and bonus policy")
+    assert next(events) == "From the passages "
+    events.close()
+    generator = world.assistant.generator
+    assert isinstance(generator, ScriptedGenerator)
+    assert generator.stopped
+    entries = world.accounts.audit.query(AuditQuery(action="ask"))
+    assert [(e.username, e.collection, e.detail) for e in entries] == [
+        ("alice", "hr", "stopped before the answer: salary and bonus policy")
+    ]
+
+
 def test_admins_read_and_edit_everything(world: World) -> None:
     root = world.as_user("root")
     assert [(c.name, c.right) for c in root.collections()] == [

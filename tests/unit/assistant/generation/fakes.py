@@ -25,13 +25,16 @@ class WordTokenizer:
 
 
 class ScriptedGenerator:
-    """Streams a fixed answer piece by piece, recording the prompts it was given."""
+    """Streams a fixed answer piece by piece, recording the prompts it was given, how many
+    pieces it produced and whether a stream was closed before its end."""
 
     def __init__(self, pieces: Sequence[str], logprob: float = -0.25) -> None:
         self.pieces = list(pieces)
         self.logprob = logprob
         self.prompts: list[tuple[ChatMessage, ...]] = []
         self.warmed = False
+        self.produced = 0
+        self.stopped = False
 
     @property
     def tokenizer(self) -> WordTokenizer:
@@ -44,8 +47,13 @@ class ScriptedGenerator:
         self, prompt_messages: Sequence[ChatMessage], *, max_new_tokens: int
     ) -> Iterator[GeneratedToken]:
         self.prompts.append(tuple(prompt_messages))
-        for piece in self.pieces[:max_new_tokens]:
-            yield GeneratedToken(text=piece, logprob=self.logprob)
+        try:
+            for piece in self.pieces[:max_new_tokens]:
+                self.produced += 1
+                yield GeneratedToken(text=piece, logprob=self.logprob)
+        except GeneratorExit:
+            self.stopped = True
+            raise
 
 
 class StepClock:
