@@ -19,12 +19,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from assistant.ingestion.pipeline import Outcome
 from assistant.service import Assistant
 from assistant.settings import Settings
-from bench.common import RESULTS_DIR, eval_data_dir, print_table, write_result
+from bench.common import RESULTS_DIR, eval_data_dir, latency_ms, print_table, write_result
 from training.reading.tatqa import TatqaContext, is_right, load_contexts
 
 RESULT_NAME = "tatqa_answers"
@@ -77,6 +75,7 @@ def main() -> None:
                         "shown": shown,
                         "right": shown and is_right(answer.text, question),
                         "confidence": None if answer.check is None else answer.check.confidence,
+                        "passages": [p.chunk.text for p in answer.passages],
                         "seconds": time.perf_counter() - started,
                     }
                 )
@@ -86,6 +85,9 @@ def main() -> None:
 
 
 def report(rows: list[dict[str, Any]], contexts: int, name: str) -> None:
+    with (RESULTS_DIR / f"{name}_predictions.jsonl").open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row) + "\n")
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[row["kind"]].append(row)
@@ -113,19 +115,13 @@ def report(rows: list[dict[str, Any]], contexts: int, name: str) -> None:
                 figures[kind]["read_from_table"],
             ]
         )
-    seconds = [r["seconds"] for r in rows]
-    figures["answer_seconds"] = {
-        f"p{share}": float(np.percentile(seconds, share, method="higher")) for share in (50, 95)
-    }
+    figures["answer_time"] = latency_ms([r["seconds"] for r in rows])
     print_table(["questions", "n", "exact match", "shown", "right/shown", "read from table"], table)
     print(
         f"answer time p50 {figures['answer_time']['p50_ms'] / 1000:.2f} s, "
         f"p95 {figures['answer_time']['p95_ms'] / 1000:.2f} s"
     )
     write_result(name, figures)
-    with (RESULTS_DIR / f"{name}_predictions.jsonl").open("w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":
