@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from assistant.cli_help import ProseCommand, ProseGroup
+from assistant.cli_program import Program
 
 if TYPE_CHECKING:
     from assistant.answering import Answer
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 # Each command imports what it needs when it runs: the models, the database and the web stacks
 # take seconds to import, and `assistant --help` or a mistyped option should not wait for them.
 
-app = typer.Typer(
+app = Program(
     cls=ProseGroup,
     help="A private assistant that answers questions from your own documents.",
     no_args_is_help=True,
@@ -262,6 +263,7 @@ def search(
     mode: Annotated[str, typer.Option(help="How to search: hybrid, bm25 or dense.")] = "hybrid",
 ) -> None:
     """Print the best passages with their document, page and score."""
+    app.quick_exit = True  # it only reads
     if mode not in ("hybrid", "bm25", "dense"):
         errors.print("mode must be hybrid, bm25 or dense")
         raise typer.Exit(2)
@@ -348,6 +350,7 @@ def ask(
     def show(text: str) -> None:
         console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
 
+    app.quick_exit = True  # it only reads
     service = _service()
     try:
         _load_models(service)
