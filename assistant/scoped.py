@@ -143,12 +143,6 @@ class ScopedAssistant:
                 names.append(found)
         return names
 
-    def require_readable(self, collections: Sequence[str], *, attempted: str) -> None:
-        """Fail as for a missing collection unless the user may read every one named, so that a
-        request can be refused before its answer starts."""
-        with self._assistant.sessions() as session:
-            self._readable_names(session, self._load(session), collections, attempted)
-
     # Reading
 
     def collections(self) -> list[CollectionAccess]:

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException
 from fastapi.responses import StreamingResponse
 
-from assistant.answering import Answer
 from assistant.api import render, streaming
 from assistant.api.auth import CurrentUser
 from assistant.api.errors import error_responses
@@ -17,7 +16,8 @@ _STREAM_DOC = (
     "With `stream` set: one `token` event with `text` per piece of the draft as it is written, "
     "then one `answer` event holding the checked answer as in the JSON response (or `error` "
     "with `status` and `detail`). The draft is not checked yet: only the final answer says "
-    "whether it was withheld or which sentences the passages do not support."
+    "whether it was withheld or which sentences the passages do not support. A client that "
+    "disconnects stops the answer being written."
 )
 _ASK_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -61,16 +61,11 @@ def build_router() -> APIRouter:
             raise HTTPException(400, "The question is empty.")
         if not body.stream:
             return render.answer(user.ask(body.question, collections=body.collections))
-        if body.collections is not None:
-            # refused here, while the response can still be a 404 rather than a stream
-            user.require_readable(body.collections, attempted="ask")
+        # rights are checked here, while the response can still be a 404 rather than a stream
+        events = user.ask_stream(body.question, collections=body.collections)
         fmt = streaming.choose_format(accept)
-
-        def work(on_token: streaming.TokenSink) -> Answer:
-            return user.ask(body.question, collections=body.collections, on_token=on_token)
-
         return StreamingResponse(
-            streaming.stream(work, fmt),
+            streaming.body(events, fmt),
             media_type=streaming.media_type(fmt),
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )

@@ -1,33 +1,22 @@
-"""Streaming an answer while it is written: the question runs on a worker thread whose tokens
-are passed on as they come, as NDJSON lines or server-sent events, followed by one final
-event with the whole answer (or an error event when it failed)."""
+"""Streaming an answer while it is written: the answer's events become NDJSON lines or
+server-sent events, a token event per piece of the draft and then one event with the whole
+answer (or an error event when it failed). A client that goes away stops the generation."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-import queue
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Generator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
-from assistant.answering import Answer
+from assistant.answering import Answer, AnswerEvents
 from assistant.api import render
 from assistant.api.errors import describe
 
 NDJSON = "application/x-ndjson"
 SSE = "text/event-stream"
 Format = Literal["ndjson", "sse"]
-
-TokenSink = Callable[[str], None]
-Work = Callable[[TokenSink], Answer]
-"""Answers the question, handing each piece of text to the callback as it is generated."""
-
-
-@dataclass(frozen=True)
-class _Finished:
-    answer: Answer | None
-    error: Exception | None
 
 
 def media_type(fmt: Format) -> str:
@@ -46,28 +35,36 @@ def encode(kind: str, data: dict[str, Any], fmt: Format) -> str:
     return json.dumps({"type": kind, **data}, ensure_ascii=False) + "\n"
 
 
-def events(work: Work) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``("token", {"text"})`` events while the work runs, then ``("answer", {"answer"})`` or
-    ``("error", {"status", "detail"})``. The work runs to its end even when the client
-    stops reading: generation cannot be interrupted midway."""
-    pieces: queue.Queue[str | _Finished] = queue.Queue()
-
-    def run() -> None:
-        try:
-            pieces.put(_Finished(work(pieces.put), None))
-        except Exception as exc:  # reported to the client as an error event
-            pieces.put(_Finished(None, exc))
-
-    threading.Thread(target=run, name="api-answer", daemon=True).start()
-    while not isinstance(item := pieces.get(), _Finished):
-        yield "token", {"text": item}
-    if item.answer is not None:
-        yield "answer", {"answer": render.answer(item.answer).model_dump(mode="json")}
-    else:
-        status, detail = describe(item.error or RuntimeError("no answer"))
-        yield "error", {"status": status, "detail": detail}
+def stream(answer: AnswerEvents, fmt: Format) -> Generator[str, None, None]:
+    """``token`` events with the draft's ``text``, then an ``answer`` event with the rendered
+    ``answer``, or an ``error`` event with its ``status`` and ``detail``. Closing it closes
+    ``answer``."""
+    try:
+        for event in answer:
+            if isinstance(event, Answer):
+                body = render.answer(event).model_dump(mode="json")
+                yield encode("answer", {"answer": body}, fmt)
+            else:
+                yield encode("token", {"text": event}, fmt)
+    except Exception as exc:  # reported to the client as an error event
+        status, detail = describe(exc)
+        yield encode("error", {"status": status, "detail": detail}, fmt)
+    finally:
+        answer.close()
 
 
-def stream(work: Work, fmt: Format) -> Iterator[str]:
-    for kind, data in events(work):
-        yield encode(kind, data, fmt)
+async def body(answer: AnswerEvents, fmt: Format) -> AsyncGenerator[str, None]:
+    """``stream`` as a response body. Each part is computed on one worker thread of this
+    response, off the event loop: generating blocks, and the model's per-thread state
+    (such as torch's inference mode) must stay on the thread that entered it. When the client
+    disconnects the stream is closed on that thread, which stops generation after the token
+    being computed."""
+    parts = stream(answer, fmt)
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-answer")
+    loop = asyncio.get_running_loop()
+    try:
+        while (part := await loop.run_in_executor(worker, next, parts, None)) is not None:
+            yield part
+    finally:
+        worker.submit(parts.close)
+        worker.shutdown(wait=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from assistant.scoped import ScopedAssistant
 from ui.feedback import USER_ERRORS, show_error
 from ui.resources import backend
 from ui.session import require_user
-from ui.streaming import TextStream
+from ui.streaming import DraftStream
 from ui.text import Span, escape_inline, escape_markdown, highlighted_markdown, term_spans
 from ui.verdict import (
     NO_CONFIDENCE,
@@ -106,20 +107,21 @@ def clear_on_first(notice: Any, pieces: Iterator[str]) -> Iterator[str]:
 
 
 def write_answer(user: ScopedAssistant, question: str, chosen: list[str]) -> AskResult | None:
-    """Stream the answer onto the page; ``None`` when the request itself was refused."""
-    stream = TextStream(
-        lambda on_token: user.ask(question, collections=chosen, on_token=on_token),
-        transform=escape_inline,
-    )
+    """Stream the answer onto the page; ``None`` when the request itself was refused. A page
+    redrawn or left while the draft is written closes the answer, which stops it."""
     slot = st.empty()
-    with slot.container():
-        loading = st.empty()
-        if (step := backend().assistant.loading) is not None:  # a server that just started
-            loading.caption(step)
-        st.caption("Draft, being checked against the sources before it is shown as an answer…")
-        st.write_stream(clear_on_first(loading, stream.pieces()))
     try:
-        answer = stream.result()
+        with closing(user.ask_stream(question, collections=chosen)) as events:
+            draft = DraftStream(events, transform=escape_inline)
+            with slot.container():
+                loading = st.empty()
+                if (step := backend().assistant.loading) is not None:  # a server just started
+                    loading.caption(step)
+                st.caption(
+                    "Draft, being checked against the sources before it is shown as an answer…"
+                )
+                st.write_stream(clear_on_first(loading, draft.pieces()))
+            answer = draft.answer()
     except USER_ERRORS as exc:
         slot.empty()
         show_error(exc)

@@ -1,13 +1,18 @@
 """Streamed answers: token events as the text is generated, then the whole answer, as NDJSON or
-server-sent events; a failure midway ends the stream with an error event."""
+server-sent events; a failure midway ends the stream with an error event, and a client that
+goes away stops the answer on the thread that was writing it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from typing import Any
 
 import pytest
 
+from assistant.answering import AnswerEvents
+from assistant.api import streaming
 from assistant.api.errors import INTERNAL, MODEL_MISSING
 from assistant.generation.model_files import ModelNotFoundError
 from assistant.scoped import ScopedAssistant
@@ -88,11 +93,11 @@ def test_a_failure_midway_ends_the_stream_with_an_error_event(
     status: int,
     detail: str,
 ) -> None:
-    def failing(self: ScopedAssistant, question: str, **kwargs: Any) -> None:
-        kwargs["on_token"]("From ")
+    def failing(self: ScopedAssistant, question: str, **kwargs: Any) -> AnswerEvents:
+        yield "From "
         raise error
 
-    monkeypatch.setattr(ScopedAssistant, "ask", failing)
+    monkeypatch.setattr(ScopedAssistant, "ask_stream", failing)
     response = api.call("POST", "/v1/ask", "alice", json=QUESTION)
     assert response.status_code == 200
     assert ndjson(response.text) == [
@@ -100,3 +105,28 @@ def test_a_failure_midway_ends_the_stream_with_an_error_event(
         {"type": "error", "status": status, "detail": detail},
     ]
     assert "secret" not in response.text and "/opt" not in response.text
+
+
+def test_a_disconnected_client_stops_the_answer_on_its_own_thread() -> None:
+    threads: list[int] = []
+    closed = threading.Event()
+
+    def answer() -> AnswerEvents:
+        try:
+            for piece in ("From ", "the ", "passages."):
+                threads.append(threading.get_ident())
+                yield piece
+        finally:
+            threads.append(threading.get_ident())
+            closed.set()
+
+    async def read_one_part() -> str:
+        parts = streaming.body(answer(), "ndjson")
+        first = await anext(parts)
+        await parts.aclose()  # what the server does when the client goes away
+        return first
+
+    assert json.loads(asyncio.run(read_one_part())) == {"type": "token", "text": "From "}
+    assert closed.wait(5)
+    assert len(threads) == 2  # one piece made, then closed: no other piece was generated
+    assert threads[0] == threads[1] != threading.get_ident()

@@ -1,41 +1,60 @@
-"""An answer's text handed from a worker thread to the page as it is written."""
+"""An answer's draft handed to the page as it is written, then the checked answer."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
-from ui.streaming import TextStream
+from assistant.answering import Answer, AnswerEvents, AnswerTimings
+from ui.streaming import DraftStream
 
 
-def test_pieces_arrive_while_the_work_runs_and_the_result_follows() -> None:
-    release = threading.Event()
+@dataclass
+class Reader:
+    """The events of one answer, recording how far they were read."""
 
-    def work(emit: Callable[[str], None]) -> str:
-        emit("first ")
-        release.wait(5)
-        emit("second")
-        return "done"
+    answer: Answer | None
+    read: int = 0
 
-    stream = TextStream(work, transform=str.upper)
-    pieces = stream.pieces()
-    assert next(pieces) == "FIRST "  # before the work has finished
-    release.set()
+    def events(self) -> AnswerEvents:
+        for piece in ("first ", "second"):
+            self.read += 1
+            yield piece
+        if self.answer is None:
+            raise LookupError("no such collection")
+        yield self.answer
+
+
+ANSWER = Answer(
+    question="What notice applies?",
+    text="Notice is 30 days.",
+    sentences=(),
+    passages=(),
+    abstained=False,
+    invalid_citations=(),
+    token_logprobs=(),
+    prompt_tokens=10,
+    timings=AnswerTimings(0.1, 0.2, 0.3, 0.4, 10.0),
+)
+
+
+def test_pieces_arrive_as_they_are_written_and_the_answer_follows() -> None:
+    reader = Reader(ANSWER)
+    draft = DraftStream(reader.events(), transform=str.upper)
+    pieces = draft.pieces()
+    assert next(pieces) == "FIRST "
+    assert reader.read == 1  # nothing is read ahead of the page
     assert list(pieces) == ["SECOND"]
-    assert stream.result() == "done"
+    assert draft.answer() is ANSWER
 
 
-def test_an_error_of_the_work_reaches_the_caller() -> None:
-    def work(emit: Callable[[str], None]) -> str:
-        emit("partial")
-        raise LookupError("no such collection")
-
-    stream = TextStream(work)
-    assert list(stream.pieces()) == ["partial"]
+def test_an_error_of_the_answer_reaches_the_page() -> None:
+    draft = DraftStream(Reader(None).events())
+    pieces = draft.pieces()
+    assert next(pieces) == "first "
     with pytest.raises(LookupError, match="no such collection"):
-        stream.result()
+        list(pieces)
 
 
 def test_the_loading_notice_goes_with_the_first_words() -> None:
