@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ingest.numbers import Quantity, read_number
 
+_SPACED_YEAR = re.compile(r"\b[12] [09] \d \d\b")
 _SEPARATOR_CELL = re.compile(r":?-{3,}:?")
 _MARKUP = re.compile(r"\*\*|__|`|^#+\s*")
 _ESCAPED_PIPE = "\x00"
@@ -90,7 +91,10 @@ def _cells(line: str) -> list[str]:
 
 
 def _clean(text: str) -> str:
-    return " ".join(_MARKUP.sub("", text).split())
+    """Cell text without Markdown emphasis, on one line; a year whose digits a PDF spaced out
+    ("2 0 1 8") is joined again."""
+    text = " ".join(_MARKUP.sub("", text).split())
+    return _SPACED_YEAR.sub(lambda m: m.group(0).replace(" ", ""), text)
 
 
 def _is_separator(cells: Sequence[str]) -> bool:

@@ -132,7 +132,8 @@ def read_from_tables(question: str, passages: Sequence[str]) -> TableReading | N
             continue
         if _kinds_conflict(facts, series.table, [c for _, c in points]):
             continue
-        if unnamed_modifier(facts.question, series.terms) is not None:
+        named = series.terms.union(*(terms_of(c.column_header) for _, c in points))
+        if unnamed_modifier(facts.question, named) is not None:
             continue
         reading = _answer(facts, series, points)
         if reading is None:
@@ -358,9 +359,15 @@ def _points_for(facts: QuestionFacts, series: _Series) -> list[_Point] | None:
         ]
         if len(quarters) >= 2 and len({p for p, _ in quarters}) == len(quarters):
             return quarters
-    if facts.periods:
+    wanted_periods = facts.periods
+    if facts.operation is Operation.AVERAGE and len(facts.periods) == 1:
+        # The average of a balance "in 2019" is the mean of its opening and closing values,
+        # as statements compute average balances: the 2018 and 2019 columns.
+        year = facts.periods[0]
+        wanted_periods = (Period(year.year - 1, year.quarter), year)
+    if wanted_periods:
         chosen = []
-        for wanted in facts.periods:
+        for wanted in wanted_periods:
             matches: list[_Point] = [
                 (p, c) for p, c in numeric if p is not None and _same_period(p, wanted)
             ]

@@ -70,3 +70,11 @@ def test_escaped_pipes_stay_inside_their_cell() -> None:
     table = read_table("| Item | 2020 |\n|---|---|\n| A \\| B | 5 |")
     assert table is not None
     assert table.rows[0] == ("A | B", "5")
+
+
+def test_a_year_with_spaced_out_digits_is_joined() -> None:
+    table = read_table(
+        "| | 2019 | 2 0 1 8 |\n|---|---|---|\n| Loss carryforward | 73,260 | 57,768 |"
+    )
+    assert table is not None
+    assert table.headers == ("", "2019", "2018")

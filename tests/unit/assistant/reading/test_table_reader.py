@@ -246,3 +246,23 @@ def test_a_percentage_column_named_in_a_field_gets_no_money_unit() -> None:
     assert reading is not None
     assert reading.value == "42.0"
     assert "USD" not in reading.text
+
+
+def test_a_column_the_question_names_is_not_a_missing_modifier() -> None:
+    table = """| | Domestic | | International | |
+|---|---|---|---|---|
+| | 2019 | 2018 | 2019 | 2018 |
+| Discount rate | 4.00% | 3.75% | 1.90% | 2.80% |"""
+    reading = read_from_tables(
+        "What is the percentage change in domestic discount rate between 2018 and 2019?", [table]
+    )
+    assert reading is not None
+    assert reading.expression == "(4 - 3.75) / 3.75 * 100"
+
+
+def test_the_average_of_a_year_is_of_its_opening_and_closing_values() -> None:
+    reading = read_from_tables(
+        "What is the 2025 average operating income?", [INCOME.replace("FY", "")]
+    )
+    assert reading is not None
+    assert reading.expression == "(138.8 + 180.3) / 2"
