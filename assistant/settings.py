@@ -189,6 +189,13 @@ class GuardSettings(BaseModel):
         "the highest of the threshold and those of the collections it reads, so a collection "
         "can raise the threshold but not lower it.",
     )
+    min_source_relevance: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="A drafted answer whose claims all come from passage sentences sharing less "
+        "than this share of the question's words is withheld: it answers something else.",
+    )
     sentence_threshold: float = Field(
         default=0.5, ge=0, le=1, description="Sentences supported less than this are marked."
     )

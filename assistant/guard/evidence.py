@@ -25,8 +25,10 @@ def content_terms(text: str) -> set[str]:
     return terms - STOP_WORDS
 
 
-def _pieces(text: str) -> list[str]:
-    return [p for p in _PIECE_END.split(text) if p.strip()]
+def pieces_of(text: str) -> list[str]:
+    """The sentences and table rows of a passage, prose re-flowed first."""
+    flowed = " ".join(text.split()) if "|" not in text else text
+    return [p for p in _PIECE_END.split(flowed) if p.strip()]
 
 
 def evidence_window(sentence: str, passages: Sequence[str], max_chars: int = 700) -> str:
@@ -35,7 +37,7 @@ def evidence_window(sentence: str, passages: Sequence[str], max_chars: int = 700
     wanted = content_terms(sentence)
     best_text, best_score = "", -1.0
     for passage in passages:
-        pieces = _pieces(" ".join(passage.split()) if "|" not in passage else passage)
+        pieces = pieces_of(passage)
         terms = [content_terms(p) for p in pieces]
         for start in range(len(pieces)):
             covered: set[str] = set()

@@ -36,4 +36,5 @@ def build_checker(settings: GuardSettings) -> AnswerChecker:
         calibrator=Calibrator.load(settings.calibrator or BUNDLED_CALIBRATOR),
         threshold=partial(answer_threshold, settings),
         sentence_threshold=settings.sentence_threshold,
+        min_source_relevance=settings.min_source_relevance,
     )

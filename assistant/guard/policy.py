@@ -34,6 +34,7 @@ from assistant.guard.protocols import (
     SentenceToCheck,
 )
 from assistant.guard.provenance import check_numbers, render_sentences
+from assistant.guard.relevance import source_relevance
 from assistant.reading.table_reader import TableReading
 from assistant.verdict import AnswerCheck, SentenceVerdict
 
@@ -84,6 +85,7 @@ class AnswerChecker:
         calibrator: Calibrator,
         threshold: Callable[[Sequence[str]], float],
         sentence_threshold: float = 0.5,
+        min_source_relevance: float = 0.0,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         if not detectors:
@@ -92,6 +94,7 @@ class AnswerChecker:
         self._calibrator = calibrator
         self._threshold = threshold
         self._sentence_threshold = sentence_threshold
+        self._min_source_relevance = min_source_relevance
         self._clock = clock
 
     @property
@@ -164,7 +167,10 @@ class AnswerChecker:
             confidence, verdicts = self._judge_reading(answer, answer.reading, texts)
         else:
             answer, removed = self._with_number_provenance(answer, texts)
-            if not answer.sentences:
+            unrelated = self._unrelated_source(answer, texts)
+            if unrelated is not None:
+                removed = (*removed, unrelated)
+            if not answer.sentences or unrelated is not None:
                 check = AnswerCheck(0.0, threshold, True, (), self._clock() - started, removed)
                 return self._withheld(answer, check)
             signals, verdicts = self.judge(
@@ -178,6 +184,23 @@ class AnswerChecker:
             confidence, threshold, False, tuple(verdicts), self._clock() - started, removed
         )
         return replace(answer, check=check)
+
+    def _unrelated_source(self, answer: Answer, texts: Sequence[str]) -> str | None:
+        """Why the drafted answer is withheld when every claim it makes comes from a part of the
+        passages that shares too little with the question (``None`` when one claim is about
+        the question, or nothing can be judged)."""
+        relevances = []
+        for sentence in answer.sentences:
+            cited = [texts[n - 1] for n in sentence.citations if 0 < n <= len(texts)]
+            relevance = source_relevance(answer.question, sentence.text, cited or texts)
+            if relevance is not None:
+                relevances.append(relevance)
+        if not relevances or max(relevances) >= self._min_source_relevance:
+            return None
+        return (
+            "The drafted answer was taken from a part of the passages that shares "
+            f"{max(relevances):.0%} of the question's words, too little to be about it."
+        )
 
     @staticmethod
     def _with_number_provenance(
