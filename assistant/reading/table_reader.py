@@ -282,26 +282,13 @@ def _weight(terms: frozenset[str]) -> float:
 
 
 def _series_of(table: Table, sources: tuple[int, ...]) -> list[_Series]:
-    """Line items of ``table``: rows keyed by their column's period, or, when the periods run
-    down the first column instead (a transposed table), columns keyed by their row's period."""
+    """Line items of ``table``: rows keyed by their column's period (``None`` for a column
+    that names none), or, when the periods run down the first column instead (a transposed
+    table), columns keyed by their row's period."""
     header_periods = [_single_period(h) for h in table.headers]
-    if any(p is not None for p in header_periods[1:]):
-        return [
-            _Series(
-                sources,
-                table,
-                table.row_label(r),
-                terms_of(table.row_label(r)),
-                tuple(
-                    (header_periods[c], table.cell(r, c))
-                    for c in range(1, len(table.headers))
-                    if table.rows[r][c]
-                ),
-            )
-            for r in range(len(table.rows))
-        ]
     row_periods = [_single_period(row[0]) for row in table.rows]
-    if sum(p is not None for p in row_periods) >= 2:
+    dated_columns = any(p is not None for p in header_periods[1:])
+    if not dated_columns and sum(p is not None for p in row_periods) >= 2:
         return [
             _Series(
                 sources,
@@ -323,7 +310,11 @@ def _series_of(table: Table, sources: tuple[int, ...]) -> list[_Series]:
             table,
             table.row_label(r),
             terms_of(table.row_label(r)),
-            tuple((None, table.cell(r, c)) for c in range(1, len(table.headers)) if row[c]),
+            tuple(
+                (header_periods[c], table.cell(r, c))
+                for c in range(1, len(table.headers))
+                if row[c]
+            ),
         )
         for r, row in enumerate(table.rows)
     ]
