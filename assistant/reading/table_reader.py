@@ -40,6 +40,7 @@ GENERIC_WEIGHT = 0.25
 
 _SCALE_WORDS = {"thousand": "thousands", "million": "millions", "billion": "billions"}
 _TRAILING_UNITS = re.compile(r"(?:\s+(?:usd|eur|gbp|m|mn|bn|k|pct))+$", re.IGNORECASE)
+_QUARTERLY = re.compile(r"\bquarterly\b|\b(?:per|each|a) quarter\b", re.IGNORECASE)
 _WHOLE_TERMS = frozenset({"total", "consolidated", "all", "group"})
 _UNSCALED = re.compile(
     r"%|\bpercent|\bcents?\b|per share|\bratio\b|\bmargin\b|\brate\b|\bdays\b|\byield\b"
@@ -350,6 +351,8 @@ def _points_for(facts: QuestionFacts, series: _Series) -> list[_Point] | None:
         ]
         if len(quarters) >= 2 and len({p for p, _ in quarters}) == len(quarters):
             return quarters
+        if _QUARTERLY.search(facts.question):
+            return None  # quarterly figures asked for, and this item has none
     wanted_periods = facts.periods
     if facts.operation is Operation.AVERAGE and len(facts.periods) == 1:
         # The average of a balance "in 2019" is the mean of its opening and closing values,

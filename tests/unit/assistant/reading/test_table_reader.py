@@ -266,3 +266,18 @@ def test_the_average_of_a_year_is_of_its_opening_and_closing_values() -> None:
     )
     assert reading is not None
     assert reading.expression == "(138.8 + 180.3) / 2"
+
+
+def test_a_quarterly_average_is_never_taken_over_years() -> None:
+    cash_flow = """| Cash flow summary, USD m | FY2024 | FY2025 |
+|---|---:|---:|
+| Capital expenditure | (71.4) | (99.4) |"""
+    quarters = """| quarter | capex_usd_m |
+|---|---|
+| FY2025-Q1 | 19.7 |
+| FY2025-Q2 | 23.4 |"""
+    question = "What was the average quarterly capital expenditure in FY2025?"
+    assert read_from_tables(question, [cash_flow]) is None
+    reading = read_from_tables(question, [cash_flow, quarters])
+    assert reading is not None
+    assert reading.expression == "(19.7 + 23.4) / 2"
