@@ -16,7 +16,6 @@ FinanceBench answers are scored by token F1 and judged correct or not by the wri
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import statistics
@@ -26,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.digests import file_sha256
 from assistant.generation.base import generate
 from assistant.generation.citations import parse_answer
 from assistant.generation.model_files import BUNDLED_ADAPTER
@@ -73,14 +73,6 @@ def model_names(built_in: str, extra: Sequence[tuple[str, Path]]) -> list[str]:
     if not names:
         raise ValueError("no model to evaluate")
     return names
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def select(examples: Sequence[Example], source: str, count: int, answerable: bool) -> list[Example]:

@@ -28,6 +28,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from assistant.digests import file_sha256
+
 FORMAT_VERSION = 1
 """Changes when the layout of a converted folder changes, so older folders are converted again."""
 
@@ -43,11 +45,6 @@ LIBRARIES = ("torch", "transformers", "tokenizers", "safetensors", "gguf", "peft
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin")
 """The files of a LoRA folder that peft reads; its model card and training log change nothing."""
-
-
-def file_sha256(path: Path) -> str:
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def adapter_sha256(folder: Path) -> str:

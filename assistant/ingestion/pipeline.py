@@ -12,7 +12,6 @@ instead of failing every further file the same way.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
@@ -26,6 +25,7 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.digests import file_sha256
 from assistant.index_text import to_indexed
 from assistant.storage import repository as repo
 from assistant.storage.db import transaction
@@ -110,14 +110,6 @@ class RunReport:
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def prepare_file(

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from assistant.digests import file_sha256
 from bench.generation_eval import (
     BUILT_IN_MODELS,
-    file_sha256,
     model_names,
     parse_extra_model,
     predictions_file,
