@@ -42,7 +42,10 @@ def ask(tmp_path: Path, embedder: SentenceTransformerEmbedder, answer: str) -> A
     return service
 
 
-ANSWER = "The deposit is 2,400 euros [1]. It is returned in 45 days [1]."
+ANSWER = (
+    "The deposit is 2,400 euros [1]. It is returned on 3 March 2026 [1]. "
+    "It is returned in 45 days [1]."
+)
 
 
 def test_every_answer_carries_a_calibrated_check(
@@ -56,7 +59,14 @@ def test_every_answer_carries_a_calibrated_check(
     assert 0.0 < answer.check.confidence < 1.0 and not answer.check.withheld
     first, second = answer.check.sentences
     assert first.supported
-    assert not second.supported and any("45" in r for r in second.reasons)
+    assert not second.supported and any("2026" in r for r in second.reasons)
+    # A figure in no passage and not computed takes its sentence out, with the reason.
+    assert [s.text for s in answer.sentences] == [
+        "The deposit is 2,400 euros.",
+        "It is returned on 3 March 2026.",
+    ]
+    [removed] = answer.check.removed
+    assert "It is returned in 45 days." in removed and "45" in removed
 
 
 def test_a_collection_threshold_withholds_and_keeps_the_evidence(
