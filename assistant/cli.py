@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -576,6 +575,7 @@ def up(
     from assistant.accounts import AccountError
     from assistant.bootstrap import ADMIN_PASSWORD_ENV, ensure_first_admin
     from assistant.samples import SAMPLE_COLLECTION, sample_files
+    from assistant.supervise import run_supervised
 
     service = _service()
     if samples:
@@ -588,7 +588,12 @@ def up(
         errors.print(f"[red]error[/] {ADMIN_PASSWORD_ENV}: {exc}")
         raise typer.Exit(2) from exc
     if first is not None and first.generated_password is not None:
-        console.print(f"First start: sign in as '{first.username}' with this password, shown once:")
+        console.print(
+            f"First start: sign in as '{first.username}' with this password, shown once.",
+            markup=False,
+            soft_wrap=True,
+        )
+        console.print("It must be replaced by one of your own at the first sign-in:")
         console.print(first.generated_password, markup=False, highlight=False)
     app_file = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     env = {k: v for k, v in os.environ.items() if k != ADMIN_PASSWORD_ENV}
@@ -596,4 +601,4 @@ def up(
     command = [sys.executable, "-m", "streamlit", "run", str(app_file)]
     command += [f"--server.port={port}", "--server.headless=true"]
     command += ["--browser.gatherUsageStats=false", "--client.toolbarMode=minimal"]
-    raise typer.Exit(subprocess.call(command, env=env))
+    raise typer.Exit(run_supervised(command, env))

@@ -108,9 +108,10 @@ def test_up_prints_the_first_admin_password_once_and_keeps_it_from_the_ui(
         launched.append(env)
         return 0
 
-    monkeypatch.setattr("assistant.cli.subprocess.call", fake_call)
+    monkeypatch.setattr("assistant.supervise.run_supervised", fake_call)
     first = CliRunner().invoke(app, ["up", "--no-samples"])
     assert first.exit_code == 0, first.output
+    assert "must be replaced by one of your own at the first sign-in" in first.output
     password = first.output.strip().splitlines()[-1]
     for service in _accounts_in(data_dir):
         assert open_accounts(service).authenticate("admin", password).is_admin

@@ -25,7 +25,7 @@ def test_assistant_up_starts_the_ui_without_the_toolbar(
         return 0
 
     monkeypatch.delenv(ADMIN_PASSWORD_ENV, raising=False)
-    monkeypatch.setattr("assistant.cli.subprocess.call", fake_call)
+    monkeypatch.setattr("assistant.supervise.run_supervised", fake_call)
     result = CliRunner().invoke(app, ["up", "--no-samples"])
     assert result.exit_code == 0, result.output
     [command] = launched
