@@ -35,7 +35,9 @@ class AnswerCheck:
     below ``threshold`` and was replaced by an abstention with the best evidence. ``sentences``
     line up with the answer's sentences (empty when withheld or abstained). ``removed`` says
     which drafted sentences were taken out because they stated a figure that is neither in a
-    passage nor computed from passages, and why.
+    passage nor computed from passages, and why. ``reasons`` are the two or three strongest
+    reasons behind the confidence, in words, most important first; for a withheld answer, why
+    it was withheld.
     """
 
     confidence: float | None
@@ -44,3 +46,4 @@ class AnswerCheck:
     sentences: tuple[SentenceVerdict, ...]
     seconds: float
     removed: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()

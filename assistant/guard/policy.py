@@ -8,7 +8,8 @@ that holds most of its words, when one holds most of them. The calibrator then t
 signals into the probability that the whole answer is right. Below the threshold of the
 collections asked (``assistant.collection_settings.answer_threshold``), the draft is withheld:
 the answer becomes the abstention, and the passages stay attached as the best evidence to show
-instead.
+instead. The verdict carries the strongest reasons behind the confidence, in words
+(``assistant.guard.explain``), and for a withheld draft why it was withheld.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ from assistant.guard.calibrator import (
     answer_features,
 )
 from assistant.guard.evidence import best_passage
+from assistant.guard.explain import (
+    NOTHING_LEFT,
+    UNRELATED_SOURCE,
+    drafted_reasons,
+    reading_reasons,
+    withheld_drafted_reasons,
+)
 from assistant.guard.protocols import (
     DetectionInput,
     HallucinationDetector,
@@ -136,14 +144,14 @@ class AnswerChecker:
         return signals, verdicts
 
     def _judge_reading(
-        self, answer: Answer, reading: TableReading, texts: Sequence[str]
-    ) -> tuple[float, list[SentenceVerdict]]:
+        self, answer: Answer, reading: TableReading, texts: Sequence[str], threshold: float
+    ) -> tuple[float, list[SentenceVerdict], tuple[str, ...]]:
         """A table reading's confidence is its own calibrated one, lowered to the weakest
         sentence support when a detector finds a sentence unsupported. A formula and its result
         are the product's own evaluation over the cited cells, so the detectors judge the
         sentence with the formula replaced by those cells as the passage writes them: each
         operand must still be in the passages, while constants such as the 100 of a percentage
-        and the result need not."""
+        and the result need not. Also returns the reasons behind the confidence."""
         sentences = list(answer.sentences)
         if reading.expression is not None:
             formula = f"{reading.expression} = {reading.value}"
@@ -151,9 +159,16 @@ class AnswerChecker:
             sentences = [replace(s, text=s.text.replace(formula, operands)) for s in sentences]
         _, verdicts = self.judge(answer.question, sentences, texts, ())
         confidence = reading.confidence if reading.confidence is not None else 0.0
+        weakest = None
         if any(not v.supported for v in verdicts):
-            confidence = min([confidence, *(v.support for v in verdicts)])
-        return confidence, verdicts
+            weakest = min(v.support for v in verdicts)
+            confidence = min(confidence, weakest)
+        reasons = reading_reasons(
+            reading,
+            weakest_support=weakest,
+            withheld=(confidence, threshold) if confidence < threshold else None,
+        )
+        return confidence, verdicts, tuple(reasons)
 
     def __call__(self, answer: Answer) -> Answer:
         started = self._clock()
@@ -164,24 +179,35 @@ class AnswerChecker:
         texts = [p.chunk.text for p in answer.passages]
         removed: tuple[str, ...] = ()
         if answer.reading is not None:
-            confidence, verdicts = self._judge_reading(answer, answer.reading, texts)
+            confidence, verdicts, reasons = self._judge_reading(
+                answer, answer.reading, texts, threshold
+            )
         else:
             answer, removed = self._with_number_provenance(answer, texts)
             unrelated = self._unrelated_source(answer, texts)
             if unrelated is not None:
                 removed = (*removed, unrelated)
             if not answer.sentences or unrelated is not None:
-                check = AnswerCheck(0.0, threshold, True, (), self._clock() - started, removed)
+                why = (UNRELATED_SOURCE,) if unrelated is not None else (NOTHING_LEFT,)
+                check = AnswerCheck(0.0, threshold, True, (), self._clock() - started, removed, why)
                 return self._withheld(answer, check)
             signals, verdicts = self.judge(
                 answer.question, answer.sentences, texts, answer.token_logprobs
             )
-            confidence = self._calibrator.probability(answer_features(signals))
+            features = answer_features(signals)
+            confidence = self._calibrator.probability(features)
+            if confidence < threshold:
+                reasons = tuple(
+                    withheld_drafted_reasons(self._calibrator, features, confidence, threshold)
+                )
+            else:
+                reasons = tuple(drafted_reasons(self._calibrator, features))
+        seconds = self._clock() - started
         if confidence < threshold:
-            check = AnswerCheck(confidence, threshold, True, (), self._clock() - started, removed)
+            check = AnswerCheck(confidence, threshold, True, (), seconds, removed, reasons)
             return self._withheld(answer, check)
         check = AnswerCheck(
-            confidence, threshold, False, tuple(verdicts), self._clock() - started, removed
+            confidence, threshold, False, tuple(verdicts), seconds, removed, reasons
         )
         return replace(answer, check=check)
 

@@ -1,0 +1,200 @@
+"""The strongest reasons behind a confidence, in words a reader can check.
+
+A drafted answer's confidence is a logistic model over ``calibrator.FEATURES``; each feature
+moves the score by ``weight * (value - mean) / scale``, so the features that moved it most are
+the reasons, each stated with its value and whether it raised or lowered the confidence. An
+answer read from a table is explained by where it was read and what makes the match less sure.
+A withheld answer's reasons start with why it was withheld.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from itertools import groupby
+
+from assistant.guard.calibrator import FEATURES
+from assistant.logistic import Logistic
+from assistant.reading.table_reader import TableReading
+
+MOST_REASONS = 3
+RIVAL_ROW = 0.5
+"""A runner-up row at least this close to the chosen one is worth saying."""
+
+
+def _support_min(value: float, high: bool) -> str:
+    if high:
+        return f"even the weakest sentence is supported at {value:.0%}"
+    return f"the weakest sentence is supported at only {value:.0%}"
+
+
+def _support_mean(value: float, high: bool) -> str:
+    if high:
+        return f"the sentences are supported at {value:.0%} on average"
+    return f"the sentences are supported at only {value:.0%} on average"
+
+
+def _absent_share(value: float, high: bool) -> str:
+    if high:
+        return f"{value:.0%} of the answer's words appear in no passage"
+    if value <= 0.0:
+        return "every word of the answer appears in a passage"
+    return f"all but {value:.0%} of the answer's words appear in a passage"
+
+
+def _logprob_mean(value: float, high: bool) -> str:
+    mood = "sure" if high else "unsure"
+    return f"the model was {mood} of its wording (mean token log-probability {value:.1f})"
+
+
+def _logprob_low(value: float, high: bool) -> str:
+    if high:
+        return (
+            "even the model's least likely words were likely "
+            f"(their mean log-probability {value:.1f})"
+        )
+    return f"some words were unlikely for the model (their mean log-probability {value:.1f})"
+
+
+def _cited_share(value: float, high: bool) -> str:
+    if value >= 1.0:
+        return "every sentence cites a passage"
+    if value <= 0.0:
+        return "no sentence cites a passage"
+    return f"{value:.0%} of the sentences cite a passage"
+
+
+def _question_coverage(value: float, high: bool) -> str:
+    if high:
+        return f"the passages cover {value:.0%} of the question's words"
+    return f"the passages cover only {value:.0%} of the question's words"
+
+
+_PHRASES: dict[str, Callable[[float, bool], str]] = {
+    "support_min": _support_min,
+    "support_mean": _support_mean,
+    "absent_share": _absent_share,
+    "logprob_mean": _logprob_mean,
+    "logprob_low": _logprob_low,
+    "cited_share": _cited_share,
+    "question_coverage": _question_coverage,
+}
+"""Per feature, its value in words; ``high`` says whether it is above the fitted mean."""
+
+
+def _sentence(phrase: str, contribution: float) -> str:
+    effect = "raises" if contribution > 0 else "lowers"
+    return f"{phrase[0].upper()}{phrase[1:]}, which {effect} the confidence."
+
+
+def contributions(model: Logistic, features: Sequence[float]) -> list[float]:
+    """How much each feature moved the model's score, in ``features`` order."""
+    return [
+        w * (x - m) / s
+        for w, x, m, s in zip(model.weights, features, model.means, model.scales, strict=True)
+    ]
+
+
+def drafted_reasons(
+    model: Logistic,
+    features: Sequence[float],
+    *,
+    names: Sequence[str] = FEATURES,
+    only_lowering: bool = False,
+    most: int = MOST_REASONS,
+) -> list[str]:
+    """The features that moved the confidence most, strongest first, each as a sentence.
+
+    A feature that did not move the score is no reason; the mean support is left out when it
+    equals the weakest, as both then say the same. ``only_lowering`` keeps the reasons that
+    lowered the confidence.
+    """
+    values = dict(zip(names, features, strict=True))
+    moved = [
+        (abs(c), name, c, value, mean)
+        for name, c, value, mean in zip(
+            names, contributions(model, features), features, model.means, strict=True
+        )
+        if c != 0.0 and (c < 0 or not only_lowering)
+    ]
+    if "support_min" in values and values.get("support_mean") == values["support_min"]:
+        moved = [m for m in moved if m[1] != "support_mean"]
+    moved.sort(key=lambda m: -m[0])
+    return [_sentence(_PHRASES[name](value, value > mean), c) for _, name, c, value, mean in moved][
+        :most
+    ]
+
+
+def withheld_reason(confidence: float, threshold: float) -> str:
+    return (
+        f"The confidence ({confidence:.0%}) is below the {threshold:.0%} these collections "
+        "require, so the answer was withheld."
+    )
+
+
+UNRELATED_SOURCE = "Every claim came from a part of the passages that is not about the question."
+NOTHING_LEFT = "Every sentence stated a figure that is neither in a passage nor computed from one."
+
+
+def withheld_drafted_reasons(
+    model: Logistic, features: Sequence[float], confidence: float, threshold: float
+) -> list[str]:
+    """Why a drafted answer was withheld: its confidence, then what lowered it most."""
+    lowering = drafted_reasons(model, features, only_lowering=True, most=MOST_REASONS - 1)
+    return [withheld_reason(confidence, threshold), *lowering]
+
+
+def _quoted(names: Sequence[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def reading_source(reading: TableReading) -> str:
+    """Where in the tables the answer was read, and the formula when it was computed."""
+    places = []
+    cells = [(c.passage, c.cell.row_label, c.cell.column_header) for c in reading.cells]
+    for (passage, row), same in groupby(cells, key=lambda c: (c[0], c[1])):
+        columns = [c[2] for c in same]
+        word = "column" if len(columns) == 1 else "columns"
+        places.append(f"row '{row}', {word} {_quoted(columns)} of passage [{passage}]")
+    where = "; ".join(places) or "a table"
+    if reading.expression is None:
+        return f"Read from {where}."
+    return f"Computed by the product as {reading.expression}, from {where}."
+
+
+def reading_doubts(reading: TableReading, weakest_support: float | None = None) -> list[str]:
+    """What makes the match of a table reading less sure, most telling first.
+    ``weakest_support`` is the lowest support of a sentence the check found unsupported."""
+    doubts = []
+    if weakest_support is not None:
+        doubts.append(
+            f"A sentence is supported by the passages at only {weakest_support:.0%}, which "
+            "lowers the confidence."
+        )
+    if reading.runner_up >= RIVAL_ROW:
+        doubts.append(
+            f"Another row matches the question almost as well ({reading.runner_up:.0%} as "
+            "closely) and gives a different value."
+        )
+    if reading.label_precision < 1.0:
+        doubts.append(
+            "The question names only part of the row label "
+            f"({reading.label_precision:.0%} of its words)."
+        )
+    return doubts
+
+
+def reading_reasons(
+    reading: TableReading,
+    *,
+    weakest_support: float | None = None,
+    withheld: tuple[float, float] | None = None,
+) -> list[str]:
+    """The reasons behind a table reading's confidence: where it was read first, then what
+    makes it less sure; when ``withheld`` (its confidence and threshold), why first."""
+    doubts = reading_doubts(reading, weakest_support)
+    if withheld is not None:
+        reasons = [withheld_reason(*withheld), *doubts, reading_source(reading)]
+    else:
+        reasons = [reading_source(reading), *doubts]
+    return reasons[:MOST_REASONS]
