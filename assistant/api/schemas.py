@@ -235,6 +235,10 @@ class CheckOut(Derived):
         description="Sentences taken out of the draft because they stated a figure that is "
         "neither in a passage nor computed from passages, each with the reason."
     )
+    reasons: list[str] = Field(
+        description="The two or three strongest reasons behind the confidence, in words, most "
+        "important first; for a withheld answer, why it was withheld."
+    )
 
 
 class CellOut(Derived):

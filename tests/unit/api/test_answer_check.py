@@ -1,6 +1,6 @@
 """The answer check's verdict reaches API clients: confidence, per-sentence support, sentences
-removed for an invented figure, answers withheld below the threshold, and how an answer read
-from a table was computed."""
+removed for an invented figure, the reasons behind the confidence, answers withheld below the
+threshold, and how an answer read from a table was computed."""
 
 from __future__ import annotations
 
@@ -25,7 +25,10 @@ def doubting_guard(answer: Answer) -> Answer:
     withheld = "bonus" in answer.question
     sentences = () if withheld else (SentenceVerdict(0.5, False, (Span(0, 4),), ("odd",)),)
     removed = ('Removed "Bonuses rose 9%.": 9% is in no passage.',)
-    check = AnswerCheck(0.25 if withheld else 0.75, 0.5, withheld, sentences, 0.01, removed)
+    reasons = ("Every sentence cites a passage, which raises the confidence.",)
+    check = AnswerCheck(
+        0.25 if withheld else 0.75, 0.5, withheld, sentences, 0.01, removed, reasons
+    )
     if withheld:
         return replace(answer, text=ABSTENTION, sentences=(), abstained=True, check=check)
     return replace(answer, check=check)
@@ -57,6 +60,7 @@ def test_the_verdict_is_part_of_the_answer(checked: Api) -> None:
         ],
         "seconds": 0.01,
         "removed": ['Removed "Bonuses rose 9%.": 9% is in no passage.'],
+        "reasons": ["Every sentence cites a passage, which raises the confidence."],
     }
     assert body["computation"] is None
 
@@ -69,6 +73,7 @@ def test_a_withheld_answer_streams_its_draft_then_the_abstention(checked: Api) -
     assert '"type": "answer"' in final
     assert f'"text": "{ABSTENTION}"' in final
     assert '"withheld": true' in final
+    assert '"reasons": ["Every sentence cites a passage' in final
     assert '"passages": [{' in final
 
 
