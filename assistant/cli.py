@@ -16,6 +16,8 @@ from assistant.cli_help import ProseCommand, ProseGroup
 from assistant.cli_program import Program
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from assistant.answering import Answer
     from assistant.service import Assistant
 
@@ -285,16 +287,27 @@ def search(
         console.print()
 
 
+def _print_reasons(reasons: Sequence[str], to: Console) -> None:
+    """The reasons behind a confidence, one a line under it."""
+    for reason in reasons:
+        to.print(f"  - {reason}", markup=False, highlight=False)
+
+
 def _print_citations(answer: Answer) -> None:
     if answer.invalid_citations:
         numbers = ", ".join(f"[{n}]" for n in answer.invalid_citations)
         errors.print(f"[yellow]removed citations of passages that do not exist:[/] {numbers}")
     check = answer.check
     if check is not None and check.withheld and check.confidence is not None:
-        errors.print(
-            f"[yellow]answer withheld:[/] confidence {check.confidence:.0%} is below the "
-            f"threshold {check.threshold:.0%}; the best passages follow"
-        )
+        if check.reasons:
+            errors.print("[yellow]answer withheld[/] because:")
+            _print_reasons(check.reasons, errors)
+            errors.print("the best passages follow")
+        else:
+            errors.print(
+                f"[yellow]answer withheld:[/] confidence {check.confidence:.0%} is below the "
+                f"threshold {check.threshold:.0%}; the best passages follow"
+            )
         for rank, passage in enumerate(answer.passages[:3], start=1):
             c = passage.chunk
             console.print(f"\n[bold]{rank}. {c.file_name}, page {c.page}[/]", highlight=False)
@@ -306,6 +319,7 @@ def _print_citations(answer: Answer) -> None:
         console.print(
             f"\n[bold]Confidence[/] {check.confidence:.0%} (calibrated chance it is right)"
         )
+        _print_reasons(check.reasons, console)
     console.print("\n[bold]Citations[/]")
     verdicts = check.sentences if check is not None else ()
     for index, sentence in enumerate(answer.sentences):
