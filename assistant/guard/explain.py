@@ -104,9 +104,9 @@ def drafted_reasons(
 ) -> list[str]:
     """The features that moved the confidence most, strongest first, each as a sentence.
 
-    A feature that did not move the score is no reason; the mean support is left out when it
-    equals the weakest, as both then say the same. ``only_lowering`` keeps the reasons that
-    lowered the confidence.
+    A feature that did not move the score is no reason; of the weakest and the mean support,
+    only the stronger is given when they are equal, as both then say the same.
+    ``only_lowering`` keeps the reasons that lowered the confidence.
     """
     values = dict(zip(names, features, strict=True))
     moved = [
@@ -116,9 +116,10 @@ def drafted_reasons(
         )
         if c != 0.0 and (c < 0 or not only_lowering)
     ]
-    if "support_min" in values and values.get("support_mean") == values["support_min"]:
-        moved = [m for m in moved if m[1] != "support_mean"]
     moved.sort(key=lambda m: -m[0])
+    if "support_min" in values and values.get("support_mean") == values["support_min"]:
+        weaker = [m[1] for m in moved if m[1] in {"support_min", "support_mean"}][1:]
+        moved = [m for m in moved if m[1] not in weaker]
     return [_sentence(_PHRASES[name](value, value > mean), c) for _, name, c, value, mean in moved][
         :most
     ]

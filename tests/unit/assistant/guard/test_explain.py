@@ -73,10 +73,14 @@ def test_a_feature_that_did_not_move_the_score_is_no_reason() -> None:
     assert drafted_reasons(MODEL, at_the_means) == []
 
 
-def test_the_mean_support_is_not_repeated_when_it_equals_the_weakest() -> None:
+def test_the_support_is_said_once_when_the_weakest_equals_the_mean() -> None:
     features = [0.2, 0.2, 0.3, -0.5, -1.5, 0.5, 0.6]
     assert drafted_reasons(MODEL, features) == [
         "The weakest sentence is supported at only 20%, which lowers the confidence."
+    ]
+    mean_only = Logistic(MODEL.means, MODEL.scales, (0.0, 0.5, 0, 0, 0, 0, 0), 0.0)
+    assert drafted_reasons(mean_only, features) == [
+        "The sentences are supported at only 20% on average, which lowers the confidence."
     ]
 
 
