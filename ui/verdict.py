@@ -24,6 +24,13 @@ def confidence_caption(check: AnswerCheck) -> str:
 
 
 def withheld_message(check: AnswerCheck) -> str:
+    """Why the drafted answer is not shown: its reasons follow it when the check gave them,
+    otherwise the message says its confidence was too low."""
+    if check.reasons:
+        return (
+            "The drafted answer was not shown, for the reasons below. The best evidence "
+            "follows; read it to find the answer."
+        )
     confidence = check.confidence if check.confidence is not None else 0.0
     return (
         f"The drafted answer was not shown: its confidence ({confidence:.0%}) is below the "
@@ -33,8 +40,14 @@ def withheld_message(check: AnswerCheck) -> str:
 
 
 def withheld_notes(check: AnswerCheck) -> list[str]:
-    """The sentences the check took out of the draft before judging it, and why."""
-    return [escape_markdown(reason) for reason in check.removed]
+    """Why the draft was withheld, then the sentences the check took out of it before judging
+    it, and why."""
+    return [*reason_notes(check), *(escape_markdown(reason) for reason in check.removed)]
+
+
+def reason_notes(check: AnswerCheck) -> list[str]:
+    """The strongest reasons behind the confidence, one Markdown line each."""
+    return [f"• {escape_markdown(reason)}" for reason in check.reasons]
 
 
 NO_CONFIDENCE = "Confidence: none, as no answer was drafted that could be rated."

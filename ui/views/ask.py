@@ -27,6 +27,7 @@ from ui.verdict import (
     abstention_message,
     checked_answer_markdown,
     confidence_caption,
+    reason_notes,
     source_anchor,
     unsupported_notes,
     withheld_message,
@@ -153,6 +154,8 @@ def show_answer(answer: Answer) -> None:
     st.markdown(checked_answer_markdown(answer), unsafe_allow_html=True)
     if check is not None and check.confidence is not None:
         st.caption(confidence_caption(check))
+        for note in reason_notes(check):
+            st.caption(note)
     for note in unsupported_notes(answer):
         st.caption(note)
 

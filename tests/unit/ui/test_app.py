@@ -136,6 +136,8 @@ def test_ask_shows_the_confidence_and_marks_an_unsupported_sentence(site: Site) 
     captions = " ".join(c.value for c in at.caption)
     assert "Confidence 88%" in captions and "right about 9 times in 10" in captions
     assert "facts doubts it" in captions and "support 20%" in captions
+    reasons = [plain(c.value) for c in at.caption if c.value.startswith("•")]
+    assert reasons == ["• Every sentence cites a passage, which raises the confidence."]
 
 
 @pytest.mark.parametrize("guards", [(checker(0.3, 1.0, support_calibrator()),)])
@@ -143,7 +145,13 @@ def test_ask_withholds_a_low_confidence_answer_and_shows_the_evidence(site: Site
     at = signed_in("alice")
     at.text_input(key="ask_question").input("salary bonus")
     button(at, "Ask").click().run()
-    assert "was not shown" in plain(at.warning[0].value)
+    assert "was not shown, for the reasons below" in plain(at.warning[0].value)
+    reasons = [plain(c.value) for c in at.caption]
+    assert reasons[:2] == [
+        "• The confidence (2%) is below the 50% these collections require, so the answer was "
+        "withheld.",
+        "• The sentences are supported at only 30% on average, which lowers the confidence.",
+    ]
     shown = markdown_text(at)
     assert "Bands and the bonus" not in shown
     assert [s.value for s in at.subheader] == ["Best evidence"]

@@ -116,6 +116,14 @@ def test_a_withheld_answer_gives_its_confidence_and_what_was_removed() -> None:
     ]
 
 
+def test_a_withheld_answer_with_reasons_lists_them_before_what_was_removed() -> None:
+    why = ("The confidence (20%) is below the 50% these collections require.",)
+    removed = ('Removed "Fees are 7%.": 7% is in no passage.',)
+    check = AnswerCheck(0.2, 0.5, True, (), 0.01, removed, why)
+    assert "for the reasons below" in withheld_message(check)
+    assert [plain(n) for n in withheld_notes(check)] == [f"• {why[0]}", removed[0]]
+
+
 def _abstention(passages: tuple[object, ...]) -> Answer:
     return Answer(
         question="Who?",
