@@ -279,9 +279,9 @@ def search(
         console.print("no passages found")
     for rank, passage in enumerate(passages, start=1):
         c = passage.chunk
-        where = f"page {c.page}" if c.page is not None else f"chars {c.char_start}-{c.char_end}"
         console.print(
-            f"[bold]{rank}. {c.file_name}[/] ({c.collection}, {where}) score {passage.score:.4f}"
+            f"[bold]{rank}. {c.file_name}[/] ({c.collection}, {c.location}) "
+            f"score {passage.score:.4f}"
         )
         console.print(c.text.strip(), markup=False, highlight=False)
         console.print()
@@ -310,7 +310,7 @@ def _print_citations(answer: Answer) -> None:
             )
         for rank, passage in enumerate(answer.passages[:3], start=1):
             c = passage.chunk
-            console.print(f"\n[bold]{rank}. {c.file_name}, page {c.page}[/]", highlight=False)
+            console.print(f"\n[bold]{rank}. {c.file_name}, {c.location}[/]", highlight=False)
             console.print(c.text.strip(), markup=False, highlight=False)
         return
     if answer.abstained:
@@ -337,8 +337,7 @@ def _print_citations(answer: Answer) -> None:
         console.print("  [yellow]no passage cited: the answer is not backed by the documents[/]")
     for number, passage in answer.source_passages:
         c = passage.chunk
-        where = f"page {c.page}" if c.page is not None else f"chars {c.char_start}-{c.char_end}"
-        console.print(f"  [{number}] {c.file_name}, {where} ({c.collection})", markup=False)
+        console.print(f"  [{number}] {c.file_name}, {c.location} ({c.collection})", markup=False)
 
 
 @app.command(cls=ProseCommand)

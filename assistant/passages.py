@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.storage.models import Chunk
+from assistant.storage.repository import HEADING_SEPARATOR
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,15 @@ class ChunkView:
     char_end: int
     heading_path: str
     is_table: bool
+
+    @property
+    def location(self) -> str:
+        """Where the passage stands, as a reader looks for it: its page, else the section
+        heading it sits under, else its characters in the file."""
+        if self.page is not None:
+            return f"page {self.page}"
+        section = self.heading_path.rsplit(HEADING_SEPARATOR, 1)[-1].strip()
+        return f"section '{section}'" if section else f"chars {self.char_start}-{self.char_end}"
 
     @classmethod
     def of(cls, row: Chunk) -> ChunkView:

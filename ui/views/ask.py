@@ -51,8 +51,7 @@ class AskResult:
 
 
 def where(passage: Passage) -> str:
-    c = passage.chunk
-    return f"page {c.page}" if c.page is not None else f"characters {c.char_start}–{c.char_end}"
+    return passage.chunk.location
 
 
 def show_passage(label: str, passage: Passage, spans: list[Span]) -> None:

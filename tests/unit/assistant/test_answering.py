@@ -182,3 +182,12 @@ def test_assistant_ask_answers_from_ingested_documents(tmp_path: Path) -> None:
     assert answer.text == "Ninety days [1]."
     assert answer.cited_passages[0][1].chunk.file_name == "lease.txt"
     assert "ninety days notice" in generator.prompts[0][1]["content"]
+
+
+def test_a_passage_is_located_by_page_else_by_section_else_by_characters() -> None:
+    paged = passage(1, "Text.", page=4).chunk
+    assert paged.location == "page 4"
+    sectioned = replace(passage(2, "Text.", page=None).chunk, heading_path="Report > Revenue")
+    assert sectioned.location == "section 'Revenue'"
+    bare = passage(3, "Text.", page=None).chunk
+    assert bare.location == "chars 0-5"
