@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from assistant.storage.models import Chunk
 from assistant.storage.repository import HEADING_SEPARATOR
+from ingest.tables import Table, read_table
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,11 @@ class ChunkView:
     char_end: int
     heading_path: str
     is_table: bool
+
+    @property
+    def table(self) -> Table | None:
+        """The table this passage holds, as cells, when it is a table that reads cleanly."""
+        return read_table(self.text) if self.is_table else None
 
     @property
     def location(self) -> str:

@@ -91,6 +91,30 @@ def highlighted_markdown(text: str, spans: Sequence[Span] = ()) -> str:
     return "  \n".join(lines)
 
 
+def table_markdown(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    marked: Iterable[tuple[int, int]] = (),
+) -> str:
+    """A table as a Markdown table, every cell escaped, the ``marked`` (body row, column) cells
+    wrapped in ``<mark>``. Render with ``unsafe_allow_html=True``."""
+    chosen = set(marked)
+
+    def cell(text: str, place: tuple[int, int] | None) -> str:
+        escaped = escape_markdown(text) or " "
+        return f"<mark>{escaped}</mark>" if place in chosen else escaped
+
+    lines = [
+        "| " + " | ".join(cell(h, None) for h in headers) + " |",
+        "|" + "---|" * len(headers),
+    ]
+    lines.extend(
+        "| " + " | ".join(cell(text, (r, c)) for c, text in enumerate(row)) + " |"
+        for r, row in enumerate(rows)
+    )
+    return "\n".join(lines)
+
+
 def query_terms(query: str) -> list[str]:
     """The words of a query worth highlighting: no stop words, no single letters."""
     seen: dict[str, None] = {}

@@ -7,7 +7,7 @@ below the confidence threshold, withheld with the best evidence shown instead.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
@@ -16,12 +16,20 @@ import streamlit as st
 
 from assistant.answering import Answer
 from assistant.passages import Passage
+from assistant.reading.table_reader import CitedCell
 from assistant.scoped import ScopedAssistant
 from ui.feedback import USER_ERRORS, show_error
 from ui.resources import backend
 from ui.session import require_user
 from ui.streaming import DraftStream
-from ui.text import Span, escape_inline, escape_markdown, highlighted_markdown, term_spans
+from ui.text import (
+    Span,
+    escape_inline,
+    escape_markdown,
+    highlighted_markdown,
+    table_markdown,
+    term_spans,
+)
 from ui.verdict import (
     NO_CONFIDENCE,
     abstention_message,
@@ -54,7 +62,11 @@ def where(passage: Passage) -> str:
     return passage.chunk.location
 
 
-def show_passage(label: str, passage: Passage, spans: list[Span]) -> None:
+def show_passage(
+    label: str, passage: Passage, spans: list[Span], cited: Iterable[CitedCell] = ()
+) -> None:
+    """One passage in a frame: a table as a table with the ``cited`` cells marked, any other
+    text with the ``spans`` highlighted."""
     c = passage.chunk
     with st.container(border=True):
         st.markdown(
@@ -63,7 +75,20 @@ def show_passage(label: str, passage: Passage, spans: list[Span]) -> None:
         )
         if c.heading_path:
             st.caption(escape_markdown(c.heading_path))
-        st.markdown(highlighted_markdown(c.text, spans), unsafe_allow_html=True)
+        table = c.table
+        if table is None:
+            st.markdown(highlighted_markdown(c.text, spans), unsafe_allow_html=True)
+            return
+        if table.caption:
+            st.caption(escape_markdown(table.caption))
+        wanted = {(used.cell.row_label, used.cell.column_header, used.cell.text) for used in cited}
+        marked = [
+            (r, col)
+            for r, row in enumerate(table.rows)
+            for col, text in enumerate(row)
+            if (table.row_label(r), table.headers[col], text) in wanted
+        ]
+        st.markdown(table_markdown(table.headers, table.rows, marked), unsafe_allow_html=True)
 
 
 def show_sources(result: AskResult) -> None:
@@ -90,7 +115,13 @@ def show_sources(result: AskResult) -> None:
             if number in answer.sentence_sources(index)[0]
         )
         st.markdown(source_anchor(number), unsafe_allow_html=True)
-        show_passage(f"[{number}]", passage, term_spans(passage.chunk.text, words))
+        cells = [] if answer.reading is None else answer.reading.cells
+        show_passage(
+            f"[{number}]",
+            passage,
+            term_spans(passage.chunk.text, words),
+            [cited for cited in cells if cited.passage == number],
+        )
     cited_ones = {passage for _, passage in cited}
     others = [p for p in answer.passages if p not in cited_ones]
     if others:

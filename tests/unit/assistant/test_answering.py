@@ -191,3 +191,10 @@ def test_a_passage_is_located_by_page_else_by_section_else_by_characters() -> No
     assert sectioned.location == "section 'Revenue'"
     bare = passage(3, "Text.", page=None).chunk
     assert bare.location == "chars 0-5"
+
+
+def test_a_table_passage_reads_as_cells() -> None:
+    text = "| USD m | FY2025 |\n|---|---|\n| Revenue | 1,077.4 |"
+    table = replace(passage(1, text).chunk, is_table=True).table
+    assert table is not None and table.rows == (("Revenue", "1,077.4"),)
+    assert passage(2, text).chunk.table is None  # stored as prose

@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from ui.text import escape_markdown, highlighted_markdown, merge_spans, query_terms, term_spans
+from ui.text import (
+    escape_markdown,
+    highlighted_markdown,
+    merge_spans,
+    query_terms,
+    table_markdown,
+    term_spans,
+)
 
 RENDERER = MarkdownIt("commonmark", {"html": True})
 ALLOWED_TAGS = {"p", "br", "mark"}
@@ -105,3 +112,19 @@ def test_query_terms_find_whole_words_and_their_longer_forms() -> None:
     found = [text[s:e] for s, e in term_spans(text, "termination notice NDA")]
     assert found == ["Terminations", "notice", "NDA"]
     assert term_spans(text, "the of") == []
+
+
+def test_a_table_renders_as_a_markdown_table_with_cited_cells_marked() -> None:
+    rendered = table_markdown(
+        ["USD m", "FY2024", "FY2025"],
+        [["Revenue", "952.6", "1,077.4"], ["<b>Net</b> | income", "94.4", "127.9"]],
+        marked=[(0, 2)],
+    )
+    lines = rendered.split("\n")
+    assert lines[0] == "| USD m | FY2024 | FY2025 |"
+    assert lines[1] == "|---|---|---|"
+    assert "<mark>1,077\\.4</mark>" in lines[2]
+    assert "<mark>" not in lines[3]
+    # document text cannot add HTML or split a cell
+    assert "<b>" not in rendered and "&lt;b&gt;" in rendered
+    assert lines[3].count(" | ") == 2
