@@ -21,6 +21,7 @@ from dataclasses import replace
 from assistant.answering import Answer
 from assistant.generation.citations import CitedSentence
 from assistant.generation.prompt import ABSTENTION
+from assistant.guard.answer_type import type_mismatch
 from assistant.guard.calibrator import (
     AnswerSignals,
     Calibrator,
@@ -187,8 +188,10 @@ class AnswerChecker:
             unrelated = self._unrelated_source(answer, texts)
             if unrelated is not None:
                 removed = (*removed, unrelated)
-            if not answer.sentences or unrelated is not None:
-                why = (UNRELATED_SOURCE,) if unrelated is not None else (NOTHING_LEFT,)
+            mismatch = type_mismatch(answer.question, answer.text) if answer.sentences else None
+            if not answer.sentences or unrelated is not None or mismatch is not None:
+                found = (UNRELATED_SOURCE if unrelated is not None else None, mismatch)
+                why = tuple(r for r in found if r is not None) or (NOTHING_LEFT,)
                 check = AnswerCheck(0.0, threshold, True, (), self._clock() - started, removed, why)
                 return self._withheld(answer, check)
             signals, verdicts = self.judge(
