@@ -26,10 +26,6 @@ _NUMBER = re.compile(
     re.VERBOSE,
 )
 _NIL = frozenset({"", "-", "—", "–", "n/a", "na", "nm", "n.m.", "nil", "none"})
-_IN_TEXT = re.compile(
-    r"(?<![\w.])(?:\(\s*)?[-−]?\s*(?:US\$|\$|€|£)?\s*"
-    r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:\s*%)?(?:\s*\))?(?![\w])"
-)
 
 
 @dataclass(frozen=True)
@@ -59,19 +55,6 @@ def read_number(text: str) -> Quantity | None:
     if match.group("open") or match.group("sign"):
         value = -value
     return Quantity(value, percent=bool(match.group("percent")))
-
-
-def numbers_in(text: str) -> list[Quantity]:
-    """Every number written in running text, in order (years and parts of dates included)."""
-    found: list[Quantity] = []
-    for match in _IN_TEXT.finditer(text):
-        quantity = read_number(match.group(0).strip())
-        if quantity is None:
-            # "(12" at the end of a parenthesised phrase: read the number alone.
-            quantity = read_number(match.group(0).strip(" ()"))
-        if quantity is not None:
-            found.append(quantity)
-    return found
 
 
 def format_number(value: Decimal, *, places: int | None = None) -> str:
