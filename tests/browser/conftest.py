@@ -5,7 +5,6 @@ Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.browser.driver import CHROMIUM, CHROMIUM_ARGS
+from tests.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "ui" / "app.py"
@@ -39,13 +39,6 @@ class Server:
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def server_environment(data_dir: Path) -> dict[str, str]:
@@ -97,7 +90,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     data_dir = tmp_path / "data"
     env = server_environment(data_dir)
     _create_admin(env)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = {k: v for k, v in env.items() if k.startswith("ASSISTANT_")}
     settings.pop("ASSISTANT_DATA_DIR")

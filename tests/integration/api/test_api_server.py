@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from assistant.settings import GenerationSettings, Settings, StorageSettings
 from assistant.storage.models import Role
 from indexes.embedder import SentenceTransformerEmbedder
 from tests.conftest import POSTGRES_ENV, _postgres_database
+from tests.network import free_port
 
 pytestmark = [
     pytest.mark.integration,
@@ -59,13 +59,6 @@ def generator() -> Generator:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     yield from _postgres_database()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,23 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.network import free_port, port_answers
+
 pytestmark = pytest.mark.integration
 
 ASSISTANT = Path(sys.executable).with_name("assistant")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def _children(pid: int) -> list[int]:
@@ -48,7 +35,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture
 def up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, ASSISTANT_DATA_DIR=str(tmp_path / "data"), HF_HUB_OFFLINE="1")
     log = (tmp_path / "up.log").open("wb")
     command = [str(ASSISTANT), "up", "--no-samples", f"--port={port}"]
@@ -67,7 +54,7 @@ def test_sigterm_to_up_stops_the_ui_and_frees_its_port(
 ) -> None:
     process, port = up
     deadline = time.monotonic() + 60
-    while not _answers(port):
+    while not port_answers(port):
         assert process.poll() is None, "`assistant up` ended before the UI answered"
         assert time.monotonic() < deadline, "the UI never answered"
         time.sleep(0.2)
@@ -77,7 +64,7 @@ def test_sigterm_to_up_stops_the_ui_and_frees_its_port(
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=15)
         assert not any(_alive(pid) for pid in servers), "the Streamlit server outlived `up`"
-        assert not _answers(port), "the UI's port is still served after `up` has exited"
+        assert not port_answers(port), "the UI's port is still served after `up` has exited"
         assert code == 0, "a stop that was asked for is a clean end"
     finally:
         for pid in filter(_alive, servers):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from assistant.supervise import STOP_SIGNALS, run_supervised
+from tests.network import free_port, port_answers
 
 # Listens on the port given, after writing its pid; with "stubborn" it ignores SIGTERM.
 LISTENER = textwrap.dedent(
@@ -56,20 +56,6 @@ SUPERVISOR = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -92,7 +78,7 @@ def _listener(port: int, pid_file: Path, mode: str = "plain") -> list[str]:
 
 
 def _serving(port: int, pid_file: Path, processes: int) -> bool:
-    if not _answers(port) or not pid_file.exists():
+    if not port_answers(port) or not pid_file.exists():
         return False
     return len(pid_file.read_text().split()) == processes
 
@@ -104,7 +90,7 @@ def _stop_and_check(
     supervisor.send_signal(number)
     code = supervisor.wait(timeout=5)
     assert _wait_for(lambda: not any(_alive(pid) for pid in pids), 3), "the child outlived `up`"
-    assert not _answers(port), "the port is still served after `up` has exited"
+    assert not port_answers(port), "the port is still served after `up` has exited"
     assert code == 0, "a stop that was asked for is a clean end"
 
 
@@ -144,14 +130,14 @@ def started() -> Iterator[Started]:
 def test_a_stop_signal_to_up_stops_its_server_and_frees_the_port(
     tmp_path: Path, number: int, started: Started
 ) -> None:
-    port, pid_file = _free_port(), tmp_path / "pids"
+    port, pid_file = free_port(), tmp_path / "pids"
     supervisor = started.up(_listener(port, pid_file), pid_file)
     assert _wait_for(lambda: _serving(port, pid_file, 1), 20), "the child never served its port"
     _stop_and_check(supervisor, number, port, pid_file)
 
 
 def test_what_the_server_started_is_stopped_with_it(tmp_path: Path, started: Started) -> None:
-    port, pid_file = _free_port(), tmp_path / "pids"
+    port, pid_file = free_port(), tmp_path / "pids"
     child = [sys.executable, "-c", PARENT_OF_LISTENER, str(port), str(pid_file), "plain", LISTENER]
     supervisor = started.up(child, pid_file)
     assert _wait_for(lambda: _serving(port, pid_file, 2), 20), "the child never served its port"
@@ -161,7 +147,7 @@ def test_what_the_server_started_is_stopped_with_it(tmp_path: Path, started: Sta
 def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period(
     tmp_path: Path, started: Started
 ) -> None:
-    port, pid_file = _free_port(), tmp_path / "pids"
+    port, pid_file = free_port(), tmp_path / "pids"
     supervisor = started.up(_listener(port, pid_file, "stubborn"), pid_file, grace_s=0.5)
     assert _wait_for(lambda: _serving(port, pid_file, 1), 20), "the child never served its port"
     _stop_and_check(supervisor, signal.SIGTERM, port, pid_file)

@@ -5,7 +5,6 @@ and in both cases every acknowledged document is there and whole and the indexes
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -23,6 +22,7 @@ from assistant.service import Assistant
 from assistant.storage.faults import StorageUnavailableError
 from assistant.storage.models import Document, IngestionRun, RunStatus
 from ingest.types import ParsedDocument
+from tests.network import free_port
 from tests.unit.assistant.access_fakes import make_assistant
 
 pytestmark = [
@@ -58,13 +58,6 @@ class Server:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server() -> Iterator[Server]:
     if not (PG_BIN / "initdb").exists() or shutil.which("runuser") is None:
@@ -74,7 +67,7 @@ def server() -> Iterator[Server]:
     shutil.chown(folder, "postgres")
     initdb = [str(PG_BIN / "initdb"), "-D", str(folder / "data"), "-A", "trust", "-U", "postgres"]
     subprocess.run(["runuser", "-u", "postgres", "--", *initdb], check=True, capture_output=True)
-    cluster = Server(folder / "data", _free_port())
+    cluster = Server(folder / "data", free_port())
     cluster.ctl("start")
     try:
         yield cluster
