@@ -73,11 +73,12 @@ def read_from_tables(question: str, passages: Sequence[str]) -> TableReading | N
     facts = read_question(question)
     if not facts.terms:
         return None
+    per_table = [series_of(*sourced) for sourced in tables_in(passages)]
     if facts.pair is not None:
-        paired = _read_pair(facts, facts.pair, passages)
+        paired = _read_pair(facts, facts.pair, per_table)
         if paired is not None:
             return paired
-    ranked = _ranked_series(facts, passages)
+    ranked = rank(facts.terms, [series for items in per_table for series in items])
     for position, (precision, overlap, series) in enumerate(ranked):
         points = _points_for(facts, series)
         if points is None:
@@ -107,22 +108,14 @@ def read_from_tables(question: str, passages: Sequence[str]) -> TableReading | N
     return None
 
 
-def _ranked_series(
-    facts: QuestionFacts, passages: Sequence[str]
-) -> list[tuple[float, int, Series]]:
-    candidates = [series for sourced in tables_in(passages) for series in series_of(*sourced)]
-    return rank(facts.terms, candidates)
-
-
 def _read_pair(
-    facts: QuestionFacts, pair: ItemPair, passages: Sequence[str]
+    facts: QuestionFacts, pair: ItemPair, per_table: Sequence[Sequence[Series]]
 ) -> TableReading | None:
-    """Two line items of one table related by ``pair``'s operation, at the period the question
-    names (or the only value column)."""
+    """Two line items of one table (``per_table`` holds each table's line items) related by
+    ``pair``'s operation, at the period the question names (or the only value column)."""
     if len(facts.periods) > 1:
         return None
-    for table, sources in tables_in(passages):
-        series = series_of(table, sources)
+    for series in per_table:
         first = rank(terms_of(pair.first), series)
         second = rank(terms_of(pair.second), series)
         if not first or not second or first[0][2] is second[0][2]:
