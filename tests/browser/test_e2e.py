@@ -244,6 +244,8 @@ def test_an_answer_shows_its_evidence_and_others_see_nothing_of_the_collection(
     snap(page, "06-answer-models-loaded")
 
     open_view(page, "Collections")
+    # The heading is drawn before the list of collections: wait for the list itself.
+    expect(page.get_by_test_id("stDataFrame").first).to_contain_text(COLLECTION)
     assert COLLECTION in secrets_shown(page)
     open_view(page, "Users")
     page.get_by_label("Username", exact=True).fill(VIEWER)
