@@ -36,16 +36,37 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Box:
+    """A rectangle of a rendered page holding ``text``: a word, or a run of words of one line.
+
+    Coordinates are shares of the page's width (``x0`` < ``x1``) and height (``top`` <
+    ``bottom``), measured from the top left corner of the page as it is displayed, so they fit
+    an image of the page at any size.
+    """
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+@dataclass(frozen=True)
 class Page:
     """Canonical extracted text of one page, with its blocks in reading order.
 
     ``number`` is 1-based for paged formats (PDF) and ``None`` for formats without pages, where
-    the whole file is one page and offsets index into the whole text.
+    the whole file is one page and offsets index into the whole text. ``label`` is the number
+    printed on the page when the file says it differs from ``number`` (a PDF's page labels),
+    and ``words`` are the page's words where they stand, in the order the file holds them
+    (empty for formats without a page image).
     """
 
     number: int | None
     text: str
     blocks: tuple[Block, ...] = field(default_factory=tuple)
+    label: str | None = None
+    words: tuple[Box, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,7 +87,8 @@ class ChunkDraft:
 
     ``char_start``/``char_end`` are offsets into the text of page ``page`` (or of the whole file
     when ``page`` is ``None``). The chunk text equals that span, except that a split table repeats
-    its header row in front of the rows it carries.
+    its header row in front of the rows it carries. ``page_label`` is the page's printed label
+    and ``boxes`` are where the chunk's words stand on the page image (see ``ingest.locate``).
     """
 
     ordinal: int
@@ -77,3 +99,5 @@ class ChunkDraft:
     heading_path: tuple[str, ...] = ()
     is_table: bool = False
     token_count: int = 0
+    page_label: str | None = None
+    boxes: tuple[Box, ...] = ()

@@ -6,16 +6,19 @@ tables and paragraphs from the word boxes. Headings are judged against the whole
 body text size, so the first pass collects every page's layout and a second pass builds pages.
 
 PDFium is not thread-safe, so all calls into it are serialised with a process-wide lock.
+
+Beside the text, each page keeps its printed label (the PDF's page labels, when they differ
+from the page's number) and its words' boxes on the displayed page, from which the boxes of a
+passage are found (``ingest.locate``).
 """
 
 from __future__ import annotations
 
 import ctypes
 import math
-import threading
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -25,9 +28,8 @@ from ingest.errors import CorruptFileError, EncryptedFileError
 from ingest.limits import ParseLimits, check_page_count, check_text_size, check_time
 from ingest.parsers.pagebuilder import PageBuilder
 from ingest.parsers.pdf_layout import LayoutBlock, TableBlock, TextBlock, Word, layout_page
-from ingest.types import BlockKind, Page, ParsedDocument
-
-_PDFIUM_LOCK = threading.Lock()
+from ingest.parsers.pdfium_lock import PDFIUM_LOCK as _PDFIUM_LOCK
+from ingest.types import BlockKind, Box, Page, ParsedDocument
 
 _SEPARATORS = frozenset({0x09, 0x0A, 0x0D, 0x20, 0xA0, 0x3000})
 _UNMAPPED = 0x00
@@ -71,11 +73,13 @@ def parse_pdf(path: Path, limits: ParseLimits) -> ParsedDocument:
             raise CorruptFileError(f"{path.name} has no pages.")
         check_page_count(path.name, page_count, limits)
         layouts: list[list[LayoutBlock]] = []
+        places: list[tuple[str | None, tuple[Box, ...]]] = []
         chars = 0
         for index in range(page_count):
             check_time(path.name, limits)
             with _PDFIUM_LOCK:
-                word_groups = _page_words(document, index, path.name)
+                word_groups, boxes = _page_words(document, index, path.name)
+                places.append((_page_label(document, index), boxes))
             layout = [block for words in word_groups for block in layout_page(words)]
             chars += sum(_block_chars(block) for block in layout)
             check_text_size(path.name, chars, limits)
@@ -84,7 +88,10 @@ def parse_pdf(path: Path, limits: ParseLimits) -> ParsedDocument:
         with _PDFIUM_LOCK:
             document.close()
     styles = _HeadingStyles.from_layouts(layouts)
-    pages = tuple(_build_page(index + 1, layout, styles) for index, layout in enumerate(layouts))
+    pages = tuple(
+        replace(_build_page(index + 1, layout, styles), label=label, words=boxes)
+        for index, (layout, (label, boxes)) in enumerate(zip(layouts, places, strict=True))
+    )
     return ParsedDocument(pages=pages, title=metadata_title or _first_heading(pages))
 
 
@@ -130,10 +137,14 @@ class _WordBuilder:
         return Word(text, self.x0, self.x1, self.top, self.bottom, bold_chars)
 
 
-def _page_words(document: pdfium.PdfDocument, index: int, name: str) -> list[list[Word]]:
-    """Words of a page grouped by text orientation, the most common orientation first.
+def _page_words(
+    document: pdfium.PdfDocument, index: int, name: str
+) -> tuple[list[list[Word]], tuple[Box, ...]]:
+    """Words of a page grouped by text orientation, the most common orientation first, and
+    their boxes on the displayed page in the order the page holds them.
 
-    Coordinates are turned so each group reads left to right with y growing downwards.
+    Coordinates of the groups are turned so each group reads left to right with y growing
+    downwards.
     """
     try:
         page = document[index]
@@ -145,12 +156,88 @@ def _page_words(document: pdfium.PdfDocument, index: int, name: str) -> list[lis
             words = _words(textpage.raw)
         finally:
             textpage.close()
+        frame = _DisplayFrame.of(page.raw)
     finally:
         page.close()
     groups: dict[int, list[Word]] = {}
     for quarter, word in words:
         groups.setdefault(quarter, []).append(word)
-    return sorted(groups.values(), key=len, reverse=True)
+    boxes = tuple(frame.box(word, quarter) for quarter, word in words)
+    return sorted(groups.values(), key=len, reverse=True), boxes
+
+
+# Where words stand on the displayed page --------------------------------------------------
+
+
+def _page_label(document: pdfium.PdfDocument, index: int) -> str | None:
+    """The label printed on page ``index`` (0-based), when the file gives one that is not
+    simply the page's number."""
+    label = " ".join(document.get_page_label(index).split())
+    if not label or label == str(index + 1) or len(label) > _MAX_LABEL_CHARS:
+        return None
+    return label
+
+
+_MAX_LABEL_CHARS = 40
+"""A longer page label is not a page number a reader would look for."""
+_FRAME_SIZE = 100_000
+"""Device size of the longer side of the page when reading the page-to-display mapping, whose
+device coordinates are integers."""
+_FRAME_STEP = 1000.0
+
+
+@dataclass(frozen=True)
+class _DisplayFrame:
+    """The affine map from PDF user space to shares of the displayed page (crop box, page
+    rotation), read from PDFium once per page."""
+
+    origin: tuple[float, float]
+    along_x: tuple[float, float]
+    along_y: tuple[float, float]
+
+    @classmethod
+    def of(cls, page: pdfium_c.FPDF_PAGE) -> _DisplayFrame:
+        width = pdfium_c.FPDF_GetPageWidthF(page)
+        height = pdfium_c.FPDF_GetPageHeightF(page)
+        scale = _FRAME_SIZE / max(width, height, 1.0)
+        size_x, size_y = max(round(width * scale), 1), max(round(height * scale), 1)
+
+        def shown(x: float, y: float) -> tuple[float, float]:
+            device_x, device_y = ctypes.c_int(), ctypes.c_int()
+            pdfium_c.FPDF_PageToDevice(page, 0, 0, size_x, size_y, 0, x, y, device_x, device_y)
+            return device_x.value / size_x, device_y.value / size_y
+
+        origin = shown(0.0, 0.0)
+        at_x, at_y = shown(_FRAME_STEP, 0.0), shown(0.0, _FRAME_STEP)
+        return cls(
+            origin,
+            ((at_x[0] - origin[0]) / _FRAME_STEP, (at_x[1] - origin[1]) / _FRAME_STEP),
+            ((at_y[0] - origin[0]) / _FRAME_STEP, (at_y[1] - origin[1]) / _FRAME_STEP),
+        )
+
+    def box(self, word: Word, quarter: int) -> Box:
+        left, bottom, right, top = _unturn(word, quarter)
+        corners = [self._shown(left, bottom), self._shown(right, top)]
+        xs, ys = [x for x, _ in corners], [y for _, y in corners]
+        return Box(word.text, min(xs), min(ys), max(xs), max(ys))
+
+    def _shown(self, x: float, y: float) -> tuple[float, float]:
+        return (
+            self.origin[0] + self.along_x[0] * x + self.along_y[0] * y,
+            self.origin[1] + self.along_x[1] * x + self.along_y[1] * y,
+        )
+
+
+def _unturn(word: Word, quarter: int) -> tuple[float, float, float, float]:
+    """A word's box back in PDF user space as (left, bottom, right, top): the inverse of
+    ``_turn``."""
+    if quarter == 1:
+        return word.top, word.x0, word.bottom, word.x1
+    if quarter == 2:
+        return -word.x1, word.top, -word.x0, word.bottom
+    if quarter == 3:
+        return -word.bottom, -word.x1, -word.top, -word.x0
+    return word.x0, -word.bottom, word.x1, -word.top
 
 
 def _words(textpage: pdfium_c.FPDF_TEXTPAGE) -> list[tuple[int, Word]]:
