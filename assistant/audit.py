@@ -35,6 +35,7 @@ class AuditAction(StrEnum):
     ASK = "ask"
     SEARCH = "search"
     OPEN_DOCUMENT = "open_document"
+    VIEW_PAGE = "view_page"
     UPLOAD = "upload"
     DELETE = "delete"
     REINDEX = "reindex"

@@ -1,10 +1,12 @@
 """Backup and restore of one collection, to move it to another installation or keep a copy.
 
-A backup is one archive (see ``backup_archive``) with the collection, its documents' metadata,
-its chunks, their dense vectors and the rights granted on it. Original files are not kept by
-the product, so they are not in the archive either; accounts are not exported, grants name
-their user by username only. The index covers every collection, so only this collection's
-vectors are taken from it; BM25 is rebuilt from the chunk texts on restore.
+A backup is one archive (see ``backup_archive``) with the collection, its documents' metadata
+(printed page labels included), its chunks (with their boxes on the page images), their dense
+vectors and the rights granted on it. Original files and page images (``page_store``) are not
+in the archive: a restored document shows its text, and its viewer says that the page image is
+unavailable. Accounts are not exported, grants name their user by username only. The index
+covers every collection, so only this collection's vectors are taken from it; BM25 is rebuilt
+from the chunk texts on restore.
 """
 
 from __future__ import annotations
@@ -244,6 +246,7 @@ def _document_record(doc: Document) -> DocumentRecord:
         status=DocumentStatus(doc.status),
         error=doc.error,
         page_count=doc.page_count,
+        page_labels=doc.page_labels,
         title=doc.title,
         created_at=as_utc(doc.created_at),
         updated_at=as_utc(doc.updated_at),

@@ -85,6 +85,7 @@ class DocumentRecord(_Record):
     status: DocumentStatus
     error: str | None
     page_count: int | None = Field(ge=0)
+    page_labels: str = ""
     title: str | None = Field(max_length=500)
     created_at: datetime
     updated_at: datetime
@@ -103,6 +104,8 @@ class ChunkRecord(_Record):
     heading_path: str
     is_table: bool
     token_count: int = Field(ge=0)
+    page_label: str | None = Field(default=None, max_length=100)
+    boxes: str = ""
 
     @model_validator(mode="after")
     def _span_is_ordered(self) -> Self:

@@ -11,13 +11,15 @@ every caller goes through this module:
 * **Answer threshold** (``guard.collection_thresholds``): the highest of the installation's
   threshold and those of the collections asked. A collection's threshold can only raise the
   bar: an answer drawn from a collection must meet that collection's bar.
+* **Keeping originals** (``ingest.collection_keep_originals``): a document belongs to one
+  collection, so its collection's own value, else the installation's ``keep_originals``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from assistant.settings import GuardSettings, IndexSettings
+from assistant.settings import GuardSettings, IndexSettings, IngestSettings
 from indexes.hybrid import FusionConfig
 
 
@@ -64,3 +66,9 @@ def answer_threshold(settings: GuardSettings, names: Iterable[str]) -> float:
     the installation's threshold and those the collections set."""
     own = settings.collection_thresholds
     return max([settings.threshold, *(own[name] for name in names if name in own)])
+
+
+def keep_originals(settings: IngestSettings, name: str) -> bool:
+    """Whether the original files of collection ``name`` may be kept (else only the images of
+    their pages are)."""
+    return settings.collection_keep_originals.get(name, settings.keep_originals)

@@ -10,13 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.storage.models import Chunk
-from assistant.storage.repository import HEADING_SEPARATOR
+from assistant.storage.repository import HEADING_SEPARATOR, decode_boxes
+from ingest.locate import cell_box, region
 from ingest.tables import Table, read_table
+from ingest.types import Box
 
 
 @dataclass(frozen=True)
 class ChunkView:
-    """A stored passage with everything needed to cite and show it."""
+    """A stored passage with everything needed to cite and show it: ``page_label`` is the
+    number printed on its page where that differs from ``page``, and ``boxes`` are where its
+    words stand on the page image (one per run of words on a line; none for a document
+    without page images)."""
 
     chunk_id: int
     text: str
@@ -28,6 +33,8 @@ class ChunkView:
     char_end: int
     heading_path: str
     is_table: bool
+    page_label: str | None = None
+    boxes: tuple[Box, ...] = ()
 
     @property
     def table(self) -> Table | None:
@@ -35,9 +42,22 @@ class ChunkView:
         return read_table(self.text) if self.is_table else None
 
     @property
+    def region(self) -> Box | None:
+        """The box around all of the passage's boxes: the region of a table."""
+        return region(self.boxes)
+
+    def cell_box(self, row_label: str, column_header: str, text: str) -> Box | None:
+        """Where the table cell ``text`` of row ``row_label`` and column ``column_header``
+        stands on the page image, when that can be told."""
+        return cell_box(self.boxes, row_label, column_header, text)
+
+    @property
     def location(self) -> str:
-        """Where the passage stands, as a reader looks for it: its page, else the section
-        heading it sits under, else its characters in the file."""
+        """Where the passage stands, as a reader looks for it: its page (with the number
+        printed on it, where that differs), else the section heading it sits under, else its
+        characters in the file."""
+        if self.page is not None and self.page_label:
+            return f"page {self.page_label} (PDF page {self.page})"
         if self.page is not None:
             return f"page {self.page}"
         section = self.heading_path.rsplit(HEADING_SEPARATOR, 1)[-1].strip()
@@ -56,6 +76,8 @@ class ChunkView:
             char_end=row.char_end,
             heading_path=row.heading_path,
             is_table=row.is_table,
+            page_label=row.page_label,
+            boxes=decode_boxes(row.boxes),
         )
 
 

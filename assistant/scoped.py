@@ -30,7 +30,7 @@ from assistant.index_text import to_indexed
 from assistant.ingestion.pipeline import FileResult, RunReport
 from assistant.passages import ChunkView, Passage
 from assistant.permissions import Access, PermissionDeniedError, load_access, may_hold
-from assistant.service import Assistant, DocumentInfo
+from assistant.service import Assistant, DocumentInfo, PageImage
 from assistant.storage import access_repository as access_repo
 from assistant.storage import repository as repo
 from assistant.storage.db import transaction
@@ -234,6 +234,18 @@ class ScopedAssistant:
         chunks = self._assistant.chunks_of(document_id)
         self._audit(AuditAction.OPEN_DOCUMENT, collection=collection, detail=file_name)
         return chunks
+
+    def page_image(self, document_id: int, number: int) -> PageImage:
+        """Page ``number`` (1-based) of a readable PDF document, with its image where it has
+        one; each page shown is audited. A document the user may not read, or a page it does
+        not have, raises ``NotFoundError``."""
+        with self._assistant.sessions() as session:
+            access = self._load(session)
+            doc = self._readable_document(session, access, document_id, "view page of document")
+            collection, file_name = doc.collection.name, doc.file_name
+        page = self._assistant.page_image(document_id, number)
+        self._audit(AuditAction.VIEW_PAGE, collection=collection, detail=f"{file_name} p. {number}")
+        return page
 
     # Changing documents
 

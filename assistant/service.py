@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.answering import Answer, AnswerEvents, AnswerGuard, AnswerPipeline
-from assistant.collection_settings import search_fusion
+from assistant.collection_settings import keep_originals, search_fusion
 from assistant.generation.base import Generator
 from assistant.generation.factory import build_generator
 from assistant.guard.factory import build_checker
@@ -29,14 +29,17 @@ from assistant.index_sync import (
 )
 from assistant.ingestion.pipeline import FileResult, IngestionPipeline, RunReport
 from assistant.ingestion.steps import FileSteps
+from assistant.page_store import PageImageUnavailableError, PageStore
 from assistant.passages import ChunkView, Passage
 from assistant.reading.calibration import load_reading_calibrator
 from assistant.reading.reader import TableReader
 from assistant.settings import Settings
 from assistant.storage import repository as repo
 from assistant.storage.db import create_db_engine, make_session_factory, migrate, transaction
+from assistant.storage.models import Document, DocumentStatus
 from indexes.embedder import Embedder
 from indexes.hybrid import SearchMode
+from ingest.detect import PDF
 from ingest.types import ChunkDraft, ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,22 @@ class DocumentInfo:
     error: str | None
     pages: int | None
     chunks: int
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """One page of a document as the source viewer shows it: ``png`` is ``None`` when the
+    page has no image (``unavailable`` says why), and ``label`` is the number printed on the
+    page where it differs from ``number``."""
+
+    document_id: int
+    file_name: str
+    collection: str
+    number: int
+    page_count: int
+    label: str | None
+    png: bytes | None
+    unavailable: str | None = None
 
 
 class Assistant:
@@ -92,6 +111,9 @@ class Assistant:
             embedder=embedder or settings_embedder(settings.index),
             second_embedder=second_embedder or second_stage_embedder(settings.index),
         )
+        self.pages = PageStore(
+            settings.pages_dir, lambda name: keep_originals(settings.ingest, name)
+        )
 
     @cached_property
     def _steps(self) -> FileSteps:
@@ -107,7 +129,11 @@ class Assistant:
 
     def pipeline(self) -> IngestionPipeline:
         return IngestionPipeline(
-            sessions=self.sessions, parse=self.parse, chunker=self.chunk, index=self.index
+            sessions=self.sessions,
+            parse=self.parse,
+            chunker=self.chunk,
+            index=self.index,
+            pages=self.pages,
         )
 
     def ingest(
@@ -148,16 +174,45 @@ class Assistant:
             ]
 
     def delete_document(self, *, collection: str, file_name: str) -> int:
-        """Delete a document from storage and from every index; returns its chunk count."""
+        """Delete a document from storage, from every index and its page images; returns its
+        chunk count."""
         with transaction(self.sessions) as session:
             coll = repo.get_collection(session=session, name=collection)
             doc = repo.find_document(session=session, collection_id=coll.id, file_name=file_name)
             if doc is None:
                 raise repo.NotFoundError(f"no document {file_name!r} in collection {collection!r}")
+            document_id = doc.id
             removed = repo.delete_document(session=session, document=doc)
+        self.pages.remove(document_id)
         self.index.delete(removed)
         self.index.commit()
         return len(removed)
+
+    def page_image(self, document_id: int, number: int) -> PageImage:
+        """Page ``number`` (1-based) of a document, with its image when it has one; raises
+        ``NotFoundError`` for a missing document or a page it does not have."""
+        with self.sessions() as session:
+            doc = session.get(Document, document_id)
+            if doc is None or doc.status != DocumentStatus.READY:
+                raise repo.NotFoundError(f"no document with id {document_id}")
+            count = doc.page_count or 0
+            paged = doc.media_type == PDF
+            if not (paged and 1 <= number <= count):
+                raise repo.NotFoundError(f"{doc.file_name} has no page {number}")
+            labels = repo.decode_labels(doc.page_labels)
+            image = PageImage(
+                document_id=doc.id,
+                file_name=doc.file_name,
+                collection=doc.collection.name,
+                number=number,
+                page_count=count,
+                label=labels[number - 1] if number <= len(labels) else None,
+                png=None,
+            )
+        try:
+            return replace(image, png=self.pages.page_png(document_id, number))
+        except PageImageUnavailableError as exc:
+            return replace(image, unavailable=str(exc))
 
     def search(
         self,
@@ -240,6 +295,8 @@ class Assistant:
         interrupted, and the indexes are brought back in line with storage."""
         interrupted = self.pipeline().mark_interrupted_runs()
         report = self.check(repair=True)
+        with self.sessions() as session:
+            self.pages.prune(repo.document_ids(session=session))
         if interrupted or not report.consistent:
             log.warning(
                 "recovered from an interruption: %d ingestion run(s) marked interrupted, "

@@ -38,6 +38,17 @@ class IngestSettings(BaseModel):
     parse_timeout_s: float = Field(default=300, gt=0)
     chunk_tokens: int = Field(default=220, ge=32, description="Target word pieces per chunk.")
     chunk_overlap_tokens: int = Field(default=32, ge=0)
+    keep_originals: bool = Field(
+        default=True,
+        description="Keep each PDF's original file in the data directory and draw its pages "
+        "for the source viewer when they are shown; false keeps no original: every page is "
+        "drawn once at ingestion and only the images are kept.",
+    )
+    collection_keep_originals: dict[str, bool] = Field(
+        default_factory=dict,
+        description='keep_originals per collection, e.g. {"clinical": false}; a collection '
+        "not named takes keep_originals.",
+    )
 
 
 class CollectionFusion(BaseModel):
@@ -245,6 +256,11 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "indexes"
+
+    @property
+    def pages_dir(self) -> Path:
+        """Originals and page images of PDF documents, for the source viewer."""
+        return self.data_dir / "pages"
 
 
 @lru_cache(maxsize=1)

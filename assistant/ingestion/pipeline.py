@@ -4,10 +4,13 @@ Each file is committed to the database in one transaction (document row and all 
 so a crash never leaves a half-written document. Indexes are derived data updated after the
 commit; if the process dies in between, ``IndexSync.reconcile`` brings them back in line.
 Re-running an interrupted batch resumes it: files already stored are recognised by their
-content hash and skipped. ``run_prepared`` applies the same storing rules to files parsed and
-chunked elsewhere (on a cluster, for instance). A full disk or a lost database stops the batch
-with ``StorageUnavailableError`` (after a few retries while the database may be restarting)
-instead of failing every further file the same way.
+content hash and skipped. After a PDF's commit, what the source viewer shows of its pages
+(its original, or its pages drawn) is kept beside the database (``PageKeeper``); a failure
+there leaves the document without page images, never without its text. ``run_prepared``
+applies the same storing rules to files parsed and chunked elsewhere (on a cluster, for
+instance). A full disk or a lost database stops the batch with ``StorageUnavailableError``
+(after a few retries while the database may be restarting) instead of failing every further
+file the same way.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ class PreparedFile:
     page_count: int
     title: str | None
     drafts: tuple[ChunkDraft, ...]
+    page_labels: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,13 @@ class IndexWriter(Protocol):
     def delete(self, chunk_ids: Iterable[int]) -> None: ...
 
     def commit(self) -> None: ...
+
+
+class PageKeeper(Protocol):
+    """Where what the source viewer shows of a stored file's pages is kept, once the file's
+    document has committed; it never fails the file."""
+
+    def store(self, document_id: int, collection: str, source: Path, media_type: str) -> None: ...
 
 
 class Outcome(StrEnum):
@@ -130,6 +141,7 @@ def prepare_file(
         page_count=len(parsed.pages),
         title=parsed.title,
         drafts=tuple(drafts),
+        page_labels=tuple(page.label for page in parsed.pages),
     )
 
 
@@ -184,12 +196,14 @@ class IngestionPipeline:
         parse: Parse,
         chunker: Chunker,
         index: IndexWriter,
+        pages: PageKeeper | None = None,
         retry_delays_s: Sequence[float] | None = None,
     ) -> None:
         self._sessions = sessions
         self._parse = parse
         self._chunker = chunker
         self._index = index
+        self._pages = pages
         self._retry_delays_s = tuple(RETRY_DELAYS_S if retry_delays_s is None else retry_delays_s)
 
     def mark_interrupted_runs(self) -> int:
@@ -396,11 +410,14 @@ class IngestionPipeline:
             doc.status = DocumentStatus.READY
             doc.error = None
             doc.page_count = item.page_count
+            doc.page_labels = repo.encode_labels(item.page_labels)
             doc.title = item.title
             session.flush()
             removed, rows = repo.replace_chunks(session=session, document=doc, drafts=item.drafts)
             added = to_indexed(rows, {doc.id: doc.file_name})
-            document_id = doc.id
+            document_id, collection = doc.id, doc.collection.name
+        if self._pages is not None:
+            self._pages.store(document_id, collection, path, item.media_type)
         self._index.delete(removed)
         self._index.add(added)
         outcome = Outcome.REPLACED if replacing else Outcome.ADDED

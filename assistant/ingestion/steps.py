@@ -11,6 +11,7 @@ from assistant.settings import IngestSettings, Settings
 from ingest.chunking import chunk_document
 from ingest.detect import detect_media_type
 from ingest.limits import ParseLimits
+from ingest.locate import place_chunks
 from ingest.parsers import parse_file
 from ingest.tokens import TokenCounter, default_counter
 from ingest.types import ChunkDraft, ParsedDocument
@@ -37,13 +38,15 @@ class FileSteps:
         return media_type, parse_file(path, limits=limits, media_type=media_type)
 
     def chunk(self, parsed: ParsedDocument) -> list[ChunkDraft]:
-        """Cut a parsed document into passages sized for the embedding model."""
-        return chunk_document(
+        """Cut a parsed document into passages sized for the embedding model, each with its
+        page's printed label and its boxes on the page image where the page has one."""
+        drafts = chunk_document(
             parsed,
             max_tokens=self.ingest.chunk_tokens,
             overlap_tokens=self.ingest.chunk_overlap_tokens,
             count_tokens=_token_counter(self.embedding_model),
         )
+        return place_chunks(parsed, drafts)
 
 
 def parse_limits(ingest: IngestSettings) -> ParseLimits:

@@ -70,6 +70,9 @@ class Document(Base):
     status: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    page_labels: Mapped[str] = mapped_column(
+        Text, default="", server_default="", doc="JSON list of printed page labels, or empty"
+    )
     title: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -86,7 +89,8 @@ class Document(Base):
 
 
 class Chunk(Base):
-    """A passage of a document with the exact place it came from.
+    """A passage of a document with the exact place it came from, its page's printed label
+    and where its words stand on the page image.
 
     ``collection_id`` is repeated from the document so that access filters need no join. Ids
     are never reused (AUTOINCREMENT on SQLite), because indexes refer to chunks by id.
@@ -111,6 +115,10 @@ class Chunk(Base):
     heading_path: Mapped[str] = mapped_column(Text, default="")
     is_table: Mapped[bool] = mapped_column(Boolean, default=False)
     token_count: Mapped[int] = mapped_column(Integer, default=0)
+    page_label: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    boxes: Mapped[str] = mapped_column(
+        Text, default="", server_default="", doc="JSON boxes on the page image, or empty"
+    )
 
     document: Mapped[Document] = relationship(back_populates="chunks")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Collection as Coll
 from collections.abc import Iterable, Sequence
 
@@ -17,9 +19,11 @@ from assistant.storage.models import (
     RunStatus,
     utcnow,
 )
-from ingest.types import ChunkDraft
+from ingest.types import Box, ChunkDraft
 
 HEADING_SEPARATOR = " > "
+_BOX_DIGITS = 5
+"""Decimals kept of a box's coordinates (shares of the page): far below a pixel."""
 
 
 class NotFoundError(LookupError):
@@ -119,6 +123,8 @@ def replace_chunks(
             heading_path=HEADING_SEPARATOR.join(d.heading_path),
             is_table=d.is_table,
             token_count=d.token_count,
+            page_label=d.page_label,
+            boxes=encode_boxes(d.boxes),
         )
         for d in drafts
     ]
@@ -152,6 +158,10 @@ def file_names(*, session: Session, document_ids: Iterable[int]) -> dict[int, st
     return {document_id: file_name for document_id, file_name in rows}
 
 
+def document_ids(*, session: Session) -> set[int]:
+    return set(session.scalars(select(Document.id)))
+
+
 def all_chunk_ids(*, session: Session) -> set[int]:
     return set(session.scalars(select(Chunk.id)))
 
@@ -179,3 +189,54 @@ def finish_run(*, session: Session, run_id: int, status: RunStatus, counts: dict
         setattr(run, field, value)
     run.status = status
     run.finished_at = utcnow()
+
+
+def encode_boxes(boxes: Sequence[Box]) -> str:
+    """Boxes as stored in ``Chunk.boxes``: a JSON list of ``[text, x0, top, x1, bottom]``, or
+    the empty string when there are none."""
+    if not boxes:
+        return ""
+    rows = [
+        [box.text, *(round(v, _BOX_DIGITS) for v in (box.x0, box.top, box.x1, box.bottom))]
+        for box in boxes
+    ]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_boxes(stored: str) -> tuple[Box, ...]:
+    """The boxes ``encode_boxes`` stored; a value that is not such a list (a damaged or altered
+    row) gives no boxes rather than an error, since the passage's text does not depend on it."""
+    if not stored:
+        return ()
+    try:
+        rows = json.loads(stored)
+        boxes = tuple(
+            Box(str(text), float(x0), float(top), float(x1), float(bottom))
+            for text, x0, top, x1, bottom in rows
+        )
+    except (ValueError, TypeError):
+        return ()
+    if not all(math.isfinite(v) for b in boxes for v in (b.x0, b.top, b.x1, b.bottom)):
+        return ()
+    return boxes
+
+
+def encode_labels(labels: Sequence[str | None]) -> str:
+    """A document's printed page labels as stored in ``Document.page_labels`` (JSON, one per
+    page, null where a page has none), or the empty string when no page has one."""
+    if not any(labels):
+        return ""
+    return json.dumps(list(labels), ensure_ascii=False)
+
+
+def decode_labels(stored: str) -> tuple[str | None, ...]:
+    """The labels ``encode_labels`` stored; nothing for a value that is not such a list."""
+    if not stored:
+        return ()
+    try:
+        labels = json.loads(stored)
+    except ValueError:
+        return ()
+    if not isinstance(labels, list):
+        return ()
+    return tuple(label if isinstance(label, str) else None for label in labels)

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pypdf import PdfWriter
+from pypdf.constants import PageLabelStyle
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
@@ -130,6 +132,7 @@ def open_installation(
 
 
 def write_pdf(path: Path) -> Path:
+    """Two pages, printed as pages 7 and 8."""
     pages = (
         ("Quarterly revenue forecast", "Revenue grows by four percent in the third quarter."),
         ("Costs", "Travel costs fall after the new hotel limit; taxi spending stays flat."),
@@ -143,6 +146,9 @@ def write_pdf(path: Path) -> Path:
             pdf.drawString(72, 690 - 16 * row, f"{line} Item {row}.")
         pdf.showPage()
     pdf.save()
+    labelled = PdfWriter(clone_from=str(path))
+    labelled.set_page_label(0, 1, PageLabelStyle.DECIMAL, start=7)
+    labelled.write(str(path))
     return path
 
 
@@ -219,6 +225,7 @@ def documents_of(assistant: Assistant, collection: str) -> dict[str, tuple[Any, 
                 d.status,
                 d.error,
                 d.page_count,
+                d.page_labels,
                 d.title,
                 as_utc(d.created_at),
                 as_utc(d.updated_at),
@@ -247,6 +254,8 @@ def chunks_of(assistant: Assistant, collection: str) -> list[tuple[Any, ...]]:
                 c.heading_path,
                 c.is_table,
                 c.token_count,
+                c.page_label,
+                c.boxes,
             )
             for c, name in rows
         ]
@@ -316,6 +325,8 @@ def test_round_trip_to_another_installation_keeps_everything(
     assert chunks == chunks_of(source.assistant, ALPHA)
     assert any(c[7] for c in chunks), "the handbook's table is a table chunk"
     assert {c[3] for c in chunks if c[0] == "report.pdf"} == {1, 2}
+    assert {c[9] for c in chunks if c[0] == "report.pdf"} == {"7", "8"}
+    assert all(c[10] for c in chunks if c[0] == "report.pdf"), "boxes on the page images"
     assert any(" > " in c[6] for c in chunks), "nested headings are kept"
     assert documents_of(target, ALPHA)["broken.pdf"][4] == DocumentStatus.FAILED
     assert restored.grants == (("alice", Right.VIEWER),)

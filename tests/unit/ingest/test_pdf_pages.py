@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 from pypdf import PdfWriter
+from pypdf.constants import PageLabelStyle
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
@@ -43,8 +44,8 @@ def test_printed_page_labels_are_kept_where_they_differ_from_the_page_number(
     tmp_path: Path,
 ) -> None:
     writer = PdfWriter(clone_from=str(write_pages(tmp_path / "plain.pdf", 4)))
-    writer.set_page_label(0, 1, "/r", start=1)
-    writer.set_page_label(2, 3, "/D", start=46)
+    writer.set_page_label(0, 1, PageLabelStyle.LOWERCASE_ROMAN, start=1)
+    writer.set_page_label(2, 3, PageLabelStyle.DECIMAL, start=46)
     labelled = tmp_path / "labelled.pdf"
     writer.write(str(labelled))
     assert [page.label for page in parse_pdf(labelled, LIMITS).pages] == ["i", "ii", "46", "47"]
@@ -115,5 +116,5 @@ def test_a_page_that_cannot_be_drawn_says_why(tmp_path: Path) -> None:
         render_page(path, 2)
     damaged = tmp_path / "damaged.pdf"
     damaged.write_bytes(b"%PDF-1.4\n" + b"\x00" * 64)
-    with pytest.raises(CorruptFileError, match="damaged.pdf could not be opened"):
+    with pytest.raises(CorruptFileError, match=r"damaged\.pdf could not be opened"):
         render_page(damaged, 1)
