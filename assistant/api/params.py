@@ -7,7 +7,13 @@ from typing import Annotated
 
 from fastapi import Path
 
-from assistant.api.schemas import MAX_COLLECTION_CHARS, MAX_FILE_NAME_CHARS, MAX_ID, NO_NUL
+from assistant.api.schemas import (
+    MAX_COLLECTION_CHARS,
+    MAX_FILE_NAME_CHARS,
+    MAX_ID,
+    MAX_PAGE,
+    NO_NUL,
+)
 
 CollectionPath = Annotated[
     str,
@@ -28,3 +34,6 @@ FileNamePath = Annotated[
     ),
 ]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+PageNumberPath = Annotated[
+    int, Path(ge=1, le=MAX_PAGE, description="1-based page number of the document.")
+]

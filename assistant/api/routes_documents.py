@@ -1,4 +1,5 @@
-"""Documents: upload files into a collection, open one with its passages, delete one."""
+"""Documents: upload files into a collection, open one with its passages or the image of one of
+its pages, delete one."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, UploadFile
+from fastapi.responses import Response
 
 from assistant.api import render
 from assistant.api.auth import CurrentUser
 from assistant.api.errors import error_responses
-from assistant.api.params import CollectionPath, FileNamePath, IdPath
+from assistant.api.params import CollectionPath, FileNamePath, IdPath, PageNumberPath
 from assistant.api.schemas import Deleted, DocumentDetail, FileOutcome, UploadOut
 from assistant.api.uploads import FileTooLargeError, StagedFile, stage
 from assistant.ingestion.pipeline import Outcome
@@ -19,6 +21,8 @@ from assistant.settings import IngestSettings
 from assistant.storage.repository import NotFoundError
 
 MAX_UPLOAD_FILES = 20
+_PRIVATE = {"Cache-Control": "private, no-store"}
+"""A page image is as private as its document: no cache keeps it."""
 _MB = 1024 * 1024
 _MULTIPART_OVERHEAD = _MB
 
@@ -79,6 +83,25 @@ def build_router(ingest: IngestSettings) -> APIRouter:
         if info is None:
             raise NotFoundError(f"no document with id {document_id}")
         return DocumentDetail.model_validate({"document": info, "chunks": chunks})
+
+    @router.get(
+        "/documents/{document_id}/pages/{page}.png",
+        summary="The image of a page of a PDF document",
+        description="The page drawn as a PNG image, for showing a cited passage where it "
+        "stands (its boxes on the page are not drawn). 404 for a document the caller may not "
+        "read, a page it does not have, a document without pages, or a page whose image is "
+        "unavailable.",
+        response_class=Response,
+        responses={
+            200: {"content": {"image/png": {}}, "description": "The page as a PNG image."},
+            **error_responses(404),
+        },
+    )
+    def page_image(document_id: IdPath, page: PageNumberPath, user: CurrentUser) -> Response:
+        shown = user.page_image(document_id, page)
+        if shown.png is None:
+            raise NotFoundError(shown.unavailable or f"page {page} has no image")
+        return Response(shown.png, media_type="image/png", headers=_PRIVATE)
 
     @router.delete(
         "/collections/{name}/documents/{file_name}",

@@ -23,6 +23,8 @@ MAX_COLLECTION_CHARS = 200
 MAX_TOKEN_DAYS = 3650
 MAX_FILE_NAME_CHARS = 255
 MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
+"""Above any page count a document may have (``ingest.max_pages``)."""
 NO_NUL = r"^[^\x00]*$"
 """Text fields may hold anything but NUL, which databases do not store in text."""
 
@@ -105,6 +107,9 @@ class ChunkOut(Derived):
     chunk_id: int
     text: str
     page: int | None = Field(description="1-based page of paged formats, else null.")
+    page_label: str | None = Field(
+        description="The number printed on the page where it differs from `page`, else null."
+    )
     char_start: int
     char_end: int
     heading_path: str
@@ -155,6 +160,10 @@ class PassageOut(Derived):
     file_name: str = Field(validation_alias=_chunk("file_name"))
     collection: str = Field(validation_alias=_chunk("collection"))
     page: int | None = Field(validation_alias=_chunk("page"))
+    page_label: str | None = Field(
+        validation_alias=_chunk("page_label"),
+        description="The number printed on the page where it differs from `page`, else null.",
+    )
     char_start: int = Field(validation_alias=_chunk("char_start"))
     char_end: int = Field(validation_alias=_chunk("char_end"))
     heading_path: str = Field(validation_alias=_chunk("heading_path"))

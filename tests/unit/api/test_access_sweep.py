@@ -130,6 +130,9 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/v1/documents/{document_id}"): Sample(
         lambda t: [Call("GET", f"/v1/documents/{t.document_id}")], scoped=True
     ),
+    ("GET", "/v1/documents/{document_id}/pages/{page}.png"): Sample(
+        lambda t: [Call("GET", f"/v1/documents/{t.document_id}/pages/1.png")], scoped=True
+    ),
     ("DELETE", "/v1/collections/{name}/documents/{file_name}"): Sample(
         lambda t: [Call("DELETE", f"/v1/collections/{t.collection}/documents/{t.file_name}")],
         scoped=True,

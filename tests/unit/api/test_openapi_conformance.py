@@ -47,6 +47,7 @@ OPERATIONS = [
     ("POST", "/v1/collections/{name}/documents"),
     ("DELETE", "/v1/collections/{name}/documents/{file_name}"),
     ("GET", "/v1/documents/{document_id}"),
+    ("GET", "/v1/documents/{document_id}/pages/{page}.png"),
     ("POST", "/v1/search"),
     ("POST", "/v1/ask"),
     ("GET", "/v1/tokens"),

@@ -168,6 +168,7 @@ def test_the_schema_documents_every_route_under_v1(api: Api) -> None:
         "/v1/collections/{name}/documents",
         "/v1/collections/{name}/documents/{file_name}",
         "/v1/documents/{document_id}",
+        "/v1/documents/{document_id}/pages/{page}.png",
         "/v1/search",
         "/v1/ask",
         "/v1/tokens",
