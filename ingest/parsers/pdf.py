@@ -17,7 +17,7 @@ from __future__ import annotations
 import ctypes
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,11 +27,14 @@ import pypdfium2.raw as pdfium_c
 from ingest.errors import CorruptFileError, EncryptedFileError
 from ingest.limits import ParseLimits, check_page_count, check_text_size, check_time
 from ingest.parsers.pagebuilder import PageBuilder
+from ingest.parsers.pdf_hyphens import HyphenVocabulary
 from ingest.parsers.pdf_layout import LayoutBlock, TableBlock, TextBlock, Word, layout_page
+from ingest.parsers.pdf_repeats import Shift, repeated_glyphs
 from ingest.parsers.pdfium_lock import PDFIUM_LOCK as _PDFIUM_LOCK
 from ingest.types import BlockKind, Box, Page, ParsedDocument
 
-_SEPARATORS = frozenset({0x09, 0x0A, 0x0D, 0x20, 0xA0, 0x3000})
+_SPACE = 0x20
+_SEPARATORS = frozenset({0x09, 0x0A, 0x0D, _SPACE, 0xA0, 0x3000})
 _UNMAPPED = 0x00
 _LINE_END_HYPHEN = 0x02
 """PDFium reports a hyphen that ends a line as this control code."""
@@ -88,8 +91,14 @@ def parse_pdf(path: Path, limits: ParseLimits) -> ParsedDocument:
         with _PDFIUM_LOCK:
             document.close()
     styles = _HeadingStyles.from_layouts(layouts)
+    vocabulary = HyphenVocabulary.of(
+        (block.text, block.line_end_hyphens)
+        for layout in layouts
+        for block in layout
+        if isinstance(block, TextBlock)
+    )
     pages = tuple(
-        replace(_build_page(index + 1, layout, styles), label=label, words=boxes)
+        replace(_build_page(index + 1, layout, styles, vocabulary), label=label, words=boxes)
         for index, (layout, (label, boxes)) in enumerate(zip(layouts, places, strict=True))
     )
     return ParsedDocument(pages=pages, title=metadata_title or _first_heading(pages))
@@ -153,7 +162,7 @@ def _page_words(
     try:
         textpage = page.get_textpage()
         try:
-            words = _words(textpage.raw)
+            words = _words(textpage.raw, repeated_glyphs(page.raw, textpage.raw))
         finally:
             textpage.close()
         frame = _DisplayFrame.of(page.raw)
@@ -240,21 +249,28 @@ def _unturn(word: Word, quarter: int) -> tuple[float, float, float, float]:
     return word.x0, -word.bottom, word.x1, -word.top
 
 
-def _words(textpage: pdfium_c.FPDF_TEXTPAGE) -> list[tuple[int, Word]]:
-    """Words of a text page with their orientation; orientation and boldness are looked up
-    once per word, since they rarely change inside one."""
+def _words(
+    textpage: pdfium_c.FPDF_TEXTPAGE, repeats: Mapping[int, Sequence[Shift]]
+) -> list[tuple[int, Word]]:
+    """Words of a text page with their orientation.
+
+    ``repeats`` are letters PDFium skipped (``pdf_repeats``), by the index of the character
+    they repeat: each is put back after it, and the space PDFium made up for the gap the
+    skipped letter left is dropped, so "af ect" reads "affect" again.
+    """
     count = pdfium_c.FPDFText_CountChars(textpage)
     box = pdfium_c.FS_RECTF()
-    bold_by_font: dict[int | None, bool] = {}
-    words: list[tuple[int, Word]] = []
-    current: _WordBuilder | None = None
+    reader = _WordReader(textpage)
     pending_high = 0
+    after_repeat = False
     for index in range(count):
         code = pdfium_c.FPDFText_GetUnicode(textpage, index)
+        if after_repeat and code == _SPACE and pdfium_c.FPDFText_IsGenerated(textpage, index):
+            after_repeat = False
+            continue
+        after_repeat = False
         if code in _SEPARATORS or code == _UNMAPPED or code in _PRIVATE_USE:
-            if current is not None:
-                words.append((current.quarter, current.word()))
-                current = None
+            reader.end_word()
             continue
         if code in _HIGH_SURROGATES:
             pending_high = code
@@ -264,23 +280,59 @@ def _words(textpage: pdfium_c.FPDF_TEXTPAGE) -> list[tuple[int, Word]]:
         if not char:
             continue
         pdfium_c.FPDFText_GetLooseCharBox(textpage, index, box)
+        reader.add(char, index, (box.left, box.right, box.bottom, box.top))
+        for dx, dy in repeats.get(index, ()):
+            reader.add(char, index, (box.left + dx, box.right + dx, box.bottom + dy, box.top + dy))
+            after_repeat = True
+    reader.end_word()
+    return reader.words
+
+
+class _WordReader:
+    """Glyphs of a text page gathered into words; orientation and boldness are looked up once
+    per word, since they rarely change inside one."""
+
+    def __init__(self, textpage: pdfium_c.FPDF_TEXTPAGE) -> None:
+        self._textpage = textpage
+        self._bold_by_font: dict[int | None, bool] = {}
+        self._current: _WordBuilder | None = None
+        self._last_box: tuple[float, float, float, float] | None = None
+        self.words: list[tuple[int, Word]] = []
+
+    def add(self, char: str, index: int, box: tuple[float, float, float, float]) -> None:
+        """Adds glyph ``index`` showing ``char`` at ``box`` (left, right, bottom, top).
+
+        PDFium spells a ligature glyph ("fi") as its letters, each with the glyph's whole box:
+        a letter in the very box of the one before belongs to the same word.
+        """
+        left, right, bottom, top = box
+        current = self._current
+        same_glyph = box == self._last_box
+        self._last_box = box
+        if current is not None and same_glyph:
+            current.chars.append(char)
+            return
         if current is not None:
-            x0, x1, top, bottom = _turn(box.left, box.right, box.bottom, box.top, current.quarter)
-            if _continues(current, x0, top, bottom):
+            x0, x1, top_y, bottom_y = _turn(left, right, bottom, top, current.quarter)
+            if _continues(current, x0, top_y, bottom_y):
                 current.chars.append(char)
                 current.x1 = max(current.x1, x1)
-                current.top = min(current.top, top)
-                current.bottom = max(current.bottom, bottom)
-                continue
-            words.append((current.quarter, current.word()))
-        angle = pdfium_c.FPDFText_GetCharAngle(textpage, index)
+                current.top = min(current.top, top_y)
+                current.bottom = max(current.bottom, bottom_y)
+                return
+            self.end_word()
+        angle = pdfium_c.FPDFText_GetCharAngle(self._textpage, index)
         quarter = round(angle / (math.pi / 2)) % 4 if angle > 0 else 0
-        x0, x1, top, bottom = _turn(box.left, box.right, box.bottom, box.top, quarter)
-        bold = _is_bold(textpage, index, bold_by_font)
-        current = _WordBuilder([char], x0, x1, top, bottom, quarter, bold)
-    if current is not None:
-        words.append((current.quarter, current.word()))
-    return words
+        x0, x1, top_y, bottom_y = _turn(left, right, bottom, top, quarter)
+        bold = _is_bold(self._textpage, index, self._bold_by_font)
+        self._current = _WordBuilder([char], x0, x1, top_y, bottom_y, quarter, bold)
+
+    def end_word(self) -> None:
+        """Ends the word being read, if any."""
+        if self._current is not None:
+            self.words.append((self._current.quarter, self._current.word()))
+            self._current = None
+        self._last_box = None
 
 
 def _character(code: int, pending_high: int) -> str:
@@ -401,17 +453,23 @@ def _heading_shaped(block: TextBlock) -> bool:
     )
 
 
-def _build_page(number: int, layout: Sequence[LayoutBlock], styles: _HeadingStyles) -> Page:
+def _build_page(
+    number: int,
+    layout: Sequence[LayoutBlock],
+    styles: _HeadingStyles,
+    vocabulary: HyphenVocabulary,
+) -> Page:
     builder = PageBuilder()
     for block in layout:
         if isinstance(block, TableBlock):
             builder.add_table(block.rows)
             continue
+        text = vocabulary.resolve(block.text, block.line_end_hyphens)
         level = styles.level(block)
         if level:
-            builder.add_heading(block.text, level)
+            builder.add_heading(text, level)
         else:
-            builder.add_paragraph(block.text)
+            builder.add_paragraph(text)
     return builder.build(number)
 
 

@@ -9,7 +9,9 @@ A PDF stores positioned glyphs, not paragraphs. This module works on words with 
    that no cell of the table covers;
 3. columns: among the other rows, a vertical gutter that many rows share and no row crosses
    splits prose into columns, read left column first;
-4. paragraphs: consecutive lines of the same style close together.
+4. paragraphs: consecutive lines of the same style close together, re-flowed into one line
+   where the PDF merely wrapped them: a line keeps its break when the next line's first word
+   would have fitted after it (the author ended the line) or the next line opens a list item.
 
 Nothing here knows about the PDF library, so the geometry is testable with made-up words.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from statistics import median
 
 _ROW_OVERLAP = 0.5
@@ -50,11 +53,15 @@ _SIZE_CHANGE = 0.12
 _SHORT_LINE = 0.8
 """A line ending a sentence before this share of the column width ends its paragraph."""
 _BOLD_SHARE = 0.8
+_SPACE_WIDTH = 0.25
+"""Width of a space, in text heights, when judging whether a word would have fitted on a line."""
 
 _CURRENCY = frozenset("$€£¥")
 _NUMERIC = re.compile(r"^[\s$€£¥(),.%*+\-–—−0-9]*[0-9][\s$€£¥(),.%*+\-–—−0-9]*$")
 _PLACEHOLDER = frozenset({"-", "–", "—", "−", "n/a", "n/m", "nm", "*", "$", "%", "(a)", "(b)"})
 _SENTENCE_END = (".", ":", "!", "?", ";")
+_LIST_ITEM = re.compile(r"(?:[•●○◦▪■□‣⁃∙·*–—-]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxlc]{1,6})[.)])(?:\s|$)")
+"""The opening of a list item: a bullet or dash, or an enumerator ("1.", "(a)", "iv)")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +82,19 @@ class Word:
 
 @dataclass(frozen=True)
 class TextBlock:
-    """A paragraph: its lines, typical text height and whether (nearly) all of it is bold."""
+    """A paragraph: its text, typical text height and whether (nearly) all of it is bold.
+
+    Wrapped lines are joined by a space; a line the author ended keeps its line break.
+    ``line_end_hyphens`` are the offsets in ``text`` of hyphens that ended a line and were
+    joined to the next line's word ("materi-ally", "forward-looking"): whether each breaks a
+    word or belongs to a compound is decided for the whole document (``pdf_hyphens``).
+    """
 
     text: str
     size: float
     bold: bool
     line_count: int
+    line_end_hyphens: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -501,20 +515,29 @@ def _breaks_paragraph(previous: _Line, line: _Line) -> bool:
 
 def _text_block(lines: list[_Line]) -> TextBlock:
     parts: list[str] = []
+    length = 0
+    hyphens: list[int] = []
+    previous: _Line | None = None
     for line in lines:
         text = " ".join(word.text for word in line.words)
-        if parts and _continues_word(parts[-1], text):
-            parts[-1] += text
-        else:
-            parts.append(text)
+        if previous is not None:
+            if _continues_word(parts[-1], text):
+                hyphens.append(length - 1)
+            else:
+                parts.append(" " if _wraps(previous, line, text) else "\n")
+                length += 1
+        parts.append(text)
+        length += len(text)
+        previous = line
     words = [word for line in lines for word in line.words]
     chars = sum(len(word.text) for word in words)
     bold = sum(word.bold_chars for word in words)
     return TextBlock(
-        text="\n".join(parts),
+        text="".join(parts),
         size=median(word.height for word in words),
         bold=bold >= _BOLD_SHARE * chars,
         line_count=len(lines),
+        line_end_hyphens=tuple(hyphens),
     )
 
 
@@ -522,4 +545,23 @@ def _continues_word(previous: str, text: str) -> bool:
     """A line ending in a hyphenated word part followed by a line starting in lower case."""
     return (
         len(previous) >= 2 and previous[-1] == "-" and previous[-2].isalpha() and text[:1].islower()
+    )
+
+
+def _wraps(previous: _Line, line: _Line, text: str) -> bool:
+    """Whether ``line`` merely continues ``previous``, wrapped because its first word did not
+    fit at the end of ``previous``. A list item always starts a line of its own, and so does
+    a line after or before one with a wide gap inside (a label and its value)."""
+    if _LIST_ITEM.match(text) or _has_wide_gap(previous) or _has_wide_gap(line):
+        return False
+    first = line.words[0]
+    space = _SPACE_WIDTH * _line_size(previous)
+    room = previous.column_x1 + _EDGE_TOLERANCE - previous.words[-1].x1
+    return space + (first.x1 - first.x0) > room
+
+
+def _has_wide_gap(line: _Line) -> bool:
+    return any(
+        after.x0 - before.x1 > _SEGMENT_GAP * max(before.height, after.height)
+        for before, after in pairwise(line.words)
     )

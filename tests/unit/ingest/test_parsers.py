@@ -153,7 +153,7 @@ def test_pdf_large_title_is_a_top_level_heading_and_text_keeps_reading_order(
     assert block_text(page, heading) == "Quarterly Report"
     assert heading.level == 1
     assert block_text(page, page.blocks[1]) == (
-        "Revenue grew in every region during the quarter, driven by strong\n"
+        "Revenue grew in every region during the quarter, driven by strong "
         "demand for the core product line and stable pricing across markets."
     )
 

@@ -115,7 +115,7 @@ def test_paragraphs_split_on_vertical_space_and_style() -> None:
 
     assert texts(blocks) == [
         "Heading in bold",
-        "First paragraph line one continues across the page\nand ends on line two.",
+        "First paragraph line one continues across the page and ends on line two.",
         "Second paragraph after a gap, with a well-known hyphenated compound.",
     ]
     assert [block.bold for block in blocks if isinstance(block, TextBlock)] == [True, False, False]
@@ -123,3 +123,32 @@ def test_paragraphs_split_on_vertical_space_and_style() -> None:
 
 def test_empty_page_has_no_blocks() -> None:
     assert layout_page([]) == []
+
+
+def test_line_end_hyphens_are_reported_where_they_stand_in_the_text() -> None:
+    words = line("A paragraph that runs across the whole page with a materi-", 50, 100)
+    words += line("ally broken word and a well-known compound inside a line.", 50, 111)
+
+    (block,) = layout_page(words)
+
+    assert isinstance(block, TextBlock)
+    assert block.text.startswith("A paragraph that runs across the whole page with a materi-ally")
+    assert [block.text[offset] for offset in block.line_end_hyphens] == ["-"]
+    assert block.text[block.line_end_hyphens[0] - 6 :].startswith("materi-ally")
+
+
+def test_short_lines_keep_their_breaks_and_wrapped_lines_are_joined() -> None:
+    words = line("Notices go to the address below, and they take effect when they", 50, 100)
+    words += line("are received at the office of", 50, 111)
+    words += line("Kestrel Ridge Ltd", 50, 122)
+    words += line("12 Harbour Road", 50, 133)
+
+    (block,) = layout_page(words)
+
+    assert isinstance(block, TextBlock)
+    assert block.text.split("\n") == [
+        "Notices go to the address below, and they take effect when they are received at "
+        "the office of",
+        "Kestrel Ridge Ltd",
+        "12 Harbour Road",
+    ]
