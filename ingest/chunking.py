@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from ingest.navigation import navigation_blocks
+from ingest.tables import is_unit_note
 from ingest.tokens import TokenCounter, batched
 from ingest.types import Block, BlockKind, ChunkDraft, Page, ParsedDocument
 
@@ -176,6 +177,8 @@ class _PageWalker:
         self._limits = limits
         self._pending: list[_Unit] = []
         self._has_body = False
+        self._body_from = 0
+        """Where the paragraphs among the waiting units start (the headings come first)."""
         self._out: list[tuple[_Piece, tuple[str, ...]]] = []
 
     def run(self, blocks: Sequence[Block]) -> list[tuple[_Piece, tuple[str, ...]]]:
@@ -191,6 +194,8 @@ class _PageWalker:
             elif block.kind is BlockKind.TABLE:
                 self._table(block, unit)
             else:
+                if not self._has_body:
+                    self._body_from = len(self._pending)
                 self._pending.append(unit)
                 self._has_body = True
         self._flush()
@@ -205,11 +210,21 @@ class _PageWalker:
         self._pending.append(unit)
 
     def _table(self, block: Block, unit: _Unit) -> None:
+        # A short note right above the table that gives its unit ("In millions of dollars")
+        # goes with the table, so that every piece of it can be read with its scale.
+        note = self._pending[-1] if self._has_body else None
+        if note is not None and is_unit_note(self._text[note.start : note.end]):
+            self._pending.pop()
+            self._has_body = len(self._pending) > self._body_from
+        else:
+            note = None
         if self._has_body:
             self._flush()
-        # Headings right above a table open its first piece.
+        # Headings (and the unit note) right above a table open its first piece.
         lead, self._pending = self._pending, []
-        self._emit(_table_pieces(self._text, block, unit, lead, self._limits))
+        if note is not None:
+            lead.append(note)
+        self._emit(_table_pieces(self._text, block, unit, lead, self._limits, note))
 
     def _flush(self) -> None:
         if self._pending:
@@ -225,10 +240,16 @@ class _PageWalker:
 
 
 def _table_pieces(
-    text: str, block: Block, table: _Unit, lead: Sequence[_Unit], limits: _Limits
+    text: str,
+    block: Block,
+    table: _Unit,
+    lead: Sequence[_Unit],
+    limits: _Limits,
+    note: _Unit | None = None,
 ) -> list[_Piece]:
     """The table in one piece, opened by the ``lead`` headings, when it fits; else pieces of
-    whole rows, each piece after the first led by a copy of the header."""
+    whole rows, each piece after the first led by a copy of the header (and of the unit
+    ``note``, when the table has one)."""
     start = lead[0].start if lead else table.start
     if table.tokens <= limits.max_tokens:
         tokens = limits.count(text[start : table.end]) if lead else table.tokens
@@ -243,8 +264,14 @@ def _table_pieces(
             text, [header, *rows] if header else rows, limits.max_tokens, limits.count_many
         )
         return _pack(text, [*lead_units, *body], no_overlap, head=None, is_table=True)
-    fitted = _fit_all(text, rows, limits.max_tokens - header.tokens, limits.count_many)
     head = _Head(text[header.start : header.end], header.tokens, after=header.end)
+    if note is not None and note.tokens + header.tokens <= limits.max_tokens // 2:
+        head = _Head(
+            f"{text[note.start : note.end]}\n\n{head.text}",
+            note.tokens + header.tokens + 1,
+            after=header.end,
+        )
+    fitted = _fit_all(text, rows, limits.max_tokens - head.tokens, limits.count_many)
     return _pack(text, [*lead_units, header, *fitted], no_overlap, head=head, is_table=True)
 
 

@@ -33,6 +33,19 @@ _CURRENCIES = (
 )
 
 
+UNIT_NOTE_WORDS = 16
+
+
+def is_unit_note(text: str) -> bool:
+    """Whether ``text`` is a short line that gives the unit of a table below it ("In millions
+    of dollars, except per share data", "All amounts in USD m")."""
+    return (
+        len(text.split()) <= UNIT_NOTE_WORDS
+        and "|" not in text
+        and any(pattern.search(text) for _, pattern in _SCALES)
+    )
+
+
 @dataclass(frozen=True)
 class Cell:
     """One value cell: its place (0-based body row and column), the row's label (with the

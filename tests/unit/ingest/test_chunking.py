@@ -574,3 +574,37 @@ def test_markup_between_blocks_is_not_a_chunk() -> None:
     )
     assert [c.text for c in chunks] == ["Policy\n\nRetention is seven years."]
     assert chunks[0].heading_path == ("Policy",)
+
+
+class TestUnitNotes:
+    NOTE = "(In millions of dollars, except per share data)"
+
+    def test_a_unit_note_above_a_table_goes_with_the_table(self) -> None:
+        grid = table("| item | 2025 |", table_rows(3))
+        page = make_page(1, para("Results were strong."), para(self.NOTE), grid)
+        chunks = chunk(page, max_tokens=200)
+        assert [(c.text, c.is_table) for c in chunks] == [
+            ("Results were strong.", False),
+            (f"{self.NOTE}\n\n{grid.text}", True),
+        ]
+        check_invariants(ParsedDocument((page,)), chunks, 200, APPROX)
+
+    def test_headings_and_the_note_open_the_table_without_a_chunk_of_their_own(self) -> None:
+        grid = table("| item | 2025 |", table_rows(3))
+        [only] = chunk(make_page(1, heading("Income"), para(self.NOTE), grid), max_tokens=200)
+        assert only.text == f"Income\n\n{self.NOTE}\n\n{grid.text}"
+        assert only.heading_path == ("Income",)
+
+    def test_every_piece_of_a_long_table_repeats_the_note_with_the_header(self) -> None:
+        rows = table_rows(60)
+        page = make_page(1, para(self.NOTE), table("| name | amount |", rows))
+        chunks = chunk(page, max_tokens=80)
+        assert len(chunks) > 2
+        for c in chunks:
+            assert c.is_table and c.text.startswith(f"{self.NOTE}\n\n| name | amount |")
+        check_invariants(ParsedDocument((page,)), chunks, 80, APPROX)
+
+    def test_an_ordinary_paragraph_above_a_table_stays_apart(self) -> None:
+        grid = table("| item | 2025 |", table_rows(3))
+        page = make_page(1, para("The table below lists the results of the year."), grid)
+        assert [c.is_table for c in chunk(page, max_tokens=200)] == [False, True]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ingest.parsers.pagebuilder import render_markdown_table
-from ingest.tables import read_table
+from ingest.tables import is_unit_note, read_table
 
 INCOME = """### Summary income statement
 
@@ -78,3 +78,17 @@ def test_a_year_with_spaced_out_digits_is_joined() -> None:
     )
     assert table is not None
     assert table.headers == ("", "2019", "2018")
+
+
+def test_a_unit_note_is_a_short_line_naming_a_scale() -> None:
+    assert is_unit_note("(In millions, except per share data)")
+    assert is_unit_note("All amounts in USD m")
+    assert not is_unit_note("Revenue grew in every region this year.")
+    assert not is_unit_note("| Revenue | 5 million |")
+    long_line = "In millions " + "word " * 20
+    assert not is_unit_note(long_line)
+
+
+def test_a_table_carried_with_its_unit_note_reads_its_scale() -> None:
+    table = read_table("(In millions of dollars)\n\n| Item | 2025 |\n|---|---|\n| Revenue | 12 |")
+    assert table is not None and table.scale == "million" and table.currency == "USD"
