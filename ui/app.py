@@ -1,5 +1,5 @@
-"""Web UI: sign in, then ask, manage documents and collections, and (admins) users and the
-audit log.
+"""Web UI: sign in, then ask, search passages, manage documents and collections, and (admins)
+users and the audit log.
 
 Run with ``assistant up`` (or ``streamlit run ui/app.py``). Pages talk to the user-scoped
 service only; it enforces every right, so the UI merely hides what a user cannot use.
@@ -20,6 +20,7 @@ def pages_for(user: ScopedAssistant) -> list[st.Page]:
     """The pages this user can use; administration pages only for administrators."""
     pages = [
         st.Page("views/ask.py", title="Ask", icon=":material/question_answer:", default=True),
+        st.Page("views/search.py", title="Search", icon=":material/search:"),
         st.Page("views/documents.py", title="Documents", icon=":material/description:"),
         st.Page("views/collections.py", title="Collections", icon=":material/folder_shared:"),
         st.Page("views/account.py", title="My account", icon=":material/person:"),

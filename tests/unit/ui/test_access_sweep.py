@@ -18,7 +18,7 @@ pytestmark = pytest.mark.reliability(
     "every UI page: anonymous, viewer of another collection, expired session, disabled account",
 )
 
-USER_PAGES = ["ask", "documents", "collections", "account"]
+USER_PAGES = ["ask", "search", "documents", "collections", "account"]
 ADMIN_PAGES = ["users", "audit"]
 PAGES = USER_PAGES + ADMIN_PAGES
 FINANCE_SECRETS = ("finance", "budget.txt", "Globex", "forty million")
