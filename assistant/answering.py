@@ -22,6 +22,7 @@ from assistant.generation.base import Generator, stream_generation
 from assistant.generation.citations import CitedSentence, parse_answer
 from assistant.generation.prompt import ABSTENTION, PromptBuilder
 from assistant.passages import Passage
+from assistant.reading.span_reader import SpanReading
 from assistant.reading.table_reader import TableReading
 from assistant.settings import GenerationSettings
 from assistant.verdict import AnswerCheck
@@ -52,7 +53,8 @@ class Answer:
     each sentence lists the numbers it cites. ``invalid_citations`` are numbers the model cited
     that matched no passage (they were removed from ``text``). ``check`` is the guards' verdict
     (confidence, per-sentence support), when a guard ran. ``reading`` is set when the answer
-    was read from table cells (and computed from them) instead of drafted by the model.
+    was read from table cells (and computed from them) instead of drafted by the model;
+    ``span`` when it is words copied from one passage by the span reader.
     """
 
     question: str
@@ -67,6 +69,7 @@ class Answer:
     collections: tuple[str, ...] = ()
     check: AnswerCheck | None = None
     reading: TableReading | None = None
+    span: SpanReading | None = None
 
     @property
     def cited_passages(self) -> tuple[tuple[int, Passage], ...]:
@@ -116,6 +119,12 @@ class TableReaderStage(Protocol):
     def read(self, question: str, passages: Sequence[str]) -> TableReading | None: ...
 
 
+class SpanReaderStage(Protocol):
+    """Finds the words of a passage that answer the question, or returns ``None``."""
+
+    def read(self, question: str, passages: Sequence[str]) -> SpanReading | None: ...
+
+
 class AnswerGuard(Protocol):
     """A check run on every finished answer."""
 
@@ -123,10 +132,12 @@ class AnswerGuard(Protocol):
 
 
 class AnswerPipeline:
-    """retrieve -> table reader, else prompt -> generate (streamed) -> citations -> guards.
+    """retrieve -> table reader, else span reader, else prompt -> generate (streamed) ->
+    citations -> guards.
 
     A question the tables among the passages answer unambiguously is answered from their cells
-    (``reader``); any other is drafted by the generator.
+    (``reader``); one that words of a passage answer with confidence is answered with those
+    words (``span_reader``); any other is drafted by the generator.
     """
 
     def __init__(
@@ -137,10 +148,12 @@ class AnswerPipeline:
         settings: GenerationSettings,
         guards: Sequence[AnswerGuard] = (),
         reader: TableReaderStage | None = None,
+        span_reader: SpanReaderStage | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._search = search
         self._reader = reader
+        self._span_reader = span_reader
         self._generator = generator
         self._settings = settings
         self._guards = tuple(guards)
@@ -184,17 +197,20 @@ class AnswerPipeline:
             yield self._guarded(replace(answer, collections=collections))
             return
         shown_found = tuple(found[: self._settings.passages])
-        reading = (
-            None
-            if self._reader is None
-            else self._reader.read(question, [p.chunk.text for p in shown_found])
-        )
-        if reading is not None:
-            # read from the cells, not drafted: the whole text is one piece
-            yield reading.text
-            yield self._read_answer(
-                question, reading, shown_found, collections, started, retrieval_s
-            )
+        texts = [p.chunk.text for p in shown_found]
+        reading = None if self._reader is None else self._reader.read(question, texts)
+        span = None
+        if reading is None and self._span_reader is not None:
+            span = self._span_reader.read(question, texts)
+        text = reading.text if reading is not None else span.text if span is not None else None
+        if text is not None:
+            # read from the passages, not drafted: the whole text is one piece
+            yield text
+            elapsed = self._clock() - started
+            timings = AnswerTimings(retrieval_s, elapsed, 0.0, elapsed, 0.0)
+            answer = self._answer(question, text, shown_found, (), 0, timings)
+            read = replace(answer, collections=collections, reading=reading, span=span)
+            yield self._guarded(read)
             return
         prompt = self._prompt_builder().build(question, [p.chunk for p in found])
         shown = tuple(found[: len(prompt.passages)])
@@ -221,20 +237,6 @@ class AnswerPipeline:
             timings,
         )
         yield self._guarded(replace(answer, collections=collections))
-
-    def _read_answer(
-        self,
-        question: str,
-        reading: TableReading,
-        passages: tuple[Passage, ...],
-        collections: tuple[str, ...],
-        started: float,
-        retrieval_s: float,
-    ) -> Answer:
-        elapsed = self._clock() - started
-        timings = AnswerTimings(retrieval_s, elapsed, 0.0, elapsed, 0.0)
-        answer = self._answer(question, reading.text, passages, (), 0, timings)
-        return self._guarded(replace(answer, collections=collections, reading=reading))
 
     def _answer(
         self,

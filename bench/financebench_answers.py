@@ -63,6 +63,7 @@ def main() -> None:
                     "right": not answer.abstained
                     and is_correct("financebench", True, answer.text, False, [item["answer"]]),
                     "read_from_table": answer.reading is not None,
+                    "read_from_span": answer.span is not None,
                     "evidence_page_read": bool(evidence & read),
                     "confidence": None if answer.check is None else answer.check.confidence,
                     "seconds": time.perf_counter() - started,
@@ -75,12 +76,21 @@ def main() -> None:
         "shown": sum(r["shown"] for r in rows),
         "right_among_shown": sum(r["right"] for r in rows if r["shown"]),
         "read_from_table": sum(r["read_from_table"] for r in rows),
+        "read_from_span": sum(r["read_from_span"] for r in rows),
         "evidence_page_read": sum(r["evidence_page_read"] for r in rows),
         "ingest_seconds": ingest_s,
         "answer_time": latency_ms(seconds),
     }
     print_table(
-        ["questions", "right", "shown", "right among shown", "read from table", "evidence read"],
+        [
+            "questions",
+            "right",
+            "shown",
+            "right among shown",
+            "from table",
+            "from span",
+            "evidence read",
+        ],
         [
             [
                 figures["questions"],
@@ -88,6 +98,7 @@ def main() -> None:
                 figures["shown"],
                 figures["right_among_shown"],
                 figures["read_from_table"],
+                figures["read_from_span"],
                 figures["evidence_page_read"],
             ]
         ],

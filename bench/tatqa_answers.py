@@ -72,6 +72,7 @@ def main() -> None:
                         "answer_from": question.answer_from,
                         "answer": answer.text,
                         "read_from_table": answer.reading is not None,
+                        "read_from_span": answer.span is not None,
                         "shown": shown,
                         "right": shown and is_right(answer.text, question),
                         "confidence": None if answer.check is None else answer.check.confidence,
@@ -104,6 +105,7 @@ def report(rows: list[dict[str, Any]], contexts: int, name: str) -> None:
             "shown": len(shown) / len(group) if group else 0.0,
             "right_among_shown": right / len(shown) if shown else 0.0,
             "read_from_table": sum(r["read_from_table"] for r in group),
+            "read_from_span": sum(r["read_from_span"] for r in group),
         }
         table.append(
             [
@@ -113,10 +115,13 @@ def report(rows: list[dict[str, Any]], contexts: int, name: str) -> None:
                 f"{figures[kind]['shown']:.2f}",
                 f"{figures[kind]['right_among_shown']:.2f}",
                 figures[kind]["read_from_table"],
+                figures[kind]["read_from_span"],
             ]
         )
     figures["answer_time"] = latency_ms([r["seconds"] for r in rows])
-    print_table(["questions", "n", "exact match", "shown", "right/shown", "read from table"], table)
+    print_table(
+        ["questions", "n", "exact match", "shown", "right/shown", "from table", "from span"], table
+    )
     print(
         f"answer time p50 {figures['answer_time']['p50_ms'] / 1000:.2f} s, "
         f"p95 {figures['answer_time']['p95_ms'] / 1000:.2f} s"

@@ -83,4 +83,4 @@ def type_mismatch(question: str, answer: str) -> str | None:
     expected = expected_answer(question)
     if expected is None or expected.pattern.search(_CITATION.sub(" ", answer)):
         return None
-    return f"The question asks for {expected.described}; the drafted answer gives none."
+    return f"The question asks for {expected.described}; the answer gives none."

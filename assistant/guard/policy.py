@@ -34,6 +34,7 @@ from assistant.guard.explain import (
     UNRELATED_SOURCE,
     drafted_reasons,
     reading_reasons,
+    span_reasons,
     withheld_drafted_reasons,
 )
 from assistant.guard.protocols import (
@@ -44,6 +45,7 @@ from assistant.guard.protocols import (
 )
 from assistant.guard.provenance import check_numbers, render_sentences
 from assistant.guard.relevance import source_relevance
+from assistant.reading.span_reader import SpanReading
 from assistant.reading.table_reader import TableReading
 from assistant.verdict import AnswerCheck, SentenceVerdict
 
@@ -171,6 +173,29 @@ class AnswerChecker:
         )
         return confidence, verdicts, tuple(reasons)
 
+    def _judge_span(
+        self, answer: Answer, reading: SpanReading, texts: Sequence[str], threshold: float
+    ) -> tuple[float, list[SentenceVerdict], tuple[str, ...]]:
+        """Words copied from a passage have their own calibrated confidence, lowered to the
+        weakest sentence support when a detector finds a sentence unsupported, and none when
+        they are not the kind of answer the question asks for. Also returns the reasons."""
+        _, verdicts = self.judge(answer.question, answer.sentences, texts, ())
+        confidence = reading.confidence if reading.confidence is not None else 0.0
+        weakest = None
+        if any(not v.supported for v in verdicts):
+            weakest = min(v.support for v in verdicts)
+            confidence = min(confidence, weakest)
+        mismatch = type_mismatch(answer.question, answer.text)
+        if mismatch is not None:
+            confidence = 0.0
+        reasons = span_reasons(
+            reading,
+            weakest_support=weakest,
+            mismatch=mismatch,
+            withheld=(confidence, threshold) if confidence < threshold else None,
+        )
+        return confidence, verdicts, tuple(reasons)
+
     def __call__(self, answer: Answer) -> Answer:
         started = self._clock()
         threshold = self._threshold(answer.collections)
@@ -183,6 +208,8 @@ class AnswerChecker:
             confidence, verdicts, reasons = self._judge_reading(
                 answer, answer.reading, texts, threshold
             )
+        elif answer.span is not None:
+            confidence, verdicts, reasons = self._judge_span(answer, answer.span, texts, threshold)
         else:
             answer, removed = self._with_number_provenance(answer, texts)
             unrelated = self._unrelated_source(answer, texts)

@@ -1,0 +1,176 @@
+"""A small trained reader that points at the words of a passage that answer a question.
+
+No extractive question-answering model ships offline, so the product trains one
+(``python -m training.reading.train_span_reader``): the packaged all-MiniLM-L6-v2 encoder with a
+LoRA adapter and a two-logit head that scores each token as the start and the end of the
+answer. The first token scores "no answer here", so the reader can also say that a passage
+does not answer the question. Only the adapter and the head are stored
+(``assistant/models/span_reader``); the encoder weights come from the installed package.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from assistant.backbone import backbone_path
+
+BUNDLED_SPAN_READER = Path(__file__).resolve().parent.parent / "models" / "span_reader"
+HEAD_FILE = "head.safetensors"
+MAX_TOKENS = 256
+STRIDE = 64
+MAX_ANSWER_TOKENS = 24
+_MASKED = -1e4
+
+
+class SpanScorer(torch.nn.Module):
+    """The encoder and a head giving each token a start and an end logit; tokens of the
+    question and padding are masked out, the first token stands for "no answer"."""
+
+    def __init__(self, encoder: Any) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = torch.nn.Linear(encoder.config.hidden_size, 2)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+        ).last_hidden_state
+        logits = self.head(hidden)
+        allowed = (token_type_ids == 1) & (attention_mask == 1)
+        allowed[:, 0] = True
+        logits = logits.masked_fill(~allowed.unsqueeze(-1), _MASKED)
+        return logits[..., 0], logits[..., 1]
+
+
+def load_span_scorer(adapter: Path | None, *, trainable: bool = False) -> tuple[SpanScorer, Any]:
+    """The scorer and its tokenizer; with ``adapter`` the trained LoRA weights and head are
+    applied, without it the head is fresh (for training)."""
+    from peft import PeftModel
+    from safetensors.torch import load_file
+    from transformers import AutoModel, AutoTokenizer
+
+    path = backbone_path()
+    encoder = AutoModel.from_pretrained(str(path))
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    if adapter is None:
+        return SpanScorer(encoder), tokenizer
+    encoder = PeftModel.from_pretrained(encoder, str(adapter), is_trainable=trainable)
+    model = SpanScorer(encoder)
+    model.head.load_state_dict(load_file(str(adapter / HEAD_FILE)))
+    return model, tokenizer
+
+
+def encode_windows(tokenizer: Any, question: str, contexts: Sequence[str]) -> Any:
+    """Token windows of ``question`` beside each context, long contexts cut into overlapping
+    windows; each window knows its context (``overflow_to_sample_mapping``) and the characters
+    of its tokens (``offset_mapping``)."""
+    return tokenizer(
+        [question] * len(contexts),
+        list(contexts),
+        truncation="only_second",
+        max_length=MAX_TOKENS,
+        stride=STRIDE,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=True,
+        return_tensors="pt",
+    )
+
+
+@dataclass(frozen=True)
+class SpanCandidate:
+    """The best answer span the reader found in one passage.
+
+    ``passage`` is the 0-based index of the passage, ``start``/``end`` the span's characters in
+    it. ``margin`` is how far the span's score stands above the passage's "no answer" score, and
+    ``share`` the span's probability among all spans of its window (and "no answer").
+    """
+
+    passage: int
+    start: int
+    end: int
+    text: str
+    margin: float
+    share: float
+
+
+def _best_in_window(
+    start: torch.Tensor, end: torch.Tensor, sequence_ids: Sequence[int | None]
+) -> tuple[int, int, float, float] | None:
+    """(first token, last token, score, share) of the best span in one window."""
+    context = torch.tensor([s == 1 for s in sequence_ids])
+    if not bool(context.any()):
+        return None
+    scores = start.unsqueeze(1) + end.unsqueeze(0)
+    length = torch.arange(len(start)).unsqueeze(0) - torch.arange(len(start)).unsqueeze(1)
+    valid = (length >= 0) & (length < MAX_ANSWER_TOKENS)
+    valid &= context.unsqueeze(1) & context.unsqueeze(0)
+    scores = scores.masked_fill(~valid, float("-inf"))
+    best = int(torch.argmax(scores))
+    first, last = divmod(best, scores.shape[1])
+    null = start[0] + end[0]
+    everything = torch.logsumexp(torch.cat([scores[valid], null.reshape(1)]), dim=0)
+    share = float(torch.exp(scores[first, last] - everything))
+    return first, last, float(scores[first, last] - null), share
+
+
+class SpanModel:
+    """Finds the best answer span in each passage with the trained scorer."""
+
+    def __init__(self, adapter: Path = BUNDLED_SPAN_READER, *, threads: int | None = None) -> None:
+        self._adapter = adapter
+        self._threads = threads
+        self._lock = threading.Lock()
+        self._loaded: tuple[SpanScorer, Any] | None = None
+
+    def warm_up(self) -> None:
+        self._model()
+
+    def _model(self) -> tuple[SpanScorer, Any]:
+        with self._lock:
+            if self._loaded is None:
+                if not (self._adapter / "adapter_config.json").is_file():
+                    raise FileNotFoundError(f"no span reader adapter in {self._adapter}")
+                if self._threads:
+                    torch.set_num_threads(self._threads)
+                model, tokenizer = load_span_scorer(self._adapter)
+                model.eval()
+                self._loaded = (model, tokenizer)
+            return self._loaded
+
+    def candidates(self, question: str, passages: Sequence[str]) -> list[SpanCandidate]:
+        """The best span of each passage that has one, best first."""
+        if not passages or not question.strip():
+            return []
+        model, tokenizer = self._model()
+        windows = encode_windows(tokenizer, question, passages)
+        offsets = windows.pop("offset_mapping")
+        owners = windows.pop("overflow_to_sample_mapping")
+        with torch.inference_mode():
+            starts, ends = model(**windows)
+        best: dict[int, SpanCandidate] = {}
+        for row in range(len(owners)):
+            found = _best_in_window(starts[row], ends[row], windows.sequence_ids(row))
+            if found is None:
+                continue
+            first, last, margin, share = found
+            passage = int(owners[row])
+            begin, finish = int(offsets[row][first][0]), int(offsets[row][last][1])
+            text = passages[passage][begin:finish].strip()
+            if not text:
+                continue
+            kept = best.get(passage)
+            if kept is None or margin > kept.margin:
+                best[passage] = SpanCandidate(passage, begin, finish, text, margin, share)
+        return sorted(best.values(), key=lambda c: c.margin, reverse=True)

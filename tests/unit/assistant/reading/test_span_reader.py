@@ -1,0 +1,147 @@
+"""The span reader stage, in the answer pipeline and the answer check, with a scripted scorer
+in place of the trained model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from assistant.answering import Answer, AnswerPipeline
+from assistant.guard.facts import FactDetector
+from assistant.guard.policy import AnswerChecker
+from assistant.logistic import Logistic
+from assistant.reading.span_model import SpanCandidate
+from assistant.reading.span_reader import (
+    FEATURES,
+    NO_RIVAL,
+    SpanReader,
+    read_span,
+    sentence_around,
+    span_features,
+)
+from assistant.settings import GenerationSettings
+from tests.unit.assistant.generation.fakes import ScriptedGenerator, StepClock
+from tests.unit.assistant.guard.fakes import support_calibrator
+from tests.unit.assistant.test_answering import FakeSearch, passage
+
+NDA = (
+    "This Agreement is governed by the laws of the State of Delaware. "
+    "Each party submits to the courts of Wilmington."
+)
+TERM = "The obligations survive for three (3) years after termination."
+SETTINGS = GenerationSettings(max_new_tokens=40, context_tokens=400, passages=2)
+
+
+class ScriptedSpans:
+    """Points at the first occurrence of each scripted phrase in the passages, in order."""
+
+    def __init__(self, phrases: Sequence[tuple[str, float]]) -> None:
+        self._phrases = phrases
+        self.calls: list[str] = []
+
+    def candidates(self, question: str, passages: Sequence[str]) -> list[SpanCandidate]:
+        self.calls.append(question)
+        found = []
+        for phrase, margin in self._phrases:
+            for index, text in enumerate(passages):
+                at = text.find(phrase)
+                if at >= 0:
+                    found.append(SpanCandidate(index, at, at + len(phrase), phrase, margin, 0.9))
+                    break
+        return found
+
+
+def calibrator(bias: float) -> Logistic:
+    size = len(FEATURES)
+    return Logistic((0.0,) * size, (1.0,) * size, (0.0,) * size, bias=bias)
+
+
+def test_a_reading_copies_the_words_and_cites_their_passage() -> None:
+    reading = read_span(
+        "Which state's law governs the agreement?",
+        [TERM, NDA],
+        ScriptedSpans([("Delaware", 6.0), ("three (3) years", 1.0)]),
+    )
+    assert reading is not None
+    assert reading.text == "Delaware [2]."
+    assert reading.passage == 2
+    assert reading.sentence == "This Agreement is governed by the laws of the State of Delaware."
+    assert reading.rival_margin == 1.0
+    assert reading.sentence_overlap == pytest.approx(2 / 3)  # law, governs; not state
+    assert len(span_features(reading)) == len(FEATURES)
+
+
+def test_the_same_words_in_another_passage_are_no_rival() -> None:
+    spans = ScriptedSpans([("Delaware", 6.0)])
+    reading = read_span("Which law governs?", [NDA, NDA], spans)
+    assert reading is not None and reading.rival_margin == NO_RIVAL
+
+
+def test_nothing_found_is_no_reading() -> None:
+    assert read_span("Which law governs?", [TERM], ScriptedSpans([])) is None
+
+
+def test_sentence_around_keeps_decimal_points_inside_a_sentence() -> None:
+    text = "Uptime below 99.5% earns a credit. Nothing else applies."
+    start = text.index("99.5%")
+    assert sentence_around(text, start, start + 5) == "Uptime below 99.5% earns a credit."
+
+
+def test_a_doubtful_reading_is_dropped_and_a_sure_one_kept() -> None:
+    spans = ScriptedSpans([("Delaware", 6.0)])
+    sure = SpanReader(spans, calibrator(5.0), min_confidence=0.5).read("Which law?", [NDA])
+    assert sure is not None and sure.confidence == pytest.approx(1 / (1 + 2.718281828459045**-5))
+    unsure = SpanReader(spans, calibrator(-5.0), min_confidence=0.5).read("Which law?", [NDA])
+    assert unsure is None
+    with pytest.raises(ValueError):
+        SpanReader(spans, calibrator(0.0), min_confidence=1.5)
+
+
+def run(question: str, reader: SpanReader | None) -> tuple[Answer, ScriptedGenerator, list[str]]:
+    generator = ScriptedGenerator(["The documents do not say."])
+    checker = AnswerChecker(
+        detectors=(FactDetector(),),
+        calibrator=support_calibrator(),
+        threshold=lambda collections: 0.5,
+        clock=StepClock(),
+    )
+    pipeline = AnswerPipeline(
+        search=FakeSearch([passage(1, TERM), passage(2, NDA)]),
+        generator=generator,
+        settings=SETTINGS,
+        guards=(checker,),
+        span_reader=reader,
+        clock=StepClock(),
+    )
+    streamed: list[str] = []
+    answer = pipeline.run(question, collections=["legal"], on_token=streamed.append)
+    return answer, generator, streamed
+
+
+def test_a_confident_span_answers_without_the_model_and_says_where_it_came_from() -> None:
+    reader = SpanReader(ScriptedSpans([("Delaware", 6.0)]), calibrator(5.0), min_confidence=0.5)
+    answer, generator, streamed = run("Which state's law governs the agreement?", reader)
+    assert generator.prompts == []
+    assert answer.span is not None and answer.reading is None
+    assert answer.text == "Delaware [2]."
+    assert streamed == [answer.text]
+    check = answer.check
+    assert check is not None and not check.withheld
+    assert check.reasons[0].startswith('Copied from passage [2]: "This Agreement is governed')
+
+
+def test_a_doubtful_span_leaves_the_question_to_the_model() -> None:
+    reader = SpanReader(ScriptedSpans([("Delaware", 6.0)]), calibrator(-5.0), min_confidence=0.5)
+    answer, generator, _ = run("Which state's law governs the agreement?", reader)
+    assert len(generator.prompts) == 1
+    assert answer.span is None
+
+
+def test_words_of_the_wrong_kind_are_withheld_with_the_reason() -> None:
+    reader = SpanReader(ScriptedSpans([("Delaware", 6.0)]), calibrator(5.0), min_confidence=0.5)
+    answer, _, _ = run("How many years do the obligations survive?", reader)
+    check = answer.check
+    assert check is not None and check.withheld and check.confidence == 0.0
+    assert answer.abstained
+    assert any("asks for a number" in r for r in check.reasons)

@@ -1,0 +1,248 @@
+"""Training the span reader (``assistant.reading.span_model``) within a time budget.
+
+LoRA adapts every layer of the packaged MiniLM encoder and the start/end head is trained in
+full, on the training split of ``training.reading.span_data``. A tenth of that split (by a hash
+of the question) is kept aside as the development set: the script reports exact match there
+and writes the reader's scores for each of its examples, which fit the reader's calibrator
+(``training.reading.fit_span_calibrator``). Only the adapter, the head and the training figures
+are written to ``--out``. It runs on the CPU, or on a CUDA GPU where one is present.
+
+    python -m training.reading.train_span_reader --data ../shared/data --max-minutes 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.reading.span_model import (
+    BUNDLED_SPAN_READER,
+    HEAD_FILE,
+    MAX_TOKENS,
+    SpanModel,
+    load_span_scorer,
+)
+from assistant.torch_device import pick_device
+from training.reading.span_data import SpanExample, span_examples
+
+LORA_TARGETS = ("query", "key", "value", "dense")
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", HEAD_FILE)
+DEV_PERCENT = 10
+DEV_SCORES = "span_reader_dev.jsonl"
+
+
+@dataclass(frozen=True)
+class SpanTrainConfig:
+    rank: int = 16
+    alpha: int = 32
+    dropout: float = 0.1
+    learning_rate: float = 1e-3
+    batch_size: int = 16
+    epochs: float = 2.0
+    max_minutes: float = 40.0
+    warmup_steps: int = 20
+    seed: int = 11
+    threads: int = 2
+    device: str = "cpu"
+
+
+def is_dev(example: SpanExample) -> bool:
+    digest = hashlib.sha256(f"span-dev:{example.question}".encode()).hexdigest()
+    return int(digest[:8], 16) % 100 < DEV_PERCENT
+
+
+def _token_labels(encoded: Any, row: int, example: SpanExample) -> tuple[int, int] | None:
+    """The (start, end) tokens of the example's answer in window ``row``: (0, 0) for no
+    answer, ``None`` when the answer was cut off."""
+    if example.start is None or example.end is None:
+        return 0, 0
+    sequence = encoded.sequence_ids(row)
+    offsets = encoded["offset_mapping"][row]
+    first = last = None
+    for index, (begin, finish) in enumerate(offsets):
+        if sequence[index] != 1:
+            continue
+        if first is None and finish > example.start:
+            first = index
+        if begin < example.end:
+            last = index
+    if first is None or last is None or last < first:
+        return None
+    return first, last
+
+
+def _batch(tokenizer: Any, examples: Sequence[SpanExample], device: str) -> Any:
+    import torch
+
+    encoded = tokenizer(
+        [e.question for e in examples],
+        [e.context for e in examples],
+        truncation="only_second",
+        max_length=MAX_TOKENS,
+        padding=True,
+        return_offsets_mapping=True,
+        return_tensors="pt",
+    )
+    labels = [_token_labels(encoded, row, e) for row, e in enumerate(examples)]
+    keep = [row for row, label in enumerate(labels) if label is not None]
+    inputs = {
+        key: encoded[key][keep].to(device)
+        for key in ("input_ids", "attention_mask", "token_type_ids")
+    }
+    starts = torch.tensor([labels[row][0] for row in keep], device=device)  # type: ignore[index]
+    ends = torch.tensor([labels[row][1] for row in keep], device=device)  # type: ignore[index]
+    return inputs, starts, ends
+
+
+def train(
+    examples: Sequence[SpanExample], out: Path, config: SpanTrainConfig
+) -> dict[str, float]:
+    """Fit the adapter and head on ``examples``; returns the training figures."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from safetensors.torch import save_file
+
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    model, tokenizer = load_span_scorer(None)
+    model.encoder = get_peft_model(
+        model.encoder,
+        LoraConfig(
+            r=config.rank,
+            lora_alpha=config.alpha,
+            lora_dropout=config.dropout,
+            target_modules=list(LORA_TARGETS),
+        ),
+    )
+    model.to(config.device)
+    order = list(range(len(examples)))
+    random.Random(config.seed).shuffle(order)
+    steps_per_epoch = math.ceil(len(order) / config.batch_size)
+    total_steps = max(1, int(steps_per_epoch * config.epochs))
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=config.learning_rate
+    )
+    loss_fn = torch.nn.CrossEntropyLoss()
+    started = time.monotonic()
+    budget = config.max_minutes * 60
+    model.train()
+    step, running = 0, 0.0
+    while step < total_steps:
+        position = (step % steps_per_epoch) * config.batch_size
+        if position == 0 and step:
+            random.Random(config.seed + step).shuffle(order)
+        elapsed = time.monotonic() - started
+        progress = max(step / total_steps, elapsed / budget)
+        if progress >= 1:
+            break
+        warm = min(1.0, (step + 1) / config.warmup_steps)
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate * warm * 0.5 * (1 + math.cos(math.pi * progress))
+        chosen = [examples[i] for i in order[position : position + config.batch_size]]
+        inputs, starts, ends = _batch(tokenizer, chosen, config.device)
+        step += 1
+        if len(starts) == 0:
+            continue
+        start_logits, end_logits = model(**inputs)
+        loss = (loss_fn(start_logits, starts) + loss_fn(end_logits, ends)) / 2
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+        value = float(loss.detach())
+        running = 0.95 * running + 0.05 * value if step > 1 else value
+        if step % 25 == 0:
+            print(
+                f"step {step}/{total_steps} loss {running:.4f} {elapsed / 60:.1f} min", flush=True
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out) as staging:
+        model.to("cpu")
+        model.encoder.save_pretrained(staging)
+        save_file(model.head.state_dict(), str(Path(staging) / HEAD_FILE))
+        for name in ADAPTER_FILES:  # the library's template card is not kept
+            (Path(staging) / name).replace(out / name)
+    return {
+        "steps": step,
+        "loss": round(running, 4),
+        "minutes": round((time.monotonic() - started) / 60, 1),
+    }
+
+
+def normal(text: str) -> str:
+    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def score_dev(examples: Sequence[SpanExample], adapter: Path, path: Path) -> dict[str, float]:
+    """The reader's best span and scores on each development example, written to ``path``;
+    returns exact match on the answerable ones and how often it declines the others."""
+    reader = SpanModel(adapter)
+    rows = []
+    for example in examples:
+        found = reader.candidates(example.question, [example.context])
+        best = found[0] if found else None
+        rows.append(
+            {
+                "origin": example.origin,
+                "question": example.question,
+                "gold": example.answer,
+                "text": best.text if best else "",
+                "margin": best.margin if best else None,
+                "share": best.share if best else None,
+            }
+        )
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    answerable = [r for r in rows if r["gold"]]
+    declinable = [r for r in rows if not r["gold"]]
+    exact = sum(normal(r["text"]) == normal(r["gold"]) for r in answerable)
+    declined = sum(r["margin"] is None or r["margin"] < 0 for r in declinable)
+    return {
+        "dev_answerable": len(answerable),
+        "dev_exact_match": round(exact / max(1, len(answerable)), 3),
+        "dev_unanswerable": len(declinable),
+        "dev_declined": round(declined / max(1, len(declinable)), 3),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="public evaluation data folder")
+    parser.add_argument("--out", type=Path, default=BUNDLED_SPAN_READER)
+    parser.add_argument("--dev-scores", type=Path, default=Path("bench/results") / DEV_SCORES)
+    parser.add_argument("--max-minutes", type=float, default=SpanTrainConfig.max_minutes)
+    parser.add_argument("--epochs", type=float, default=SpanTrainConfig.epochs)
+    parser.add_argument("--threads", type=int, default=SpanTrainConfig.threads)
+    parser.add_argument("--learning-rate", type=float, default=SpanTrainConfig.learning_rate)
+    parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda if present)")
+    args = parser.parse_args(argv)
+    config = SpanTrainConfig(
+        max_minutes=args.max_minutes,
+        epochs=args.epochs,
+        threads=args.threads,
+        learning_rate=args.learning_rate,
+        device=pick_device(args.device),
+    )
+    examples = span_examples(args.data, "train")
+    fit = [e for e in examples if not is_dev(e)]
+    dev = [e for e in examples if is_dev(e)]
+    counts = Counter(e.origin for e in fit)
+    print(f"{len(fit)} training examples {dict(counts)}, {len(dev)} development", flush=True)
+    figures = train(fit, args.out, config)
+    figures |= score_dev(dev, args.out, args.dev_scores)
+    card = {"config": asdict(config), "training_examples": dict(counts), **figures}
+    (args.out / "training.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(card, indent=2))
+
+
+if __name__ == "__main__":
+    main()
