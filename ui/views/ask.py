@@ -1,13 +1,14 @@
-"""Ask: a cited answer written from the collections the user may read, shown as it is
-generated, with each cited passage under it (document, page, and the cited words highlighted
-in the passage). The streamed draft is labelled as such until the answer check has judged it;
-then the answer is shown with its calibrated confidence and unsupported sentences marked, or,
-below the confidence threshold, withheld with the best evidence shown instead."""
+"""Ask: a cited answer written from the collections the user may read, shown as it is generated,
+with each cited passage under it (document, page, and the cited words highlighted in the
+passage), each of which opens in the source viewer where it stands in its document. The streamed
+draft is labelled as such until the answer check has judged it; then the answer is shown with
+its calibrated confidence and unsupported sentences marked, or, below the confidence threshold,
+withheld with the best evidence shown instead."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
@@ -15,12 +16,13 @@ from typing import Any
 import streamlit as st
 
 from assistant.answering import Answer
-from assistant.passages import Passage
+from assistant.passages import ChunkView, Passage
 from assistant.reading.table_reader import CitedCell
 from assistant.scoped import ScopedAssistant
 from ui.feedback import USER_ERRORS, show_error
 from ui.resources import backend
 from ui.session import require_user
+from ui.source_view import open_source
 from ui.streaming import DraftStream
 from ui.text import (
     Span,
@@ -63,10 +65,16 @@ def where(passage: Passage) -> str:
 
 
 def show_passage(
-    label: str, passage: Passage, spans: list[Span], cited: Iterable[CitedCell] = ()
+    label: str,
+    passage: Passage,
+    spans: list[Span],
+    cited: Sequence[CitedCell] = (),
+    *,
+    user: ScopedAssistant | None = None,
 ) -> None:
     """One passage in a frame: a table as a table with the ``cited`` cells marked, any other
-    text with the ``spans`` highlighted."""
+    text with the ``spans`` highlighted; with ``user``, a button opens it in the source
+    viewer, on its page or in its document's text."""
     c = passage.chunk
     with st.container(border=True):
         st.markdown(
@@ -75,27 +83,41 @@ def show_passage(
         )
         if c.heading_path:
             st.caption(escape_markdown(c.heading_path))
-        table = c.table
-        if table is None:
-            st.markdown(highlighted_markdown(c.text, spans), unsafe_allow_html=True)
+        show_passage_text(c, spans, cited)
+        if user is None:
             return
-        if table.caption:
-            st.caption(escape_markdown(table.caption))
-        wanted = {(used.cell.row_label, used.cell.column_header, used.cell.text) for used in cited}
-        marked = [
-            (r, col)
-            for r, row in enumerate(table.rows)
-            for col, text in enumerate(row)
-            if (table.row_label(r), table.headers[col], text) in wanted
-        ]
-        st.markdown(table_markdown(table.headers, table.rows, marked), unsafe_allow_html=True)
+        opens = "Show on the page" if c.page is not None else "Show in the document"
+        if st.button(opens, key=f"source-{label}-{c.chunk_id}"):
+            open_source(user, c, cited)
 
 
-def show_sources(result: AskResult) -> None:
+def show_passage_text(c: ChunkView, spans: list[Span], cited: Iterable[CitedCell]) -> None:
+    """A passage's text: a table as a table with the ``cited`` cells marked, any other text
+    with the ``spans`` highlighted."""
+    table = c.table
+    if table is None:
+        st.markdown(highlighted_markdown(c.text, spans), unsafe_allow_html=True)
+        return
+    if table.caption:
+        st.caption(escape_markdown(table.caption))
+    wanted = {(used.cell.row_label, used.cell.column_header, used.cell.text) for used in cited}
+    marked = [
+        (r, col)
+        for r, row in enumerate(table.rows)
+        for col, text in enumerate(row)
+        if (table.row_label(r), table.headers[col], text) in wanted
+    ]
+    st.markdown(table_markdown(table.headers, table.rows, marked), unsafe_allow_html=True)
+
+
+def show_sources(result: AskResult, user: ScopedAssistant | None = None) -> None:
+    """The passages under the answer (or instead of it), each with a way to its source when
+    ``user`` is given."""
     answer = result.answer
     if answer is None:
         for rank, passage in enumerate(result.passages, start=1):
-            show_passage(f"{rank}.", passage, term_spans(passage.chunk.text, result.question))
+            spans = term_spans(passage.chunk.text, result.question)
+            show_passage(f"{rank}.", passage, spans, user=user)
         if not result.passages:
             st.info("No passage matches this question in the chosen collections.")
         return
@@ -103,7 +125,8 @@ def show_sources(result: AskResult) -> None:
         if answer.passages:
             st.subheader("Best evidence")
         for rank, passage in enumerate(answer.passages, start=1):
-            show_passage(f"{rank}.", passage, term_spans(passage.chunk.text, result.question))
+            spans = term_spans(passage.chunk.text, result.question)
+            show_passage(f"{rank}.", passage, spans, user=user)
         return
     cited = answer.source_passages
     if cited:
@@ -121,13 +144,15 @@ def show_sources(result: AskResult) -> None:
             passage,
             term_spans(passage.chunk.text, words),
             [cited for cited in cells if cited.passage == number],
+            user=user,
         )
     cited_ones = {passage for _, passage in cited}
     others = [p for p in answer.passages if p not in cited_ones]
     if others:
         with st.expander(f"Other passages read ({len(others)})"):
             for passage in others:
-                show_passage("·", passage, term_spans(passage.chunk.text, result.question))
+                spans = term_spans(passage.chunk.text, result.question)
+                show_passage("·", passage, spans, user=user)
 
 
 def clear_on_first(notice: Any, pieces: Iterator[str]) -> Iterator[str]:
@@ -209,7 +234,7 @@ def render(user: ScopedAssistant) -> None:
             if result is not None:
                 if result.answer is not None:
                     show_answer(result.answer)
-                show_sources(result)
+                show_sources(result, user)
         return
     # A placeholder replaces the last answer, its confidence and its sources at once; a
     # container alone would leave them on the page, greyed, until the new answer is written.
@@ -224,7 +249,7 @@ def render(user: ScopedAssistant) -> None:
         result = write_answer(user, question, chosen)
         st.session_state[RESULT_KEY] = result
         if result is not None:
-            show_sources(result)
+            show_sources(result, user)
 
 
 if __name__ == "__main__":
