@@ -97,9 +97,11 @@ def test_a_table_passage_is_found_with_its_cells_on_the_page(tmp_path: Path) -> 
     )
     [passage] = [d for d in place_chunks(parsed, drafts) if d.is_table]
     cells = [box.text for box in passage.boxes]
-    assert cells[:3] == ["Region", "2022", "2021"]
+    # the unit note above the table is part of the table's passage, then come the cells
+    assert cells[0] == "Revenue by region, in thousands of dollars, for two years."
+    assert cells[1:4] == ["Region", "2022", "2021"]
     assert "South" in cells
-    assert all(box.top > 1 - 700 / HEIGHT - 0.01 for box in passage.boxes)
+    assert all(box.top > 1 - 700 / HEIGHT - 0.01 for box in passage.boxes[1:])
 
 
 def test_pages_are_drawn_as_images_of_a_fixed_width(tmp_path: Path) -> None:
