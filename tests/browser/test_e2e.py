@@ -1,6 +1,7 @@
 """The whole product in a real browser: an administrator signs in, creates a collection,
-uploads a PDF, asks a question and sees the streamed answer with its evidence at the right page;
-a user without rights then sees nothing of that collection.
+uploads a PDF, asks a question and sees the streamed answer with its evidence at the right page,
+opens that page's image in the source viewer and turns a page; a user without rights then sees
+nothing of that collection.
 
 Screenshots of each step go to bench/results/browser/ and the answer timings (click to first
 token, click to full answer) to bench/results/browser_e2e.json.
@@ -133,6 +134,31 @@ def check_citation_links(page: Page, answer: str) -> int:
     return len(opened)
 
 
+def check_source_viewer(page: Page) -> None:
+    """The passage with the fact opens in the viewer on the image of page 2 of the PDF; the
+    viewer turns back to page 1 and closes."""
+    opens = page.get_by_role("button", name="Show on the page", exact=True)
+    cards = [
+        opens.nth(index).locator("xpath=ancestor::div[@data-testid='stVerticalBlock'][1]")
+        for index in range(opens.count())
+    ]
+    chosen = [index for index, card in enumerate(cards) if FACT in card.inner_text()]
+    assert chosen, "no passage box with the fact offers its page"
+    opens.nth(chosen[0]).click()
+    viewer = page.get_by_role("dialog")
+    expect(viewer.get_by_text("Page 2 of 2", exact=True)).to_be_visible()
+    image = viewer.get_by_test_id("stImage").locator("img")
+    expect(image).to_be_visible()
+    image.evaluate("img => img.decode()")
+    assert image.evaluate("img => img.naturalWidth") > 0, "the page image did not load"
+    wait_idle(page)
+    snap(page, "05b-source-page-2")
+    viewer.get_by_role("button", name="Previous page", exact=True).click()
+    expect(viewer.get_by_text("Page 1 of 2", exact=True)).to_be_visible()
+    viewer.get_by_role("button", name="Close", exact=True).click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
 def check_sees_nothing(page: Page, view: str) -> None:
     open_view(page, view)
     expect(page.get_by_text(NO_RIGHTS)).to_be_visible()
@@ -231,6 +257,7 @@ def test_an_answer_shows_its_evidence_and_others_see_nothing_of_the_collection(
     check_evidence(page, first.text)
     links_clicked = check_citation_links(page, first.text)
     snap(page, "05-evidence-page-2")
+    check_source_viewer(page)
     assert secrets_shown(page) == set(SECRETS)  # what the other user must not see is here
 
     # Timed again in a new session, now that the models are loaded.
