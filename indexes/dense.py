@@ -39,7 +39,7 @@ from indexes.persist import (
     save_array,
     write_manifest,
 )
-from indexes.protocols import IndexedChunk, SearchHit
+from indexes.protocols import EmbedProgress, IndexedChunk, SearchHit
 
 FORMAT_VERSION = 1
 KIND = "dense"
@@ -48,6 +48,10 @@ EXACT_FILTER_FRACTION = 0.2
 """On an HNSW graph, filters allowing at most this share of vectors are answered exactly
 (a flat scan of the allowed vectors); wider ones search the graph with an efSearch scaled up
 by the inverse share, since filtered-out nodes use up the candidate list."""
+
+EMBED_SLICE = 256
+"""Texts embedded per call when progress is reported: the embedder sorts each call's texts by
+length into its own batches, so a slice several batches long costs no measurable time."""
 
 IndexKind = Literal["flat", "hnsw"]
 
@@ -110,16 +114,27 @@ class DenseIndex:
         with self._lock:
             return set(self._chunk_ids[self._live].tolist())
 
-    def add(self, chunks: Sequence[IndexedChunk]) -> None:
-        """Embed and index ``chunks``; a chunk whose id is already indexed replaces the old."""
+    def add(self, chunks: Sequence[IndexedChunk], on_embedded: EmbedProgress | None = None) -> None:
+        """Embed and index ``chunks``; a chunk whose id is already indexed replaces the old.
+        With ``on_embedded`` the texts are embedded ``EMBED_SLICE`` at a time, and it is told
+        after each slice how many are done; the chunks are indexed together at the end."""
         if not chunks:
             return
-        vectors = self._embedder.encode([chunk.text for chunk in chunks])
+        vectors = self._embed([chunk.text for chunk in chunks], on_embedded)
         self.add_vectors(
             [chunk.chunk_id for chunk in chunks],
             [chunk.collection_id for chunk in chunks],
             vectors,
         )
+
+    def _embed(self, texts: Sequence[str], on_embedded: EmbedProgress | None) -> np.ndarray:
+        if on_embedded is None:
+            return self._embedder.encode(texts)
+        parts: list[np.ndarray] = []
+        for start in range(0, len(texts), EMBED_SLICE):
+            parts.append(self._embedder.encode(texts[start : start + EMBED_SLICE]))
+            on_embedded(min(start + EMBED_SLICE, len(texts)), len(texts))
+        return np.concatenate(parts)
 
     def add_vectors(
         self,

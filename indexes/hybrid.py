@@ -29,7 +29,7 @@ from indexes.persist import (
     recover_interrupted_save,
     write_manifest,
 )
-from indexes.protocols import ChunkIndex, IndexedChunk, SearchHit
+from indexes.protocols import ChunkIndex, EmbedProgress, IndexedChunk, SearchHit
 from indexes.second_stage import rescore
 from indexes.tokenize import Tokenizer, TokenizerSettings
 
@@ -84,7 +84,7 @@ class HybridIndex:
     def __init__(
         self,
         bm25: ChunkIndex,
-        dense: ChunkIndex,
+        dense: DenseIndex,
         fusion: FusionConfig | None = None,
         *,
         text_version: int = 1,
@@ -108,7 +108,7 @@ class HybridIndex:
         return self._bm25
 
     @property
-    def dense(self) -> ChunkIndex:
+    def dense(self) -> DenseIndex:
         return self._dense
 
     @property
@@ -117,8 +117,10 @@ class HybridIndex:
 
     def _parts(self) -> list[ChunkIndex]:
         """Every part, those that embed (and so may fail) first."""
-        second: list[ChunkIndex] = [] if self._second is None else [self._second]
-        return [self._dense, *second, self._bm25]
+        return [*self._embedding_parts(), self._bm25]
+
+    def _embedding_parts(self) -> list[DenseIndex]:
+        return [self._dense] if self._second is None else [self._dense, self._second]
 
     def __len__(self) -> int:
         return len(self.chunk_ids())
@@ -132,13 +134,18 @@ class HybridIndex:
         part that alone still holds them."""
         return set.union(*(part.chunk_ids() for part in self._parts()))
 
-    def add(self, chunks: Sequence[IndexedChunk]) -> None:
+    def add(self, chunks: Sequence[IndexedChunk], on_embedded: EmbedProgress | None = None) -> None:
         """Index ``chunks`` in every part (replacing chunks with the same ids). The dense parts
         go first: embedding is what can fail, and then BM25 has not changed (a chunk the first
-        dense part took is still missing from ``chunk_ids`` and is indexed again)."""
+        dense part took is still missing from ``chunk_ids`` and is indexed again).
+
+        ``on_embedded`` follows the embedding of every dense part as one count: with a second
+        stage each chunk is embedded twice, and the total says so."""
         with self._lock:
-            for part in self._parts():
-                part.add(chunks)
+            embedding = self._embedding_parts()
+            for position, part in enumerate(embedding):
+                part.add(chunks, _offset(on_embedded, position * len(chunks), len(embedding)))
+            self._bm25.add(chunks)
 
     def fill(self, chunks: Sequence[IndexedChunk]) -> None:
         """Index each of ``chunks`` only in the parts that lack it: a repair after one part
@@ -246,6 +253,18 @@ class HybridIndex:
             text_version=int(manifest.get("text_version", 1)),
             second=second,
         )
+
+
+def _offset(report: EmbedProgress | None, before: int, passes: int) -> EmbedProgress | None:
+    """``report`` told of one pass over the chunks as part of ``passes`` passes, after
+    ``before`` texts embedded by the earlier ones."""
+    if report is None:
+        return None
+
+    def told(done: int, of: int) -> None:
+        report(before + done, of * passes)
+
+    return told
 
 
 def fuse(rankings: Sequence[Sequence[SearchHit]], config: FusionConfig, k: int) -> list[SearchHit]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Self
@@ -16,6 +16,11 @@ class IndexedChunk:
     chunk_id: int
     collection_id: int
     text: str
+
+
+EmbedProgress = Callable[[int, int], None]
+"""Told, after each slice of texts an index has embedded, how many of the texts it embeds in
+this call are done and how many there are: embedding is the slow part of indexing."""
 
 
 @dataclass(frozen=True)

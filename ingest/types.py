@@ -7,8 +7,13 @@ page a user sees in the source viewer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+PageProgress = Callable[[int, int], None]
+"""Told by a parser, as it reads, how many of a document's pages it has read and how many
+there are."""
 
 
 class BlockKind(StrEnum):

@@ -31,7 +31,7 @@ from ingest.parsers.pdf_hyphens import HyphenVocabulary
 from ingest.parsers.pdf_layout import LayoutBlock, TableBlock, TextBlock, Word, layout_page
 from ingest.parsers.pdf_repeats import Shift, repeated_glyphs
 from ingest.parsers.pdfium_lock import PDFIUM_LOCK as _PDFIUM_LOCK
-from ingest.types import BlockKind, Box, Page, ParsedDocument
+from ingest.types import BlockKind, Box, Page, PageProgress, ParsedDocument
 
 _SPACE = 0x20
 _SEPARATORS = frozenset({0x09, 0x0A, 0x0D, _SPACE, 0xA0, 0x3000})
@@ -63,9 +63,12 @@ _MIN_TITLE_LETTERS = 3
 _PLACEHOLDER_TITLES = frozenset({"untitled", "untitled document", "title"})
 
 
-def parse_pdf(path: Path, limits: ParseLimits) -> ParsedDocument:
+def parse_pdf(
+    path: Path, limits: ParseLimits, on_page: PageProgress | None = None
+) -> ParsedDocument:
     """One page per PDF page (numbered from 1, kept even when it has no text), blocks in
-    reading order; raises EncryptedFileError when a password is needed."""
+    reading order; raises EncryptedFileError when a password is needed. ``on_page`` is told
+    after each page is read."""
     with _PDFIUM_LOCK:
         document = _open(path)
     try:
@@ -87,6 +90,8 @@ def parse_pdf(path: Path, limits: ParseLimits) -> ParsedDocument:
             chars += sum(_block_chars(block) for block in layout)
             check_text_size(path.name, chars, limits)
             layouts.append(layout)
+            if on_page is not None:
+                on_page(index + 1, page_count)
     finally:
         with _PDFIUM_LOCK:
             document.close()
@@ -226,9 +231,8 @@ class _DisplayFrame:
 
     def box(self, word: Word, quarter: int) -> Box:
         left, bottom, right, top = _unturn(word, quarter)
-        corners = [self._shown(left, bottom), self._shown(right, top)]
-        xs, ys = [x for x, _ in corners], [y for _, y in corners]
-        return Box(word.text, min(xs), min(ys), max(xs), max(ys))
+        (xa, ya), (xb, yb) = self._shown(left, bottom), self._shown(right, top)
+        return Box(word.text, min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
 
     def _shown(self, x: float, y: float) -> tuple[float, float]:
         return (

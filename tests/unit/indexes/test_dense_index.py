@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexes.dense import DenseIndex
+from indexes.dense import EMBED_SLICE, DenseIndex
 from indexes.persist import IndexFormatError
 from indexes.protocols import IndexedChunk
 from tests.unit.indexes.index_fakes import HashingEmbedder
@@ -184,3 +184,18 @@ def test_load_refuses_another_model(
     index.save(tmp_path / "dense")
     with pytest.raises(IndexFormatError, match="model"):
         DenseIndex.load(tmp_path / "dense", make_embedder(model_name="another-model"))
+
+
+def test_progress_is_told_after_each_slice_and_the_vectors_are_the_same(
+    embedder: HashingEmbedder,
+) -> None:
+    count = 2 * EMBED_SLICE + 3
+    chunks = [IndexedChunk(n, 1, f"{SENTENCES[n % 5]} {n}") for n in range(count)]
+    told: list[tuple[int, int]] = []
+    reported = DenseIndex(embedder)
+    reported.add(chunks, on_embedded=lambda done, total: told.append((done, total)))
+    whole = DenseIndex(HashingEmbedder())
+    whole.add(chunks)
+
+    assert told == [(EMBED_SLICE, count), (2 * EMBED_SLICE, count), (count, count)]
+    assert reported.search("rent 7", 5) == whole.search("rent 7", 5)

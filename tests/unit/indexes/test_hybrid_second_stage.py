@@ -172,3 +172,15 @@ def test_dense_scores_cover_exactly_the_indexed_chunks_asked_for(
     vector = KeywordEmbedder("patients").encode(["patients"])[0]
     assert dense.scores_vector(vector, [5, 1]) == dense.scores("patients", [5, 1])
     assert DenseIndex(KeywordEmbedder("patients")).scores_vector(vector, [1]) == {}
+
+
+def test_progress_counts_the_embedding_of_both_dense_parts(embedder: HashingEmbedder) -> None:
+    index = HybridIndex(
+        BM25Index(), DenseIndex(embedder), FIRST, second=DenseIndex(KeywordEmbedder("rent"))
+    )
+    told: list[tuple[int, int]] = []
+    index.add(CHUNKS, on_embedded=lambda done, total: told.append((done, total)))
+
+    count = len(CHUNKS)
+    assert told == [(count, 2 * count), (2 * count, 2 * count)]
+    assert index.chunk_ids() == {chunk.chunk_id for chunk in CHUNKS}

@@ -126,6 +126,22 @@ def test_pdf_pages_are_numbered_from_one_with_consistent_blocks(report_pdf: Path
     assert_consistent(document)
 
 
+def test_pdf_reports_each_page_as_it_is_read(report_pdf: Path) -> None:
+    read: list[tuple[int, int]] = []
+    parse_file(report_pdf, limits=LIMITS, on_page=lambda done, total: read.append((done, total)))
+
+    assert read == [(1, 2), (2, 2)]
+
+
+def test_formats_read_in_one_go_report_their_pages_once(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("first paragraph\n\nsecond paragraph", encoding="utf-8")
+    read: list[tuple[int, int]] = []
+    parse_file(notes, limits=LIMITS, on_page=lambda done, total: read.append((done, total)))
+
+    assert read == [(1, 1)]
+
+
 def test_pdf_table_is_rendered_as_markdown_rows(report_pdf: Path) -> None:
     page = parse_file(report_pdf, limits=LIMITS).pages[0]
 
