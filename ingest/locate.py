@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ingest.types import Box, ChunkDraft, ParsedDocument
 
@@ -43,33 +43,53 @@ def place_chunks(parsed: ParsedDocument, drafts: Iterable[ChunkDraft]) -> list[C
     """``drafts`` with their page's printed label and their boxes on the page image, where the
     page has words; the other drafts are returned as they are."""
     pages = {page.number: page for page in parsed.pages if page.number is not None}
+    read: dict[int, _PagePieces] = {}
     placed: list[ChunkDraft] = []
     for draft in drafts:
         page = pages.get(draft.page) if draft.page is not None else None
-        if page is None:
+        if page is None or page.number is None:
             placed.append(draft)
             continue
-        placed.append(replace(draft, page_label=page.label, boxes=locate(page.words, draft.text)))
+        if page.number not in read:
+            read[page.number] = _PagePieces.of(page.words)
+        boxes = _locate(page.words, read[page.number], draft.text)
+        placed.append(replace(draft, page_label=page.label, boxes=boxes))
     return placed
 
 
 def locate(words: Sequence[Box], text: str) -> tuple[Box, ...]:
     """The boxes of the page ``words`` (in the order the page holds them) that hold ``text``:
     one per run of neighbouring words on a line."""
-    found = _found_words(words, pieces(text))
+    return _locate(words, _PagePieces.of(words), text)
+
+
+@dataclass(frozen=True)
+class _PagePieces:
+    """A page's pieces in order, and the index of the word each comes from."""
+
+    pieces: list[str]
+    owner: list[int]
+
+    @classmethod
+    def of(cls, words: Sequence[Box]) -> _PagePieces:
+        found = cls([], [])
+        for index, word in enumerate(words):
+            for piece in pieces(word.text):
+                found.pieces.append(piece)
+                found.owner.append(index)
+        return found
+
+
+def _locate(words: Sequence[Box], read: _PagePieces, text: str) -> tuple[Box, ...]:
+    found = _found_words(words, read, pieces(text))
     return tuple(_line_boxes([words[index] for index in found]))
 
 
-def _found_words(words: Sequence[Box], wanted: Sequence[str]) -> list[int]:
+def _found_words(words: Sequence[Box], read: _PagePieces, wanted: Sequence[str]) -> list[int]:
     """Indexes of the words that hold the passage ``wanted``, in page order."""
     if not wanted or not words:
         return []
-    owner: list[int] = []
-    page: list[str] = []
-    for index, word in enumerate(words):
-        for piece in pieces(word.text):
-            page.append(piece)
-            owner.append(index)
+    page, owner = read.pieces, read.owner
     run = min(_RUN, len(wanted))
     shared = {tuple(wanted[i : i + run]) for i in range(len(wanted) - run + 1)}
     hit = [False] * len(words)
@@ -129,20 +149,23 @@ def _joined(runs: Sequence[tuple[int, int]]) -> list[int]:
 
 def _line_boxes(words: Sequence[Box]) -> list[Box]:
     """Consecutive words merged while they stand side by side on one line."""
-    boxes: list[Box] = []
+    lines: list[list[Box]] = []
     for word in words:
-        if boxes and _beside(boxes[-1], word):
-            last = boxes[-1]
-            boxes[-1] = Box(
-                f"{last.text} {word.text}",
-                min(last.x0, word.x0),
-                min(last.top, word.top),
-                max(last.x1, word.x1),
-                max(last.bottom, word.bottom),
-            )
+        if lines and _beside(lines[-1][-1], word):
+            lines[-1].append(word)
         else:
-            boxes.append(word)
-    return boxes
+            lines.append([word])
+    return [_around(line, " ".join(word.text for word in line)) for line in lines]
+
+
+def _around(boxes: Sequence[Box], text: str) -> Box:
+    return Box(
+        text,
+        min(box.x0 for box in boxes),
+        min(box.top for box in boxes),
+        max(box.x1 for box in boxes),
+        max(box.bottom for box in boxes),
+    )
 
 
 def _beside(left: Box, right: Box) -> bool:
@@ -156,15 +179,7 @@ def _beside(left: Box, right: Box) -> bool:
 
 def region(boxes: Sequence[Box]) -> Box | None:
     """The smallest box around ``boxes`` (a table's region), or None when there are none."""
-    if not boxes:
-        return None
-    return Box(
-        "",
-        min(box.x0 for box in boxes),
-        min(box.top for box in boxes),
-        max(box.x1 for box in boxes),
-        max(box.bottom for box in boxes),
-    )
+    return _around(boxes, "") if boxes else None
 
 
 def cell_box(boxes: Sequence[Box], row_label: str, column_header: str, text: str) -> Box | None:
