@@ -61,7 +61,9 @@ class AskResult:
 
 
 def where(passage: Passage) -> str:
-    return passage.chunk.location
+    """Where the passage stands, escaped: a location may hold a heading taken from the
+    document."""
+    return escape_markdown(passage.chunk.location)
 
 
 def show_passage(
