@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from assistant.collection_settings import index_fusion
 from assistant.index_text import INDEX_TEXT_VERSION, to_indexed
 from assistant.settings import IndexSettings
 from assistant.storage import repository as repo
+from assistant.storage.db import transaction
 from assistant.storage.faults import StorageUnavailableError, disk_full
 from indexes.embedder import Embedder, SentenceTransformerEmbedder
 from indexes.hybrid import (
@@ -25,7 +27,9 @@ from indexes.hybrid import (
     empty_hybrid_index,
     open_hybrid_index,
 )
-from indexes.protocols import IndexedChunk, SearchHit
+from indexes.protocols import EmbedProgress, IndexedChunk, SearchHit
+
+log = logging.getLogger(__name__)
 
 OUTDATED_ADVICE = (
     "the indexes were built by an earlier version, without document names in the passages: "
@@ -161,10 +165,10 @@ class IndexSync:
             self._second_embedder.warm_up()
         self._current()
 
-    def add(self, chunks: Sequence[IndexedChunk]) -> None:
+    def add(self, chunks: Sequence[IndexedChunk], on_embedded: EmbedProgress | None = None) -> None:
         if chunks:
             with self._lock:
-                self._current().add(chunks)
+                self._current().add(chunks, on_embedded)
                 self._dirty = True
 
     def delete(self, chunk_ids: Iterable[int]) -> None:
@@ -205,7 +209,9 @@ class IndexSync:
         return self._current().search(query, k, collections, mode=mode, fusion=fusion)
 
     def reconcile(self, sessions: sessionmaker[Session], *, repair: bool) -> DriftReport:
-        """Compare index ids with stored chunk ids; with ``repair``, make them agree."""
+        """Compare index ids with stored chunk ids; with ``repair``, make them agree, and list
+        every document whose chunks the saved index now holds as ready (one left being
+        indexed by a process that stopped, or whose indexing failed)."""
         with self._lock:
             with sessions() as session:
                 stored = repo.all_chunk_ids(session=session)
@@ -214,12 +220,13 @@ class IndexSync:
             outdated = bool(indexed) and current.text_version != INDEX_TEXT_VERSION
             missing = sorted(stored - indexed)
             orphaned = sorted(current.held_ids() - stored)
-            if repair and (missing or orphaned):
+            if repair:
                 self.delete(orphaned)
                 for batch in _stored_chunks(sessions, missing):
                     current.fill(batch)
                     self._dirty = True
                 self.commit()
+                self._mark_ready(sessions, stored)
             return DriftReport(len(missing), len(orphaned), repaired=repair, outdated=outdated)
 
     def rebuild(self, sessions: sessionmaker[Session]) -> int:
@@ -236,7 +243,16 @@ class IndexSync:
                 fresh.add(batch)
             self._index, self._dirty = fresh, True
             self.commit()
+            self._mark_ready(sessions, set(stored))
             return len(stored)
+
+    def _mark_ready(self, sessions: sessionmaker[Session], saved: set[int]) -> None:
+        """List the documents whose chunks are all among ``saved`` (in the saved index) as
+        ready."""
+        with transaction(sessions) as session:
+            ready = repo.mark_indexed_ready(session=session, indexed=saved)
+        if ready:
+            log.info("%d document(s) indexed and listed as ready", len(ready))
 
 
 def _stored_chunks(

@@ -28,6 +28,7 @@ from assistant.index_sync import (
     settings_embedder,
 )
 from assistant.ingestion.pipeline import FileResult, IngestionPipeline, RunReport
+from assistant.ingestion.progress import ProgressCallback
 from assistant.ingestion.steps import FileSteps
 from assistant.page_store import PageImageUnavailableError, PageStore
 from assistant.passages import ChunkView, Passage
@@ -40,7 +41,7 @@ from assistant.storage.models import Document, DocumentStatus
 from indexes.embedder import Embedder
 from indexes.hybrid import SearchMode
 from ingest.detect import PDF
-from ingest.types import ChunkDraft, ParsedDocument
+from ingest.types import ChunkDraft, PageProgress, ParsedDocument
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,9 @@ class Assistant:
     def _steps(self) -> FileSteps:
         return FileSteps.from_settings(self.settings)
 
-    def parse(self, path: Path) -> tuple[str, ParsedDocument]:
+    def parse(self, path: Path, on_page: PageProgress | None = None) -> tuple[str, ParsedDocument]:
         """Detect a file's format and extract its pages, within the configured limits."""
-        return self._steps.parse(path)
+        return self._steps.parse(path, on_page)
 
     def chunk(self, parsed: ParsedDocument) -> list[ChunkDraft]:
         """Cut a parsed document into passages sized for the embedding model."""
@@ -142,8 +143,11 @@ class Assistant:
         *,
         collection: str,
         on_file: Callable[[FileResult], None] | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> RunReport:
-        return self.pipeline().run(paths, collection=collection, on_file=on_file)
+        return self.pipeline().run(
+            paths, collection=collection, on_file=on_file, on_progress=on_progress
+        )
 
     def collections(self) -> list[str]:
         with self.sessions() as session:

@@ -14,7 +14,7 @@ from ingest.limits import ParseLimits
 from ingest.locate import place_chunks
 from ingest.parsers import parse_file
 from ingest.tokens import TokenCounter, default_counter
-from ingest.types import ChunkDraft, ParsedDocument
+from ingest.types import ChunkDraft, PageProgress, ParsedDocument
 
 _MB = 1024 * 1024
 
@@ -31,11 +31,12 @@ class FileSteps:
     def from_settings(cls, settings: Settings) -> FileSteps:
         return cls(settings.ingest, settings.index.embedding_model)
 
-    def parse(self, path: Path) -> tuple[str, ParsedDocument]:
-        """Detect a file's format and extract its pages, within the configured limits."""
+    def parse(self, path: Path, on_page: PageProgress | None = None) -> tuple[str, ParsedDocument]:
+        """Detect a file's format and extract its pages, within the configured limits;
+        ``on_page`` is told how many pages are read as it goes."""
         media_type = detect_media_type(path)
         limits = parse_limits(self.ingest)
-        return media_type, parse_file(path, limits=limits, media_type=media_type)
+        return media_type, parse_file(path, limits=limits, media_type=media_type, on_page=on_page)
 
     def chunk(self, parsed: ParsedDocument) -> list[ChunkDraft]:
         """Cut a parsed document into passages sized for the embedding model, each with its

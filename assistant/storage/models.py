@@ -29,8 +29,17 @@ class Base(DeclarativeBase):
 
 
 class DocumentStatus(StrEnum):
+    """``INDEXING``: stored, its chunks not yet all in the saved index, so not searchable yet;
+    ``READY``: searchable; ``FAILED``: nothing usable stored (or its indexing failed, its
+    chunks kept for a repair to index)."""
+
+    INDEXING = "indexing"
     READY = "ready"
     FAILED = "failed"
+
+
+STORED_STATUSES = (DocumentStatus.INDEXING, DocumentStatus.READY)
+"""Statuses of a document whose current version is stored with all its chunks."""
 
 
 class RunStatus(StrEnum):

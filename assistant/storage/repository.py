@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Collection as Coll
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from assistant.storage.models import (
+    STORED_STATUSES,
     Chunk,
     Collection,
     Document,
@@ -62,16 +63,57 @@ def find_document(*, session: Session, collection_id: int, file_name: str) -> Do
     )
 
 
-def find_ready_by_hash(
+def find_stored_by_hash(
     *, session: Session, collection_id: int, content_hash: str
 ) -> Document | None:
+    """A document of the collection whose stored version has this content (ready, or being
+    indexed), if any."""
     return session.scalar(
-        select(Document).where(
+        select(Document)
+        .where(
             Document.collection_id == collection_id,
             Document.content_hash == content_hash,
-            Document.status == DocumentStatus.READY,
+            Document.status.in_(STORED_STATUSES),
         )
+        .limit(1)
     )
+
+
+def mark_ready(*, session: Session, versions: Iterable[tuple[int, int]]) -> None:
+    """List the documents ``(id, version)`` as ready, those still being indexed at that
+    version (one replaced since is left to its own indexing)."""
+    for document_id, version in versions:
+        session.execute(
+            update(Document)
+            .where(
+                Document.id == document_id,
+                Document.version == version,
+                Document.status == DocumentStatus.INDEXING,
+            )
+            .values(status=DocumentStatus.READY, error=None)
+        )
+
+
+def mark_indexed_ready(*, session: Session, indexed: Set[int]) -> list[int]:
+    """List as ready every document not ready yet whose chunks are all in ``indexed`` (the
+    chunk ids of a saved index); returns their ids. A document without chunks is left as it
+    is: nothing of it was stored."""
+    pending = session.execute(
+        select(Chunk.document_id, Chunk.id)
+        .join(Document, Document.id == Chunk.document_id)
+        .where(Document.status != DocumentStatus.READY)
+    )
+    complete: dict[int, bool] = {}
+    for document_id, chunk_id in pending:
+        complete[document_id] = complete.get(document_id, True) and chunk_id in indexed
+    ready = sorted(document_id for document_id, whole in complete.items() if whole)
+    if ready:
+        session.execute(
+            update(Document)
+            .where(Document.id.in_(ready))
+            .values(status=DocumentStatus.READY, error=None)
+        )
+    return ready
 
 
 def list_documents(

@@ -50,9 +50,9 @@ WORKER = textwrap.dedent(
         repo.replace_chunks = replace_chunks
     else:  # a slow parser, so the run is killed between documents
         real_parse = Assistant.parse
-        def parse(self, path):
+        def parse(self, path, on_page=None):
             time.sleep(0.1)
-            return real_parse(self, path)
+            return real_parse(self, path, on_page)
         Assistant.parse = parse
     make_assistant(data_dir, url).ingest(files, collection="legal")
     """

@@ -29,7 +29,7 @@ from assistant.ingestion.ray_pipeline import (
 from assistant.ingestion.steps import FileSteps
 from assistant.service import Assistant
 from assistant.settings import CollectionFusion, IndexSettings, Settings, get_settings
-from ingest.types import ParsedDocument
+from ingest.types import PageProgress, ParsedDocument
 from tests.unit.indexes.index_fakes import HashingEmbedder, KeywordEmbedder
 
 pytestmark = pytest.mark.ray
@@ -178,11 +178,11 @@ def test_the_second_stage_is_embedded_on_the_cluster(
     assert "Pump" in second_stage.chunk.text  # ranked by the second model's vectors
 
 
-def crash_on_doomed(path: Path) -> tuple[str, ParsedDocument]:
+def crash_on_doomed(path: Path, on_page: PageProgress | None = None) -> tuple[str, ParsedDocument]:
     """A parser that kills its worker process on one file, as a native parser crash would."""
     if path.name.startswith("doomed"):
         os._exit(3)
-    return FileSteps.from_settings(Settings()).parse(path)
+    return FileSteps.from_settings(Settings()).parse(path, on_page)
 
 
 def test_a_file_that_kills_its_worker_fails_alone(cluster: None, tmp_path: Path) -> None:

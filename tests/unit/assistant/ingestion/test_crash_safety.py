@@ -79,7 +79,7 @@ def test_kill_during_ingestion_leaves_whole_documents_and_resumes(
         docs = list(session.scalars(select(Document)))
         assert 3 <= len(docs) < 40, "the kill must land mid-run"
         for doc in docs:
-            assert doc.status == DocumentStatus.READY
+            assert doc.status == DocumentStatus.INDEXING  # stored whole, its index never saved
             assert len(doc.chunks) == PARAGRAPHS + 1, f"{doc.file_name} is half-written"
         orphans = session.scalar(
             select(func.count(Chunk.id)).where(Chunk.document_id.not_in(select(Document.id)))
@@ -87,8 +87,9 @@ def test_kill_during_ingestion_leaves_whole_documents_and_resumes(
         assert orphans == 0
         stored_before = {d.file_name for d in docs}
 
+    index = RecordingIndex()
     pipeline = IngestionPipeline(
-        sessions=sessions, parse=fake_parse, chunker=fake_chunker, index=RecordingIndex()
+        sessions=sessions, parse=fake_parse, chunker=fake_chunker, index=index
     )
     assert pipeline.mark_interrupted_runs() == 1
     report = pipeline.run(sorted(corpus.iterdir()), collection="crash")
@@ -98,6 +99,8 @@ def test_kill_during_ingestion_leaves_whole_documents_and_resumes(
     assert sum(o == Outcome.ADDED for o in by_name.values()) == 40 - len(stored_before)
     with sessions() as session:
         assert session.scalar(select(func.count(Chunk.id))) == 40 * (PARAGRAPHS + 1)
+        assert set(index.chunks) == set(session.scalars(select(Chunk.id)))  # resumed ones too
+        assert {d.status for d in session.scalars(select(Document))} == {DocumentStatus.READY}
         statuses = [
             r.status for r in session.scalars(select(IngestionRun).order_by(IngestionRun.id))
         ]
