@@ -28,6 +28,7 @@ from assistant.audit import AuditAction, AuditEntry, AuditQuery, audit_csv
 from assistant.index_sync import DriftReport
 from assistant.index_text import to_indexed
 from assistant.ingestion.pipeline import FileResult, RunReport
+from assistant.ingestion.progress import ProgressCallback
 from assistant.passages import ChunkView, Passage
 from assistant.permissions import Access, PermissionDeniedError, load_access, may_hold
 from assistant.service import Assistant, DocumentInfo, PageImage
@@ -255,6 +256,7 @@ class ScopedAssistant:
         *,
         collection: str,
         on_file: Callable[[FileResult], None] | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> RunReport:
         """Ingest files into a collection the user may edit; each file is audited."""
         with self._assistant.sessions() as session:
@@ -270,7 +272,9 @@ class ScopedAssistant:
             if on_file is not None:
                 on_file(result)
 
-        return self._assistant.ingest(paths, collection=name, on_file=audited)
+        return self._assistant.ingest(
+            paths, collection=name, on_file=audited, on_progress=on_progress
+        )
 
     def delete_document(self, *, collection: str, file_name: str) -> int:
         """Delete a document of a collection the user may edit; returns its chunk count."""
@@ -281,7 +285,8 @@ class ScopedAssistant:
         return removed
 
     def reindex_document(self, document_id: int) -> int:
-        """Embed and index a document's stored chunks again; returns how many."""
+        """Embed and index a document's stored chunks again, listing it as ready once they are
+        saved in the index; returns how many."""
         with self._assistant.sessions() as session:
             access = self._load(session)
             doc = self._readable_document(session, access, document_id, "re-index document")
@@ -298,6 +303,8 @@ class ScopedAssistant:
         index.delete([c.chunk_id for c in chunks])
         index.add(chunks)
         index.commit()
+        with transaction(self._assistant.sessions) as session:
+            repo.mark_indexed_ready(session=session, indexed={c.chunk_id for c in chunks})
         self._audit(
             AuditAction.REINDEX, collection=name, detail=f"{file_name} ({len(chunks)} chunks)"
         )

@@ -1,5 +1,7 @@
 """Uploads ingested in background threads, so a long batch blocks neither the page that
-started it nor anyone else, and its per-file progress can be shown while it runs."""
+started it nor anyone else, and its per-file progress can be shown while it runs: the stage a
+file is in (parsing, storing, embedding, indexed, ready), its pages read and chunks embedded,
+and the time its stage still needs."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Protocol
 
 from assistant.accounts import AccountError
 from assistant.ingestion.pipeline import FileResult, Outcome, RunReport
+from assistant.ingestion.progress import FileProgress, ProgressCallback
 from assistant.permissions import PermissionDeniedError
 from assistant.storage.faults import StorageUnavailableError, storage_fault
 from assistant.storage.models import utcnow
@@ -38,6 +41,7 @@ class Uploader(Protocol):
         *,
         collection: str,
         on_file: Callable[[FileResult], None] | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> RunReport: ...
 
 
@@ -52,14 +56,25 @@ class FileState(StrEnum):
 
 @dataclass(frozen=True)
 class FileStatus:
+    """One file of a batch: ``state`` is its outcome once known, ``progress`` the last step
+    ingestion reported for it (``None`` before the first, and for a file left unchanged)."""
+
     name: str
     state: FileState = FileState.QUEUED
     chunks: int = 0
     error: str | None = None
+    progress: FileProgress | None = None
 
     @property
     def done(self) -> bool:
         return self.state not in (FileState.QUEUED, FileState.PROCESSING)
+
+    @property
+    def stage(self) -> str:
+        """The last ingestion stage reported for the file: a file stored and embedded is
+        'indexed' until the index holding it is saved, then 'ready'; a failed file shows the
+        stage it failed in."""
+        return "" if self.progress is None else self.progress.stage.value
 
 
 @dataclass(frozen=True)
@@ -140,11 +155,12 @@ class IngestJobs:
         with self._lock:
             return self._jobs[job_id]
 
-    def _update(self, job_id: str, index: int, status: FileStatus) -> None:
+    def _update(self, job_id: str, index: int, change: Callable[[FileStatus], FileStatus]) -> None:
+        """Apply ``change`` to file ``index`` of the job."""
         with self._lock:
             job = self._jobs[job_id]
             files = list(job.files)
-            files[index] = status
+            files[index] = change(files[index])
             self._jobs[job_id] = replace(job, files=tuple(files))
 
     def _finish(self, job_id: str, error: str | None) -> None:
@@ -190,7 +206,9 @@ class IngestJobs:
             base = safe_file_name(name)
             if base is None:
                 self._update(
-                    job_id, index, FileStatus(name, FileState.FAILED, error="no file name")
+                    job_id,
+                    index,
+                    lambda f: replace(f, state=FileState.FAILED, error="no file name"),
                 )
                 continue
             # one folder per file, so two uploads of the same name do not overwrite each other
@@ -206,21 +224,28 @@ class IngestJobs:
         def next_processing() -> None:
             following = next(order, None)
             if following is not None:
-                index = positions[following]
-                self._update(job_id, index, FileStatus(following.name, FileState.PROCESSING))
+                self._update(
+                    job_id, positions[following], lambda f: replace(f, state=FileState.PROCESSING)
+                )
 
         def on_file(result: FileResult) -> None:
-            state = FileState(result.outcome.value)
-            chunks = result.chunks if result.outcome != Outcome.FAILED else 0
             self._update(
                 job_id,
                 positions[result.path],
-                FileStatus(result.path.name, state, chunks, result.error),
+                lambda f: replace(
+                    f,
+                    state=FileState(result.outcome.value),
+                    chunks=result.chunks if result.outcome != Outcome.FAILED else 0,
+                    error=result.error,
+                ),
             )
             next_processing()
 
+        def on_progress(progress: FileProgress) -> None:
+            self._update(job_id, positions[progress.path], lambda f: replace(f, progress=progress))
+
         next_processing()
-        user.upload(paths, collection=collection, on_file=on_file)
+        user.upload(paths, collection=collection, on_file=on_file, on_progress=on_progress)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)

@@ -455,6 +455,8 @@ class IngestionPipeline:
             if skipped is not None:
                 return self._resumed(skipped, run)
             tracker = run.tracker(path)
+            if tracker is not None:
+                tracker.parsing()
             prepared = prepare_file(
                 path,
                 parse=self._parse,

@@ -75,6 +75,10 @@ class FileTracker:
     def progress(self) -> FileProgress:
         return self._progress
 
+    def parsing(self) -> None:
+        """The file is being read."""
+        self._tell(self._progress)
+
     def pages_read(self, done: int, total: int) -> None:
         """A ``PageProgress``: ``done`` of the file's ``total`` pages are read."""
         left = self._left(done, total)

@@ -1,5 +1,7 @@
-"""Documents: upload files (indexed in the background, with per-file progress), list and
-filter documents, read a document's passages, re-index or delete it."""
+"""Documents: upload files (indexed in the background, with per-file progress: stage, pages
+read, chunks embedded, share done and time left), list and filter documents (a document is
+'indexing' until it is searchable, then 'ready'), read a document's passages, re-index or
+delete it."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from assistant.scoped import ScopedAssistant
 from assistant.service import DocumentInfo
 from assistant.storage.models import Right
 from ui.feedback import USER_ERRORS, flash, show_error, show_flash
-from ui.jobs import JobStatus
+from ui.jobs import FileState, FileStatus, JobStatus
 from ui.resources import ingest_jobs
 from ui.session import require_user
 from ui.text import escape_markdown, highlighted_markdown
@@ -40,6 +42,49 @@ def upload_form(user: ScopedAssistant, editable: list[str]) -> None:
     st.info(f"Indexing {len(files)} file(s) in the background; progress is shown below.")
 
 
+def time_left(seconds: float | None) -> str:
+    """An estimate of time left as a person reads it: 'about 40 s', 'about 3 min'."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"about {max(1, round(seconds))} s"
+    return f"about {round(seconds / 60)} min"
+
+
+def of_total(done: int, total: int | None) -> str:
+    return "" if total is None else f"{done} of {total}"
+
+
+def file_row(f: FileStatus) -> dict[str, object]:
+    """One file of an upload as the panel shows it: its outcome, the stage it is in, how far
+    it has come and how long its stage still needs."""
+    progress = f.progress
+    return {
+        "file": f.name,
+        "status": f.state.value,
+        "stage": f.stage,
+        "pages": "" if progress is None else of_total(progress.pages_done, progress.pages_total),
+        "chunks": (
+            str(f.chunks or "")
+            if progress is None
+            else of_total(progress.chunks_done, progress.chunks_total)
+        ),
+        "progress": progress.fraction if progress else float(f.state == FileState.UNCHANGED),
+        "time left": "" if progress is None or f.done else time_left(progress.seconds_left),
+        "error": f.error or "",
+    }
+
+
+FILE_COLUMNS = {
+    "progress": st.column_config.ProgressColumn(
+        "progress", help="Share of the file's current stage done", format="percent"
+    ),
+    "time left": st.column_config.TextColumn(
+        "time left", help="Estimated from the rate of the current stage so far"
+    ),
+}
+
+
 def draw_job(job: JobStatus) -> None:
     with st.container(border=True):
         state = "finished" if job.finished else "running"
@@ -50,18 +95,7 @@ def draw_job(job: JobStatus) -> None:
         st.progress(job.fraction)
         if job.error:
             st.error(escape_markdown(job.error))
-        st.dataframe(
-            [
-                {
-                    "file": f.name,
-                    "status": f.state.value,
-                    "chunks": f.chunks,
-                    "error": f.error or "",
-                }
-                for f in job.files
-            ],
-            hide_index=True,
-        )
+        st.dataframe([file_row(f) for f in job.files], hide_index=True, column_config=FILE_COLUMNS)
 
 
 def draw_jobs(owner: str) -> None:

@@ -194,6 +194,10 @@ def test_editors_upload_in_the_background_and_see_per_file_results(site: Site) -
         "broken.pdf": "failed",
     }
     assert statuses["error"][1]
+    forecast = {column: statuses[column][0] for column in statuses.columns}
+    assert forecast["stage"] == "ready"
+    assert (forecast["pages"], forecast["chunks"], forecast["progress"]) == ("1 of 1", "1 of 1", 1)
+    assert forecast["time left"] == ""
     documents = at.dataframe[1].value
     assert set(documents["document"]) == {"budget.txt", "forecast.txt", "broken.pdf"}
     assert ("bob", "upload") in site.audit()

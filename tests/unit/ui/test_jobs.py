@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.ingestion.pipeline import FileResult, Outcome, RunReport
+from assistant.ingestion.progress import FileProgress, ProgressCallback, Stage
 from assistant.permissions import PermissionDeniedError
 from ui.jobs import FileState, IngestJobs, safe_file_name
 
@@ -28,11 +29,14 @@ class GatedUploader:
         *,
         collection: str,
         on_file: Callable[[FileResult], None] | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> RunReport:
         if self.error is not None:
             raise self.error
         report = RunReport(run_id=1, collection=collection)
         for path in paths:
+            if on_progress is not None:
+                on_progress(FileProgress(path, Stage.EMBEDDING, 4, 4, 30, 120, seconds_left=90))
             self.gate.acquire(timeout=10)
             self.seen.append((path, path.read_bytes()))
             bad = path.read_bytes() == b"bad"
@@ -71,6 +75,10 @@ def test_a_batch_runs_in_the_background_with_per_file_progress(jobs: IngestJobs)
         threading.Event().wait(0.01)
     assert states == [FileState.ADDED, FileState.PROCESSING]
     assert jobs.of("bob")[0].fraction == 0.5
+    second = jobs.of("bob")[0].files[1]  # waiting in its embedding stage
+    assert second.stage == "embedding"
+    assert second.progress is not None
+    assert (second.progress.chunks_done, second.progress.fraction) == (30, 0.25)
 
     bob.gate.release()
     done = jobs.wait(job_id, timeout=10)

@@ -64,6 +64,7 @@ def test_a_file_reports_pages_read_chunks_embedded_then_ready(
     assert {event.path for event in events} == {path}
     steps = [(e.stage, e.pages_done, e.pages_total, e.chunks_done, e.chunks_total) for e in events]
     assert steps == [
+        (Stage.PARSING, 0, None, 0, None),
         (Stage.PARSING, 1, 3, 0, None),
         (Stage.PARSING, 2, 3, 0, None),
         (Stage.PARSING, 3, 3, 0, None),
