@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from assistant.answering import Answer
+    from assistant.ingestion.progress import FileProgress
     from assistant.service import Assistant
 
 # Each command imports what it needs when it runs: the models, the database and the web stacks
@@ -82,10 +83,31 @@ def _files_to_ingest(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     return files, missing
 
 
+def _progress_line(progress: FileProgress) -> str:
+    """A file's progress in one line: 'report.pdf embedding: 640 of 1427 chunks, about 2 min
+    left'."""
+    from assistant.ingestion.progress import Stage
+
+    counts = ""
+    if progress.stage == Stage.PARSING and progress.pages_total is not None:
+        counts = f": {progress.pages_done} of {progress.pages_total} pages"
+    elif progress.stage == Stage.EMBEDDING and progress.chunks_total is not None:
+        counts = f": {progress.chunks_done} of {progress.chunks_total} chunks"
+    left = progress.seconds_left
+    if left is None:
+        eta = ""
+    elif left < 60:
+        eta = f", about {max(1, round(left))} s left"
+    else:
+        eta = f", about {round(left / 60)} min left"
+    return f"{escape(progress.path.name)} {progress.stage.value}{counts}{eta}"
+
+
 def _ingest(service: Assistant, files: list[Path], collection: str) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from assistant.ingestion.pipeline import FileResult, Outcome
+    from assistant.ingestion.progress import Stage
     from assistant.storage.faults import StorageUnavailableError
 
     failed: list[FileResult] = []
@@ -97,6 +119,23 @@ def _ingest(service: Assistant, files: list[Path], collection: str) -> int:
     )
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(f"Ingesting into {collection}", total=len(files))
+        # the file under way, on a terminal only: piped, the output stays one line per file
+        current = progress.add_task("", total=None, visible=False)
+
+        def on_progress(step: FileProgress) -> None:
+            done, total = 0, None
+            if step.stage == Stage.PARSING:
+                done, total = step.pages_done, step.pages_total
+            elif step.stage == Stage.EMBEDDING:
+                done, total = step.chunks_done, step.chunks_total
+            progress.update(
+                current,
+                description=_progress_line(step),
+                completed=done,
+                total=total,
+                visible=step.stage != Stage.READY,
+                refresh=True,
+            )
 
         def on_file(result: FileResult) -> None:
             progress.advance(task)
@@ -112,7 +151,12 @@ def _ingest(service: Assistant, files: list[Path], collection: str) -> int:
                 failed.append(result)
 
         try:
-            report = service.ingest(files, collection=collection, on_file=on_file)
+            report = service.ingest(
+                files,
+                collection=collection,
+                on_file=on_file,
+                on_progress=on_progress if console.is_terminal else None,
+            )
         except StorageUnavailableError as exc:
             progress.stop()
             errors.print(f"[red]error[/] {exc}")
