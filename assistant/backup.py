@@ -243,7 +243,7 @@ def _document_record(doc: Document) -> DocumentRecord:
         media_type=doc.media_type,
         size_bytes=doc.size_bytes,
         version=doc.version,
-        status=DocumentStatus(doc.status),
+        status=_archived_status(DocumentStatus(doc.status)),
         error=doc.error,
         page_count=doc.page_count,
         page_labels=doc.page_labels,
@@ -251,6 +251,13 @@ def _document_record(doc: Document) -> DocumentRecord:
         created_at=as_utc(doc.created_at),
         updated_at=as_utc(doc.updated_at),
     )
+
+
+def _archived_status(status: DocumentStatus) -> DocumentStatus:
+    """A document being indexed is archived as ready: the export holds the vectors of all its
+    chunks (it refuses chunks missing from the index), so the restore makes it searchable, and
+    archives stay readable by installations that know only ready and failed."""
+    return DocumentStatus.READY if status == DocumentStatus.INDEXING else status
 
 
 def _chunk_records(

@@ -15,7 +15,7 @@ from pydantic import AliasPath, BaseModel, ConfigDict, Field
 from assistant.api_tokens import MAX_NAME_CHARS
 from assistant.ingestion.pipeline import Outcome
 from assistant.reading.question import Operation
-from assistant.storage.models import Right, Role
+from assistant.storage.models import DocumentStatus, Right, Role
 
 MAX_QUERY_CHARS = 2000
 MAX_COLLECTIONS = 100
@@ -97,7 +97,10 @@ class DocumentOut(Derived):
     media_type: str
     size_bytes: int
     version: int
-    status: str = Field(description="ready or failed")
+    status: DocumentStatus = Field(
+        description="`indexing`: stored, its passages not searchable yet (uploads through "
+        "this API answer once theirs are); `ready`: searchable; `failed`: see `error`."
+    )
     error: str | None
     pages: int | None
     chunks: int

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from assistant.audit import AuditAction, AuditQuery
+from assistant.storage.db import transaction
+from assistant.storage.models import Document, DocumentStatus
 from tests.unit.api.conftest import FINANCE_TEXT, HR_TEXT, Api
 
 
@@ -178,3 +180,19 @@ def test_the_schema_documents_every_route_under_v1(api: Api) -> None:
     ask = schema["paths"]["/v1/ask"]["post"]["responses"]["200"]["content"]
     assert {"application/json", "application/x-ndjson", "text/event-stream"} <= set(ask)
     assert api.client.get("/docs").status_code == 200
+
+
+def test_a_document_not_searchable_yet_is_listed_as_indexing(api: Api) -> None:
+    with transaction(api.assistant.sessions) as session:  # as a running ingestion leaves it
+        doc = session.get(Document, api.finance_doc)
+        assert doc is not None
+        doc.status = DocumentStatus.INDEXING
+
+    opened = api.call("GET", f"/v1/documents/{api.finance_doc}", "bob").json()
+    assert opened["document"]["status"] == "indexing"
+    [listed] = api.call("GET", "/v1/collections/finance/documents", "bob").json()
+    assert listed["status"] == "indexing"
+
+    api.assistant.check(repair=True)  # the saved index holds its chunks
+    [listed] = api.call("GET", "/v1/collections/finance/documents", "bob").json()
+    assert listed["status"] == "ready"

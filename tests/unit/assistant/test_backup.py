@@ -801,3 +801,17 @@ def test_a_restore_fills_the_second_stage_of_an_installation_that_has_one(
     assert reopened.second is not None and len(reopened.second) == restored.chunks
     (top, *_) = target.search("hotel limit per night", collections=[ALPHA], k=3)
     assert "hotel" in top.chunk.text.lower()
+
+
+def test_a_document_listed_indexing_with_all_its_chunks_indexed_is_archived_ready(
+    source: Source, tmp_path: Path
+) -> None:
+    with transaction(source.assistant.sessions) as session:  # its listing lagging its index
+        for doc in session.scalars(select(Document).where(Document.status == "ready")):
+            doc.status = "indexing"
+    archive = tmp_path / "alpha.tar.gz"
+    export_collection(source.assistant, ALPHA, archive)
+
+    records = [json.loads(line) for line in members_of(archive)[DOCUMENTS].splitlines()]
+    assert "indexing" not in {record["status"] for record in records}
+    assert "ready" in {record["status"] for record in records}
