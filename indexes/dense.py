@@ -50,8 +50,8 @@ EXACT_FILTER_FRACTION = 0.2
 by the inverse share, since filtered-out nodes use up the candidate list."""
 
 EMBED_SLICE = 256
-"""Texts embedded per call when progress is reported: the embedder sorts each call's texts by
-length into its own batches, so a slice several batches long costs no measurable time."""
+"""Texts embedded per call when progress is reported: several of the embedder's own batches, so
+it still sorts a slice's texts by length into batches of little padding."""
 
 IndexKind = Literal["flat", "hnsw"]
 
