@@ -21,7 +21,6 @@ from dataclasses import replace
 from assistant.answering import Answer
 from assistant.generation.citations import CitedSentence
 from assistant.generation.prompt import ABSTENTION
-from assistant.guard.answer_type import type_mismatch
 from assistant.guard.calibrator import (
     AnswerSignals,
     Calibrator,
@@ -45,6 +44,7 @@ from assistant.guard.protocols import (
 )
 from assistant.guard.provenance import check_numbers, render_sentences
 from assistant.guard.relevance import source_relevance
+from assistant.reading.answer_kind import type_mismatch
 from assistant.reading.span_reader import SpanReading
 from assistant.reading.table_reader import TableReading
 from assistant.verdict import AnswerCheck, SentenceVerdict

@@ -2,11 +2,14 @@
 a calibrated probability that they are right, or nothing.
 
 A short factual question (a governing law, a notice period, a dose, a date) is answered by
-words the documents already contain. The trained span scorer points at them; how sure it is,
-how clearly one passage wins over the others and how much of the question the sentence around
-the span shares tell whether to trust it. A logistic model over those signals, fitted offline
-(``training.reading.fit_span_calibrator``), turns them into a probability; a reading below
-``min_confidence`` is dropped, so the language model drafts the answer instead.
+words the documents already contain. The trained span scorer proposes the best words of each
+passage; how sure it is, how strongly another passage offers something else, how much of the
+question the sentence around the words shares and whether they are the kind of answer the
+question asks for tell whether to trust them. A logistic model over those signals, fitted
+offline (``training.reading.fit_span_calibrator``), turns them into a probability; the most
+likely right proposal is the reading, and one below ``min_confidence`` is dropped, so the
+language model drafts the answer instead. Words about another period than the one the question
+names (a FY2024 headcount for a FY2023 question) are never proposed.
 """
 
 from __future__ import annotations
@@ -18,16 +21,27 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.logistic import Logistic
-from assistant.reading.question import terms_of
+from assistant.reading.answer_kind import expected_answer
+from assistant.reading.question import periods_of, terms_of
 from assistant.reading.span_model import SpanCandidate
 
 BUNDLED_SPAN_CALIBRATOR = Path(__file__).resolve().parent.parent / "models" / "span_calibrator.json"
-FEATURES = ("margin", "share", "rival_margin", "sentence_overlap", "passage_rank", "words")
-FORMAT_VERSION = 1
+FEATURES = (
+    "margin",
+    "share",
+    "rival_margin",
+    "sentence_overlap",
+    "passage_rank",
+    "words",
+    "kind_match",
+)
+FORMAT_VERSION = 2
 NO_RIVAL = -10.0
 """The rival margin used when no other passage offers a different answer."""
 MAX_WORDS = 12
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
+_EMPHASIS = re.compile(r"\*\*|__|`")
+_SPELLED_BEFORE = re.compile(r"[A-Za-z-]+\s*$")
 
 
 class Spans(Protocol):
@@ -43,8 +57,9 @@ class SpanReading:
     ``passage`` is 1-based (``[n]``); ``sentence`` is the sentence of the passage the words sit
     in. ``margin`` and ``share`` are the scorer's (``SpanCandidate``), ``rival_margin`` the
     margin of the best different answer in another passage, ``sentence_overlap`` the share of
-    the question's terms that the sentence holds. ``confidence`` is the calibrated probability
-    that the reading is right, once judged.
+    the question's terms that the sentence holds, ``kind_match`` 1 when the words are the kind
+    of answer the question's wording asks for, 0 when not, 0.5 when the wording does not say.
+    ``confidence`` is the calibrated probability that the reading is right, once judged.
     """
 
     text: str
@@ -55,6 +70,7 @@ class SpanReading:
     share: float
     rival_margin: float
     sentence_overlap: float
+    kind_match: float
     confidence: float | None = None
 
 
@@ -68,36 +84,82 @@ def sentence_around(text: str, start: int, end: int) -> str:
     return text[begin:].strip()
 
 
+def whole_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start:end`` widened to whole brackets, with the spelled-out number before a numeral
+    in brackets ("thirty (30) days", not "30) days")."""
+    piece = text[start:end]
+    if piece.count(")") > piece.count("("):
+        opening = text.rfind("(", 0, start)
+        if opening >= 0:
+            start = opening
+            before = _SPELLED_BEFORE.search(text, max(0, start - 20), start)
+            if before is not None:
+                start = before.start()
+    elif piece.count("(") > piece.count(")"):
+        closing = text.find(")", end)
+        if closing >= 0:
+            end = closing + 1
+    return start, end
+
+
 def _overlap(question: str, sentence: str) -> float:
     wanted = terms_of(question)
     return len(wanted & terms_of(sentence)) / len(wanted) if wanted else 0.0
+
+
+def _kind_match(question: str, value: str) -> float:
+    expected = expected_answer(question)
+    if expected is None:
+        return 0.5
+    return 1.0 if expected.pattern.search(value) else 0.0
+
+
+def other_period(question: str, sentence: str, passage: str) -> bool:
+    """Whether the question names years and the sentence (or, when it names none, its
+    passage) names only other years."""
+    wanted = {p.year for p in periods_of(question)}
+    if not wanted:
+        return False
+    named = {p.year for p in periods_of(sentence)} or {p.year for p in periods_of(passage)}
+    return bool(named) and not named & wanted
 
 
 def _wording(value: str, passage: int) -> str:
     return f"{value.rstrip('.,;:')} [{passage}]."
 
 
-def read_span(question: str, passages: Sequence[str], spans: Spans) -> SpanReading | None:
-    """The best span among ``passages`` (``passages[n - 1]`` is ``[n]``), unjudged."""
+def readings(question: str, passages: Sequence[str], spans: Spans) -> list[SpanReading]:
+    """A reading for the best span of each passage (``passages[n - 1]`` is ``[n]``),
+    unjudged."""
     found = spans.candidates(question, passages)
-    if not found:
-        return None
-    best = found[0]
-    value = best.text
-    rival = max(
-        (c.margin for c in found[1:] if c.text.lower() != value.lower()), default=NO_RIVAL
-    )
-    sentence = sentence_around(passages[best.passage], best.start, best.end)
-    return SpanReading(
-        text=_wording(value, best.passage + 1),
-        value=value,
-        passage=best.passage + 1,
-        sentence=sentence,
-        margin=best.margin,
-        share=best.share,
-        rival_margin=rival,
-        sentence_overlap=_overlap(question, sentence),
-    )
+    out = []
+    for candidate in found:
+        text = passages[candidate.passage]
+        start, end = whole_span(text, candidate.start, candidate.end)
+        value = " ".join(_EMPHASIS.sub("", text[start:end]).split())
+        if not value:
+            continue
+        rival = max(
+            (c.margin for c in found if c.text.lower() != candidate.text.lower()),
+            default=NO_RIVAL,
+        )
+        sentence = sentence_around(text, start, end)
+        if other_period(question, sentence, text):
+            continue
+        out.append(
+            SpanReading(
+                text=_wording(value, candidate.passage + 1),
+                value=value,
+                passage=candidate.passage + 1,
+                sentence=sentence,
+                margin=candidate.margin,
+                share=candidate.share,
+                rival_margin=rival,
+                sentence_overlap=_overlap(question, sentence),
+                kind_match=_kind_match(question, value),
+            )
+        )
+    return out
 
 
 def span_features(reading: SpanReading) -> list[float]:
@@ -109,6 +171,7 @@ def span_features(reading: SpanReading) -> list[float]:
         reading.sentence_overlap,
         1 / reading.passage,
         min(len(reading.value.split()), MAX_WORDS) / MAX_WORDS,
+        reading.kind_match,
     ]
 
 
@@ -118,7 +181,8 @@ def load_span_calibrator(path: Path = BUNDLED_SPAN_CALIBRATOR) -> Logistic:
 
 
 class SpanReader:
-    """``read(question, passages)`` -> a span reading with its ``confidence``, or ``None``."""
+    """``read(question, passages)`` -> the most likely right span reading with its
+    ``confidence``, or ``None`` when even that one is below ``min_confidence``."""
 
     def __init__(self, spans: Spans, calibrator: Logistic, *, min_confidence: float) -> None:
         if not 0 <= min_confidence <= 1:
@@ -128,10 +192,11 @@ class SpanReader:
         self._min_confidence = min_confidence
 
     def read(self, question: str, passages: Sequence[str]) -> SpanReading | None:
-        reading = read_span(question, passages, self._spans)
-        if reading is None:
+        judged = [
+            replace(r, confidence=self._calibrator.probability(span_features(r)))
+            for r in readings(question, passages, self._spans)
+        ]
+        best = max(judged, key=lambda r: r.confidence or 0.0, default=None)
+        if best is None or (best.confidence or 0.0) < self._min_confidence:
             return None
-        confidence = self._calibrator.probability(span_features(reading))
-        if confidence < self._min_confidence:
-            return None
-        return replace(reading, confidence=confidence)
+        return best

@@ -54,6 +54,8 @@ class SpanTrainConfig:
     seed: int = 11
     threads: int = 2
     device: str = "cpu"
+    resume: str | None = None
+    """An adapter folder to go on training from, instead of a fresh adapter."""
 
 
 def is_dev(example: SpanExample) -> bool:
@@ -114,16 +116,19 @@ def train(
 
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
-    model, tokenizer = load_span_scorer(None)
-    model.encoder = get_peft_model(
-        model.encoder,
-        LoraConfig(
-            r=config.rank,
-            lora_alpha=config.alpha,
-            lora_dropout=config.dropout,
-            target_modules=list(LORA_TARGETS),
-        ),
-    )
+    if config.resume is not None:
+        model, tokenizer = load_span_scorer(Path(config.resume), trainable=True)
+    else:
+        model, tokenizer = load_span_scorer(None)
+        model.encoder = get_peft_model(
+            model.encoder,
+            LoraConfig(
+                r=config.rank,
+                lora_alpha=config.alpha,
+                lora_dropout=config.dropout,
+                target_modules=list(LORA_TARGETS),
+            ),
+        )
     model.to(config.device)
     order = list(range(len(examples)))
     random.Random(config.seed).shuffle(order)
@@ -187,7 +192,7 @@ def score_dev(examples: Sequence[SpanExample], adapter: Path, path: Path) -> dic
     """The reader's best span and scores on each development example, written to ``path``;
     returns exact match on the answerable ones and how often it declines the others."""
     reader = SpanModel(adapter)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for example in examples:
         found = reader.candidates(example.question, [example.context])
         best = found[0] if found else None
@@ -224,8 +229,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=SpanTrainConfig.threads)
     parser.add_argument("--learning-rate", type=float, default=SpanTrainConfig.learning_rate)
     parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda if present)")
+    parser.add_argument("--resume", default=None, help="adapter folder to go on training from")
+    parser.add_argument("--seed", type=int, default=SpanTrainConfig.seed)
     args = parser.parse_args(argv)
     config = SpanTrainConfig(
+        resume=args.resume,
+        seed=args.seed,
         max_minutes=args.max_minutes,
         epochs=args.epochs,
         threads=args.threads,

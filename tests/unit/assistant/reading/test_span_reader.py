@@ -16,9 +16,11 @@ from assistant.reading.span_reader import (
     FEATURES,
     NO_RIVAL,
     SpanReader,
-    read_span,
+    other_period,
+    readings,
     sentence_around,
     span_features,
+    whole_span,
 )
 from assistant.settings import GenerationSettings
 from tests.unit.assistant.generation.fakes import ScriptedGenerator, StepClock
@@ -58,34 +60,68 @@ def calibrator(bias: float) -> Logistic:
 
 
 def test_a_reading_copies_the_words_and_cites_their_passage() -> None:
-    reading = read_span(
+    found = readings(
         "Which state's law governs the agreement?",
         [TERM, NDA],
         ScriptedSpans([("Delaware", 6.0), ("three (3) years", 1.0)]),
     )
-    assert reading is not None
+    assert [r.value for r in found] == ["Delaware", "three (3) years"]
+    reading = found[0]
     assert reading.text == "Delaware [2]."
     assert reading.passage == 2
     assert reading.sentence == "This Agreement is governed by the laws of the State of Delaware."
     assert reading.rival_margin == 1.0
     assert reading.sentence_overlap == pytest.approx(2 / 3)  # law, governs; not state
+    assert reading.kind_match == 0.5  # the wording does not say what kind of answer
     assert len(span_features(reading)) == len(FEATURES)
+    assert found[1].rival_margin == 6.0
 
 
 def test_the_same_words_in_another_passage_are_no_rival() -> None:
     spans = ScriptedSpans([("Delaware", 6.0)])
-    reading = read_span("Which law governs?", [NDA, NDA], spans)
-    assert reading is not None and reading.rival_margin == NO_RIVAL
+    [reading] = readings("Which law governs?", [NDA], spans)
+    assert reading.rival_margin == NO_RIVAL
 
 
 def test_nothing_found_is_no_reading() -> None:
-    assert read_span("Which law governs?", [TERM], ScriptedSpans([])) is None
+    assert readings("Which law governs?", [TERM], ScriptedSpans([])) == []
+
+
+def test_words_are_widened_to_whole_brackets_with_the_spelled_number() -> None:
+    text = "Notice of thirty (30) days is required (in writing)."
+    start = text.index("30)")
+    assert text[slice(*whole_span(text, start, start + len("30) days")))] == "thirty (30) days"
+    start = text.index("(in")
+    assert text[slice(*whole_span(text, start, start + 3))] == "(in writing)"
+    [reading] = readings("How long is the notice?", [text], ScriptedSpans([("30) days", 3.0)]))
+    assert reading.value == "thirty (30) days" and reading.kind_match == 1.0
+
+
+def test_words_about_another_year_than_the_question_names_are_not_proposed() -> None:
+    text = "In FY2024 the company had 465 employees."
+    assert other_period("How many employees were there in FY2023?", text, text)
+    assert not other_period("How many employees were there in FY2024?", text, text)
+    assert not other_period("How many employees were there?", text, text)
+    assert not other_period("How many in FY2023?", "It had 465.", "No year here.")
+    spans = ScriptedSpans([("465", 4.0)])
+    assert readings("How many employees were there in FY2023?", [text], spans) == []
 
 
 def test_sentence_around_keeps_decimal_points_inside_a_sentence() -> None:
     text = "Uptime below 99.5% earns a credit. Nothing else applies."
     start = text.index("99.5%")
     assert sentence_around(text, start, start + 5) == "Uptime below 99.5% earns a credit."
+
+
+def test_the_proposal_most_likely_right_is_the_reading() -> None:
+    # weights favour the kind of answer asked for over the scorer's margin
+    size = len(FEATURES)
+    weights = tuple(1.0 if name == "kind_match" else 0.0 for name in FEATURES)
+    prefers_kind = Logistic((0.0,) * size, (1.0,) * size, weights, bias=0.0)
+    spans = ScriptedSpans([("Delaware", 6.0), ("three (3) years", 1.0)])
+    reader = SpanReader(spans, prefers_kind, min_confidence=0.5)
+    reading = reader.read("How long do the obligations survive?", [NDA, TERM])
+    assert reading is not None and reading.value == "three (3) years"
 
 
 def test_a_doubtful_reading_is_dropped_and_a_sure_one_kept() -> None:

@@ -1,4 +1,4 @@
-"""Whether a drafted answer is the kind of answer its question asks for.
+"""Whether an answer is the kind of answer its question asks for.
 
 "Within how many hours must the breach be notified?" asks for hours; "within thirty (30) days"
 is a right-looking figure of the wrong kind, copied from a neighbouring clause. The question's

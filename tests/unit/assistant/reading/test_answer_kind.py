@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering import Answer, AnswerPipeline
-from assistant.guard.answer_type import expected_answer, type_mismatch
 from assistant.guard.policy import AnswerChecker
+from assistant.reading.answer_kind import expected_answer, type_mismatch
 from assistant.settings import GenerationSettings
 from tests.unit.assistant.generation.fakes import ScriptedGenerator, StepClock
 from tests.unit.assistant.guard.fakes import FixedDetector, support_calibrator
