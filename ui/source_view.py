@@ -99,8 +99,15 @@ def page_heading(page: PageImage) -> str:
     return f"Page {page.number} of {page.page_count}"
 
 
-def open_source(user: ScopedAssistant, chunk: ChunkView, cells: Sequence[CitedCell]) -> None:
-    """Open the viewer on ``chunk``: on its page for a PDF, else in its text."""
+def source_button(
+    user: ScopedAssistant, chunk: ChunkView, cells: Sequence[CitedCell] = (), *, key: str
+) -> None:
+    """A button under a passage that opens the viewer on ``chunk``: on its page for a PDF
+    ("Show on the page", the ``cells`` an answer read marked), else in its text ("Show in the
+    document"). Every page that lists passages (Ask, Search) offers the same way to them."""
+    opens = "Show on the page" if chunk.page is not None else "Show in the document"
+    if not st.button(opens, key=key):
+        return
     if chunk.page is not None:
         st.session_state[PAGE_KEY] = chunk.page
     _viewer(user, chunk, tuple(cells))

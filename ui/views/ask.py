@@ -22,7 +22,7 @@ from assistant.scoped import ScopedAssistant
 from ui.feedback import USER_ERRORS, show_error
 from ui.resources import backend
 from ui.session import require_user
-from ui.source_view import open_source
+from ui.source_view import source_button
 from ui.streaming import DraftStream
 from ui.text import (
     Span,
@@ -86,11 +86,8 @@ def show_passage(
         if c.heading_path:
             st.caption(escape_markdown(c.heading_path))
         show_passage_text(c, spans, cited)
-        if user is None:
-            return
-        opens = "Show on the page" if c.page is not None else "Show in the document"
-        if st.button(opens, key=f"source-{label}-{c.chunk_id}"):
-            open_source(user, c, cited)
+        if user is not None:
+            source_button(user, c, cited, key=f"source-{label}-{c.chunk_id}")
 
 
 def show_passage_text(c: ChunkView, spans: list[Span], cited: Iterable[CitedCell]) -> None:

@@ -1,7 +1,8 @@
 """Search: the passages that match a query, ranked as ``assistant search`` and the API's
 ``/v1/search`` rank them (the same service call), from the collections the user may read,
 optionally narrowed to one document and a range of its pages. Each hit shows its document,
-where it stands, its score and its text, a table as a table, everything escaped."""
+where it stands, its score and its text, a table as a table, everything escaped, and opens in
+the source viewer as a cited passage on the Ask page does."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from assistant.service import DocumentInfo
 from indexes.hybrid import SearchMode
 from ui.feedback import USER_ERRORS, show_error
 from ui.session import require_user
+from ui.source_view import source_button
 from ui.text import escape_markdown, highlighted_markdown, table_markdown, term_spans
 
 RESULT_KEY = "search_result"
@@ -85,9 +87,9 @@ def document_label(document: DocumentInfo) -> str:
     return f"{document.file_name} ({document.collection})"
 
 
-def show_hit(rank: int, passage: Passage, query: str) -> None:
-    """One hit in a frame: document, where it stands, score, and its text (a table as a
-    table, other text with the query's words highlighted)."""
+def show_hit(user: ScopedAssistant, rank: int, passage: Passage, query: str) -> None:
+    """One hit in a frame: document, where it stands, score, its text (a table as a table,
+    other text with the query's words highlighted) and a button to its source."""
     c = passage.chunk
     with st.container(border=True):
         st.markdown(
@@ -101,19 +103,20 @@ def show_hit(rank: int, passage: Passage, query: str) -> None:
         if table is None:
             text = highlighted_markdown(c.text, term_spans(c.text, query))
             st.markdown(text, unsafe_allow_html=True)
-            return
-        if table.caption:
-            st.caption(escape_markdown(table.caption))
-        st.markdown(table_markdown(table.headers, table.rows), unsafe_allow_html=True)
+        else:
+            if table.caption:
+                st.caption(escape_markdown(table.caption))
+            st.markdown(table_markdown(table.headers, table.rows), unsafe_allow_html=True)
+        source_button(user, c, key=f"search-source-{rank}-{c.chunk_id}")
 
 
-def show_result(result: SearchResult) -> None:
+def show_result(user: ScopedAssistant, result: SearchResult) -> None:
     if not result.passages:
         where = "in the chosen document and pages" if result.narrowed else "in these collections"
         st.info(f"No passage matches this query {where}.")
         return
     for rank, passage in enumerate(result.passages, start=1):
-        show_hit(rank, passage, result.query)
+        show_hit(user, rank, passage, result.query)
 
 
 def page_range() -> tuple[int | None, int | None]:
@@ -152,7 +155,7 @@ def render(user: ScopedAssistant) -> None:
     if not st.button("Search", type="primary", key="search_run"):
         result: SearchResult | None = st.session_state.get(RESULT_KEY)
         if result is not None:
-            show_result(result)
+            show_result(user, result)
         return
     st.session_state.pop(RESULT_KEY, None)
     if not query.strip():
@@ -172,7 +175,7 @@ def render(user: ScopedAssistant) -> None:
         return
     result = SearchResult(query, tuple(passages), narrowing.active)
     st.session_state[RESULT_KEY] = result
-    show_result(result)
+    show_result(user, result)
 
 
 if __name__ == "__main__":

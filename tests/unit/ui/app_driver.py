@@ -1,5 +1,5 @@
-"""Driving the web UI in tests: the app file, signing in through its form, switching pages
-and reading what a user sees."""
+"""Driving the web UI in tests: the app file, signing in through its form, switching pages,
+reading what a user sees (the source viewer's dialog included), and a small PDF to open in it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Button, TextInput
 
@@ -25,6 +27,8 @@ PASSWORD = "correct horse battery"
 HOSTILE = (
     "Pay rise <script>alert('x')</script> see [here](javascript:alert(1)) ![i](http://e/x.png)"
 )
+FACT = "Bonus payments are made every March to staff in salary bands two to five."
+"""The one sentence on page 2 of ``write_policy``'s PDF."""
 
 
 @dataclass
@@ -82,3 +86,27 @@ def plain(markdown: str) -> str:
 
 def markdown_text(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
+
+
+def dialogs(node: object) -> list[Block]:
+    children = getattr(node, "children", None) or {}
+    found = [node] if isinstance(node, Block) and node.type == "dialog" else []
+    return found + [d for child in children.values() for d in dialogs(child)]
+
+
+def dialog(at: AppTest) -> Block:
+    """The open viewer: a dialog is drawn beside the page's main area, not inside it."""
+    found = dialogs(at._tree)
+    assert found, "no viewer is open"
+    return found[-1]
+
+
+def write_policy(path: Path) -> Path:
+    """A two-page PDF whose second page holds ``FACT``."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.drawString(72, 780, "Pay policy of the harbour cooperative.")
+    pdf.showPage()
+    pdf.drawString(72, 780, FACT)
+    pdf.showPage()
+    pdf.save()
+    return path

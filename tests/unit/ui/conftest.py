@@ -1,5 +1,5 @@
 """Fixtures of the UI tests: a fresh installation the app opens with model-free stand-ins,
-and a site with two collections and users of each role."""
+and a site with two collections and users of each role, optionally with a PDF."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from assistant.storage.models import Right, Role, utcnow
 from tests.unit.assistant.access_fakes import FakeClock, make_accounts, make_assistant
 from tests.unit.assistant.generation.fakes import ScriptedGenerator
 from tests.unit.indexes.index_fakes import HashingEmbedder
-from tests.unit.ui.app_driver import HOSTILE, PASSWORD, Site
+from tests.unit.ui.app_driver import HOSTILE, PASSWORD, Site, write_policy
 from ui import resources
 
 
@@ -87,3 +87,10 @@ def site(tmp_path: Path, data_dir: Path, clock: FakeClock) -> Iterator[Site]:
     site.as_user("root").grant("finance", "bob", Right.EDITOR)
     yield site
     seed.engine.dispose()
+
+
+@pytest.fixture
+def pdf_site(site: Site, tmp_path: Path) -> Site:
+    """The site with a two-page PDF in hr whose page 2 holds ``app_driver.FACT``."""
+    site.assistant.ingest([write_policy(tmp_path / "policy.pdf")], collection="hr")
+    return site

@@ -1,8 +1,9 @@
 """The Search page: ranked passages from readable collections only, narrowed to a document or
-pages, every hit escaped and a table shown as a table."""
+pages, every hit escaped, a table shown as a table, and each hit opening in the source viewer."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,15 @@ import pytest
 from assistant.passages import ChunkView, Passage
 from assistant.storage.models import Right, Role
 from tests.unit.assistant.access_fakes import make_accounts
-from tests.unit.ui.app_driver import PASSWORD, Site, button, markdown_text, page, signed_in
+from tests.unit.ui.app_driver import (
+    PASSWORD,
+    Site,
+    button,
+    dialog,
+    markdown_text,
+    page,
+    signed_in,
+)
 from ui.views.search import Narrowing
 
 SEARCH = "views/search.py"
@@ -141,3 +150,27 @@ def test_a_viewer_granted_a_second_collection_can_narrow_to_it(site: Site) -> No
     at.multiselect(key="search_collections").set_value(["finance"]).run()
 
     assert at.selectbox(key="search_document").options == ["All documents", "budget.txt (finance)"]
+
+
+def test_every_hit_opens_its_source_a_pdf_hit_on_its_page(pdf_site: Site) -> None:
+    """Hits offer their source as the Ask page's passages do; the page shown is audited."""
+    at = page(signed_in("alice"), SEARCH)
+    at.text_input(key="search_query").input("bonus payments March salary bands")
+    button(at, "Search").click().run()
+    headings = [m.value for m in at.markdown if re.match(r"\*\*\d+\. ", m.value)]
+    opens = {b.key: b for b in at.button if b.key and b.key.startswith("search-source-")}
+    assert len(opens) == len(headings) >= 2
+    assert {b.label for b in opens.values()} == {"Show on the page", "Show in the document"}
+    [rank] = [
+        h.split(".", 1)[0].strip("*") for h in headings if "policy\\.pdf** · hr · page 2" in h
+    ]
+    [key] = [key for key in opens if key.startswith(f"search-source-{rank}-")]
+    assert opens[key].label == "Show on the page"
+
+    opens[key].click().run()
+    assert not at.exception, at.exception
+    viewer = dialog(at)
+    assert "**policy\\.pdf** · hr · page 2" in viewer.markdown[0].value
+    assert [caption.value for caption in viewer.caption] == ["Page 2 of 2"]
+    assert len(viewer.get("image")) == 1
+    assert pdf_site.audit(action="view_page") == [("alice", "view_page")]

@@ -5,12 +5,8 @@ text around it (escaped), and a page without an image said to be unavailable."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
-import pytest
 from PIL import Image
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
@@ -18,11 +14,10 @@ from assistant.passages import ChunkView
 from assistant.reading.table_reader import CitedCell
 from assistant.service import PageImage
 from ingest.tables import read_table
-from tests.unit.ui.app_driver import Site, button, signed_in
+from tests.unit.ui.app_driver import Site, button, dialog, signed_in
 from ui.source_view import highlighted_page, page_heading, passage_in_context
 
 WHITE = (255, 255, 255)
-FACT = "Bonus payments are made every March to staff in salary bands two to five."
 
 
 def blank_png(size: tuple[int, int] = (200, 100)) -> bytes:
@@ -117,37 +112,8 @@ def test_the_page_heading_names_the_printed_page_where_it_differs() -> None:
     assert page_heading(PageImage(1, "a.pdf", "hr", 2, 3, None, b"")) == "Page 2 of 3"
 
 
-def write_policy(path: Path) -> Path:
-    pdf = canvas.Canvas(str(path), pagesize=A4)
-    pdf.drawString(72, 780, "Pay policy of the harbour cooperative.")
-    pdf.showPage()
-    pdf.drawString(72, 780, FACT)
-    pdf.showPage()
-    pdf.save()
-    return path
-
-
-@pytest.fixture
-def pdf_site(site: Site, tmp_path: Path) -> Site:
-    site.assistant.ingest([write_policy(tmp_path / "policy.pdf")], collection="hr")
-    return site
-
-
 def markdown_text(block: Block) -> str:
     return "\n".join(m.value for m in block.markdown)
-
-
-def dialogs(node: object) -> list[Block]:
-    children = getattr(node, "children", None) or {}
-    found = [node] if isinstance(node, Block) and node.type == "dialog" else []
-    return found + [d for child in children.values() for d in dialogs(child)]
-
-
-def dialog(at: AppTest) -> Block:
-    """The open viewer: a dialog is drawn beside the page's main area, not inside it."""
-    found = dialogs(at._tree)
-    assert found, "no viewer is open"
-    return found[-1]
 
 
 def ask_about_bonus(at: AppTest) -> None:
