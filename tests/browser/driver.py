@@ -1,5 +1,7 @@
-"""Driving the Streamlit UI in Chromium the way a person does: sign in, pick a page in the
-sidebar, fill forms, read what the page shows, and time a streamed answer in the page itself.
+"""Driving the Streamlit UI in Chromium the way a person does: sign in (replacing a first
+password when asked), pick a page in the sidebar, fill forms, read what the page shows, watch an
+upload's progress, and time a streamed answer and the source viewer's page image in the page
+itself.
 
 Streamlit redraws a page on every interaction and marks the previous run's elements stale
 (``data-stale="true"``) until they are replaced, so every read here waits for the run to end
@@ -32,15 +34,25 @@ RUN_TIMEOUT_MS = 60_000
 ANSWER_TIMEOUT_MS = 300_000
 _CARD_HEADING = re.compile(r" · .+ · (page \d+|characters \d+)")
 
+# Whether a script run is under way, as the app's root element states it: the running indicator
+# of Streamlit's toolbar cannot tell, since the product starts with the toolbar minimal.
+_RUNNING_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app === null || app.dataset.testScriptState !== 'notRunning';
+}"""
+
 # Idle: no script run, no stale element, no widget still waiting for its code to load (a
 # skeleton), and every data frame has built the accessible table that holds its cells.
-_IDLE_JS = """() => {
-  const widget = document.querySelector('[data-testid="stStatusWidget"]');
-  const running = widget !== null && !widget.className.includes('StatusWidget-exit');
+_IDLE_JS = (
+    """() => {
+  const running = ("""
+    + _RUNNING_JS
+    + """)();
   const frames = [...document.querySelectorAll('[data-testid="stDataFrame"]')];
   return !running && document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]')
     === null && frames.every((frame) => frame.querySelector('tbody') !== null);
 }"""
+)
 
 # The answer is the first element below the form that is neither a caption (the "draft"
 # label above a streaming answer, the confidence line) nor stale: the streamed or final
@@ -63,17 +75,16 @@ _ANSWER_ELEMENT_JS = """
 # Installed just before the question is sent. The clock starts on the click of the form's
 # submit button (capture phase, before Streamlit sees it); the first token is the first
 # moment the answer element shows text; the full answer is the moment the script run that
-# wrote it has ended (Streamlit's running indicator, seen since the click, starts to leave).
+# wrote it has ended (a run, seen since the click, is over).
 _TIMER_JS = (
     """() => {
   const timing = {start: null, first: null, done: null, lengths: [], sawRunning: false};
   window.__answerTiming = timing;"""
     + _ANSWER_ELEMENT_JS
     + """
-  const running = () => {
-    const widget = document.querySelector('[data-testid="stStatusWidget"]');
-    return widget !== null && !widget.className.includes('StatusWidget-exit');
-  };
+  const running = """
+    + _RUNNING_JS
+    + """;
   document.addEventListener('click', (event) => {
     if (timing.start === null && event.target.closest('[data-testid="stFormSubmitButton"]')) {
       timing.start = performance.now();
@@ -98,6 +109,69 @@ _TIMER_JS = (
     {subtree: true, childList: true, characterData: true, attributes: true});
 }"""
 )
+
+
+# Installed before an upload is sent: every distinct state of the rows of the newest upload's
+# table (the first data frame with a "stage" column), in the order the page showed them.
+_UPLOAD_ROWS_JS = """() => {
+  const seen = [];
+  window.__uploadRows = seen;
+  const read = () => {
+    for (const frame of document.querySelectorAll('[data-testid="stDataFrame"]')) {
+      const text = (cell) => cell.textContent.trim();
+      const headers = [...frame.querySelectorAll('thead th')].map(text);
+      if (!headers.includes('stage')) continue;
+      const rows = [...frame.querySelectorAll('tbody tr')].map((row) => Object.fromEntries(
+        [...row.querySelectorAll('td')].map((cell, i) => [headers[i], text(cell)])));
+      const key = JSON.stringify(rows);
+      if (rows.length && (seen.length === 0 || JSON.stringify(seen[seen.length - 1]) !== key)) {
+        seen.push(rows);
+      }
+      return;
+    }
+  };
+  new MutationObserver(read).observe(document.body,
+    {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+# Resolves, with the time it happened, once the open dialog shows a fully loaded image that is
+# not left over from an earlier run.
+_DIALOG_IMAGE_JS = """() => {
+  const img = document.querySelector('[role="dialog"] [data-testid="stImage"] img');
+  const box = img && img.closest('[data-testid="stElementContainer"]');
+  if (!img || !img.complete || img.naturalWidth === 0 || (box && box.dataset.stale === 'true')) {
+    return null;
+  }
+  return performance.now();
+}"""
+
+# The pixels of an image in two colours a highlight adds to a page of black text on white:
+# any warm tint (a line or a table's region), and the dark orange edge of a cited cell.
+_HIGHLIGHT_JS = """async (img) => {
+  await img.decode();
+  if (img.naturalWidth === 0) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  const context = canvas.getContext('2d');
+  context.drawImage(img, 0, 0);
+  const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+  let tinted = 0;
+  let cellEdge = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+    if (r > 150 && r - b > 60) tinted += 1;
+    if (r > 150 && g < 120 && b < 60) cellEdge += 1;
+  }
+  return {tinted, cellEdge};
+}"""
+
+
+# The timed answer has ended, or the page shows an error in its place (a refused request is
+# written at once).
+_ANSWERED_OR_REFUSED_JS = """() => window.__answerTiming.done !== null || [
+  ...document.querySelectorAll('[data-testid="stMain"] [data-testid="stAlertContentError"]')
+].some((alert) => alert.closest('[data-stale="true"]') === null)"""
 
 
 @dataclass
@@ -144,13 +218,26 @@ def wait_idle(page: Page) -> None:
     page.wait_for_function(_IDLE_JS, timeout=RUN_TIMEOUT_MS)
 
 
-def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
+def sign_in(
+    page: Page, base_url: str, username: str, password: str, *, lands_on: str = "Ask"
+) -> None:
+    """Sign in and wait for the first page, ``lands_on`` by its heading."""
     if not page.url.startswith(base_url):
         page.goto(base_url)
     page.get_by_role("heading", level=1, name="Sign in", exact=True).wait_for()
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_role("heading", level=1, name=lands_on, exact=True).wait_for()
+    wait_idle(page)
+
+
+def choose_password(page: Page, current: str, new: str) -> None:
+    """Replace a first password on the page that asks for it, and wait for the Ask page."""
+    page.get_by_label("Current password", exact=True).fill(current)
+    page.get_by_label("New password (12 characters or more)", exact=True).fill(new)
+    page.get_by_label("New password again", exact=True).fill(new)
+    page.get_by_role("button", name="Set password", exact=True).click()
     page.get_by_role("heading", level=1, name="Ask", exact=True).wait_for()
     wait_idle(page)
 
@@ -197,11 +284,11 @@ def ask(page: Page, question: str) -> TimedAnswer:
     page.get_by_label("Question", exact=True).fill(question)
     page.evaluate(_TIMER_JS)
     page.get_by_role("button", name="Ask", exact=True).click()
-    page.wait_for_function(
-        "() => window.__answerTiming.done !== null", timeout=ANSWER_TIMEOUT_MS, polling=100
-    )
+    page.wait_for_function(_ANSWERED_OR_REFUSED_JS, timeout=ANSWER_TIMEOUT_MS, polling=100)
     timing: dict[str, Any] = page.evaluate("() => window.__answerTiming")
     wait_idle(page)
+    if timing["done"] is None:
+        raise AssertionError(f"the question was answered with an error: {page.inner_text('main')}")
     text: str = page.evaluate("() => {" + _ANSWER_ELEMENT_JS + " return answerText(); }")
     return TimedAnswer(
         text=text,
@@ -246,3 +333,40 @@ def click_citations(page: Page) -> dict[int, str]:
         assert headings, f"citation [{number}] leads to no passage box"
         opened[number] = headings[0]
     return opened
+
+
+def watch_upload_rows(page: Page) -> None:
+    """Record each state of the newest upload's rows from now on (read by ``upload_rows``)."""
+    page.evaluate(_UPLOAD_ROWS_JS)
+
+
+def upload_rows(page: Page) -> list[list[dict[str, str]]]:
+    """The states of the newest upload's rows seen since ``watch_upload_rows``, oldest
+    first."""
+    seen: list[list[dict[str, str]]] = page.evaluate("() => window.__uploadRows")
+    return seen
+
+
+def open_page_image(page: Page, button: Locator) -> tuple[Locator, float]:
+    """Click ``button`` ("Show on the page") and wait for the viewer's page image to have
+    loaded; returns the image and the seconds from the click to that moment, timed in the
+    page."""
+    page.evaluate(
+        """() => {
+          window.__viewerClick = null;
+          document.addEventListener('click', () => { window.__viewerClick = performance.now(); },
+            {capture: true, once: true});
+        }"""
+    )
+    button.click()
+    shown = page.wait_for_function(_DIALOG_IMAGE_JS, timeout=RUN_TIMEOUT_MS, polling="raf")
+    seconds = (shown.json_value() - page.evaluate("() => window.__viewerClick")) / 1000
+    return page.get_by_role("dialog").get_by_test_id("stImage").locator("img"), seconds
+
+
+def highlight_pixels(image: Locator) -> dict[str, int]:
+    """How many pixels of a page image are tinted by a highlight, and how many are the edge of
+    a cited cell, once the image has loaded."""
+    counts: dict[str, int] | None = image.evaluate(_HIGHLIGHT_JS)
+    assert counts is not None, "the page image did not load"
+    return counts
