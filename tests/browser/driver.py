@@ -167,11 +167,15 @@ _HIGHLIGHT_JS = """async (img) => {
 }"""
 
 
-# The timed answer has ended, or the page shows an error in its place (a refused request is
-# written at once).
-_ANSWERED_OR_REFUSED_JS = """() => window.__answerTiming.done !== null || [
+# The errors the page shows in its main area (not stale).
+_ERRORS_JS = """() => [
   ...document.querySelectorAll('[data-testid="stMain"] [data-testid="stAlertContentError"]')
-].some((alert) => alert.closest('[data-stale="true"]') === null)"""
+].filter((alert) => alert.closest('[data-stale="true"]') === null).map((a) => a.innerText)"""
+
+# The timed answer has ended, or the page shows an error in its place.
+_ANSWERED_OR_REFUSED_JS = (
+    "() => window.__answerTiming.done !== null || (" + _ERRORS_JS + ")().length > 0"
+)
 
 
 @dataclass
@@ -287,8 +291,9 @@ def ask(page: Page, question: str) -> TimedAnswer:
     page.wait_for_function(_ANSWERED_OR_REFUSED_JS, timeout=ANSWER_TIMEOUT_MS, polling=100)
     timing: dict[str, Any] = page.evaluate("() => window.__answerTiming")
     wait_idle(page)
-    if timing["done"] is None:
-        raise AssertionError(f"the question was answered with an error: {page.inner_text('main')}")
+    errors: list[str] = page.evaluate(_ERRORS_JS)
+    if errors or timing["done"] is None:
+        raise AssertionError(f"the question was answered with an error: {errors}")
     text: str = page.evaluate("() => {" + _ANSWER_ELEMENT_JS + " return answerText(); }")
     return TimedAnswer(
         text=text,
