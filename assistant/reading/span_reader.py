@@ -42,6 +42,8 @@ MAX_WORDS = 12
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 _EMPHASIS = re.compile(r"\*\*|__|`")
 _SPELLED_BEFORE = re.compile(r"[A-Za-z-]+\s*$")
+_NEXT_WORD = re.compile(r"\s*[(]?[\w%/.-]*[\w%)]")
+MAX_WORDS_ADDED = 3
 
 
 class Spans(Protocol):
@@ -107,6 +109,24 @@ def _overlap(question: str, sentence: str) -> float:
     return len(wanted & terms_of(sentence)) / len(wanted) if wanted else 0.0
 
 
+def completed_for_kind(question: str, text: str, start: int, end: int) -> int:
+    """The end of ``start:end`` taken on by up to ``MAX_WORDS_ADDED`` words when that makes
+    it the kind of answer the question asks for ("forty-eight" -> "forty-eight (48) hours");
+    ``end`` when it already is one, or no such words follow."""
+    expected = expected_answer(question)
+    if expected is None or expected.pattern.search(text[start:end]):
+        return end
+    stop = end
+    for _ in range(MAX_WORDS_ADDED):
+        word = _NEXT_WORD.match(text, stop)
+        if word is None or word.end() == stop:
+            return end
+        stop = word.end()
+        if expected.pattern.search(text[start:stop]):
+            return stop
+    return end
+
+
 def _kind_match(question: str, value: str) -> float:
     expected = expected_answer(question)
     if expected is None:
@@ -136,6 +156,7 @@ def readings(question: str, passages: Sequence[str], spans: Spans) -> list[SpanR
     for candidate in found:
         text = passages[candidate.passage]
         start, end = whole_span(text, candidate.start, candidate.end)
+        end = completed_for_kind(question, text, start, end)
         value = " ".join(_EMPHASIS.sub("", text[start:end]).split())
         if not value:
             continue
@@ -192,9 +213,11 @@ class SpanReader:
         self._min_confidence = min_confidence
 
     def read(self, question: str, passages: Sequence[str]) -> SpanReading | None:
+        """The most likely right proposal of the kind the question asks for, judged."""
         judged = [
             replace(r, confidence=self._calibrator.probability(span_features(r)))
             for r in readings(question, passages, self._spans)
+            if r.kind_match > 0
         ]
         best = max(judged, key=lambda r: r.confidence or 0.0, default=None)
         if best is None or (best.confidence or 0.0) < self._min_confidence:

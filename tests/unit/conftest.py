@@ -1,4 +1,5 @@
-"""Unit tests run without the answer check's models unless a test passes its own guards."""
+"""Unit tests run without the answer check's models and the span reader's unless a test passes
+its own."""
 
 from __future__ import annotations
 
@@ -8,3 +9,4 @@ import pytest
 @pytest.fixture(autouse=True)
 def _no_answer_check_models(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_GUARD__ENABLED", "false")
+    monkeypatch.setenv("ASSISTANT_GENERATION__SPAN_READER", "false")

@@ -4,10 +4,11 @@ in place of the trained model."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
-from assistant.answering import Answer, AnswerPipeline
+from assistant.answering import Answer, AnswerPipeline, SpanReaderStage
 from assistant.guard.facts import FactDetector
 from assistant.guard.policy import AnswerChecker
 from assistant.logistic import Logistic
@@ -16,6 +17,8 @@ from assistant.reading.span_reader import (
     FEATURES,
     NO_RIVAL,
     SpanReader,
+    SpanReading,
+    completed_for_kind,
     other_period,
     readings,
     sentence_around,
@@ -97,6 +100,23 @@ def test_words_are_widened_to_whole_brackets_with_the_spelled_number() -> None:
     assert reading.value == "thirty (30) days" and reading.kind_match == 1.0
 
 
+def test_words_are_taken_on_until_they_are_the_kind_asked_for() -> None:
+    text = "Notify within forty-eight (48) hours of discovery."
+    start = text.index("forty")
+    question = "Within how many hours must the breach be notified?"
+    end = completed_for_kind(question, text, start, start + len("forty-eight"))
+    assert text[start:end] == "forty-eight (48) hours"
+    assert completed_for_kind("Who notifies?", text, start, start + 5) == start + 5
+    short = text.index("of discovery")
+    assert completed_for_kind(question, text, short, short + 2) == short + 2
+
+
+def test_words_of_another_kind_than_asked_for_are_never_the_reading() -> None:
+    spans = ScriptedSpans([("Delaware", 6.0)])
+    reader = SpanReader(spans, calibrator(5.0), min_confidence=0.5)
+    assert reader.read("How many years do the obligations survive?", [NDA]) is None
+
+
 def test_words_about_another_year_than_the_question_names_are_not_proposed() -> None:
     text = "In FY2024 the company had 465 employees."
     assert other_period("How many employees were there in FY2023?", text, text)
@@ -134,7 +154,9 @@ def test_a_doubtful_reading_is_dropped_and_a_sure_one_kept() -> None:
         SpanReader(spans, calibrator(0.0), min_confidence=1.5)
 
 
-def run(question: str, reader: SpanReader | None) -> tuple[Answer, ScriptedGenerator, list[str]]:
+def run(
+    question: str, reader: SpanReaderStage | None
+) -> tuple[Answer, ScriptedGenerator, list[str]]:
     generator = ScriptedGenerator(["The documents do not say."])
     checker = AnswerChecker(
         detectors=(FactDetector(),),
@@ -174,9 +196,15 @@ def test_a_doubtful_span_leaves_the_question_to_the_model() -> None:
     assert answer.span is None
 
 
-def test_words_of_the_wrong_kind_are_withheld_with_the_reason() -> None:
-    reader = SpanReader(ScriptedSpans([("Delaware", 6.0)]), calibrator(5.0), min_confidence=0.5)
-    answer, _, _ = run("How many years do the obligations survive?", reader)
+def test_a_reading_the_check_finds_of_the_wrong_kind_is_withheld_with_the_reason() -> None:
+    class AnyKind:
+        """A stage that proposes words without asking what kind of answer is wanted."""
+
+        def read(self, question: str, passages: Sequence[str]) -> SpanReading | None:
+            [reading] = readings(question, passages, ScriptedSpans([("Delaware", 6.0)]))
+            return replace(reading, confidence=0.9)
+
+    answer, _, _ = run("How many years do the obligations survive?", AnyKind())
     check = answer.check
     assert check is not None and check.withheld and check.confidence == 0.0
     assert answer.abstained
