@@ -87,7 +87,10 @@ PAGE_TWO = [
     "She checks every wick and records the results in the blue ledger.",
 ]
 FACT_WORDS = "Odalys Brenneke"
-QUESTION = "Who carries out the annual lantern inspection?"
+QUESTION = "Who carries out the annual lantern inspection, and what does she check?"
+"""Drafted by the language model, so its answer streams."""
+READ_QUESTION = "Who carries out the annual lantern inspection?"
+"""Answered with the words of the passage by the span reader, in one piece."""
 TABLE_DOCUMENT = "ferry-tickets.pdf"
 UNIT_NOTE = "(In thousands of dollars)"
 _BRANCH_NAMES = (
@@ -441,6 +444,9 @@ def test_an_answer_shows_its_evidence_and_others_see_nothing_of_the_collection(
     warm = ask(page, QUESTION)
     assert warm.text, "no answer was shown"
     snap(page, "06-answer-models-loaded")
+    read = ask(page, READ_QUESTION)
+    assert FACT_WORDS in read.text and "[" in read.text, read.text
+    snap(page, "06a-answer-read-from-the-passage")
 
     # A table over two pages, uploaded (with its page-level progress shown) and asked about:
     # the passage is drawn as a table, the cell marked, on the page too.
