@@ -21,7 +21,7 @@ from assistant.ingestion.pipeline import FileResult, Outcome
 from assistant.service import Assistant
 from assistant.storage.faults import StorageUnavailableError
 from assistant.storage.models import Document, IngestionRun, RunStatus
-from ingest.types import ParsedDocument
+from ingest.types import PageProgress, ParsedDocument
 from tests.network import free_port
 from tests.unit.assistant.access_fakes import make_assistant
 
@@ -95,9 +95,9 @@ def _contracts(folder: Path) -> list[Path]:
 def _slowed(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
     real_parse = assistant.parse
 
-    def parse(path: Path) -> tuple[str, ParsedDocument]:
+    def parse(path: Path, on_page: PageProgress | None = None) -> tuple[str, ParsedDocument]:
         time.sleep(0.15)
-        return real_parse(path)
+        return real_parse(path, on_page)
 
     monkeypatch.setattr(assistant, "parse", parse)
 

@@ -26,6 +26,8 @@ def test_the_default_settings_build_a_checker_from_the_bundled_files() -> None:
 
 
 def ask(tmp_path: Path, embedder: SentenceTransformerEmbedder, answer: str) -> Assistant:
+    """A service over one lease whose drafts are ``answer``; the span reader is off, so every
+    answer is the draft the check judges."""
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "lease.md").write_text(
@@ -33,8 +35,10 @@ def ask(tmp_path: Path, embedder: SentenceTransformerEmbedder, answer: str) -> A
         "The landlord returns it within 30 days after the lease ends.\n",
         encoding="utf-8",
     )
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.generation.span_reader = False
     service = Assistant(
-        Settings(data_dir=tmp_path / "data"),
+        settings,
         embedder=embedder,
         generator=ScriptedGenerator([answer]),
     )
