@@ -34,6 +34,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 from tests.browser.conftest import ADMIN, ROOT, Server
 from tests.browser.driver import (
     CHROMIUM,
+    RUN_TIMEOUT_MS,
     BrowserLog,
     TimedAnswer,
     ask,
@@ -252,6 +253,17 @@ def upload(page: Page, pdf: Path, earlier: int) -> tuple[list[list[dict[str, str
     finished = page.get_by_text("1 of 1 files, finished")
     expect(finished).to_have_count(earlier + 1, timeout=UPLOAD_TIMEOUT_MS)
     wait_idle(page)
+    # the batch can read "finished" a moment before its file's row is drawn in its end state
+    page.wait_for_function(
+        """(name) => {
+          const seen = window.__uploadRows || [];
+          const last = seen[seen.length - 1] || [];
+          return last.length > 0 && last.every((row) => row.file === name
+            && row.status !== 'queued' && row.status !== 'processing');
+        }""",
+        arg=pdf.name,
+        timeout=RUN_TIMEOUT_MS,
+    )
     # until the new upload is drawn, the newest one on the page is an earlier one
     states = [rows for rows in upload_rows(page) if [r["file"] for r in rows] == [pdf.name]]
     assert states, "the upload panel showed no file row"
