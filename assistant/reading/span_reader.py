@@ -9,7 +9,9 @@ question asks for tell whether to trust them. A logistic model over those signal
 offline (``training.reading.fit_span_calibrator``), turns them into a probability; the most
 likely right proposal is the reading, and one below ``min_confidence`` is dropped, so the
 language model drafts the answer instead. Words about another period than the one the question
-names (a FY2024 headcount for a FY2023 question) are never proposed.
+names (a FY2024 headcount for a FY2023 question) are never proposed, and a question that asks
+for a computation (a change, an average, a ratio) or for one value per period ("in 2019 and
+2018 respectively") is never answered with one run of copied words.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Protocol
 
 from assistant.logistic import Logistic
 from assistant.reading.answer_kind import expected_answer
-from assistant.reading.question import periods_of, terms_of
+from assistant.reading.question import Operation, periods_of, read_question, terms_of
 from assistant.reading.span_model import SpanCandidate
 
 BUNDLED_SPAN_CALIBRATOR = Path(__file__).resolve().parent.parent / "models" / "span_calibrator.json"
@@ -213,7 +215,11 @@ class SpanReader:
         self._min_confidence = min_confidence
 
     def read(self, question: str, passages: Sequence[str]) -> SpanReading | None:
-        """The most likely right proposal of the kind the question asks for, judged."""
+        """The most likely right proposal of the kind the question asks for, judged; none for
+        a question that asks for a computation or for values of several periods."""
+        facts = read_question(question)
+        if facts.operation is not Operation.LOOKUP or len(facts.periods) > 1:
+            return None
         judged = [
             replace(r, confidence=self._calibrator.probability(span_features(r)))
             for r in readings(question, passages, self._spans)

@@ -111,6 +111,16 @@ def test_words_are_taken_on_until_they_are_the_kind_asked_for() -> None:
     assert completed_for_kind(question, text, short, short + 2) == short + 2
 
 
+def test_a_question_asking_for_a_computation_is_never_answered_with_copied_words() -> None:
+    spans = ScriptedSpans([("12.5", 6.0)])
+    reader = SpanReader(spans, calibrator(5.0), min_confidence=0.5)
+    text = "Revenue grew to 12.5 million in 2025 from 10.0 million in 2024."
+    assert reader.read("What was the change in revenue from 2024 to 2025?", [text]) is None
+    assert reader.read("What was the average revenue in 2024 and 2025?", [text]) is None
+    assert reader.read("What was revenue in 2025 and 2024 respectively?", [text]) is None
+    assert reader.read("What was revenue in 2025?", [text]) is not None
+
+
 def test_words_of_another_kind_than_asked_for_are_never_the_reading() -> None:
     spans = ScriptedSpans([("Delaware", 6.0)])
     reader = SpanReader(spans, calibrator(5.0), min_confidence=0.5)
