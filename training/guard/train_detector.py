@@ -16,7 +16,6 @@ import argparse
 import json
 import math
 import random
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -31,11 +30,11 @@ from assistant.guard.cross_encoder import (
     pair_for,
 )
 from assistant.torch_device import pick_device
+from training.adapter_training import learning_rate, save_adapter
 from training.guard.detector_data import LabelledClaim, training_claims
 
 LORA_TARGETS = ("query", "key", "value", "dense")
 LORA_LAYERS = (3, 4, 5)
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", HEAD_FILE)
 """Only the top half of the encoder is adapted: the backward pass stops there, halving a step."""
 
 
@@ -66,7 +65,6 @@ def train(
     """Fit the adapter and head on ``claims``; returns the training figures."""
     import torch
     from peft import LoraConfig, get_peft_model
-    from safetensors.torch import save_file
 
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
@@ -105,9 +103,9 @@ def train(
         progress = max(step / total_steps, elapsed / budget)
         if progress >= 1:
             break
-        warm = min(1.0, (step + 1) / config.warmup_steps)
+        rate = learning_rate(config.learning_rate, step, config.warmup_steps, progress)
         for group in optimizer.param_groups:
-            group["lr"] = config.learning_rate * warm * 0.5 * (1 + math.cos(math.pi * progress))
+            group["lr"] = rate
         inputs = encode_pairs(tokenizer, [pairs[i] for i in batch]).to(config.device)
         logits = model(**inputs)
         loss = loss_fn(logits, labels[batch])
@@ -122,13 +120,7 @@ def train(
             print(
                 f"step {step}/{total_steps} loss {running:.4f} {elapsed / 60:.1f} min", flush=True
             )
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out) as staging:
-        model.to("cpu")
-        model.encoder.save_pretrained(staging)
-        save_file(model.head.state_dict(), str(Path(staging) / HEAD_FILE))
-        for name in ADAPTER_FILES:  # the library's template card is not kept
-            (Path(staging) / name).replace(out / name)
+    save_adapter(model, out, HEAD_FILE)
     return {
         "steps": step,
         "loss": round(running, 4),

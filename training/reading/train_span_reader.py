@@ -17,7 +17,6 @@ import hashlib
 import json
 import math
 import random
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -33,10 +32,10 @@ from assistant.reading.span_model import (
     load_span_scorer,
 )
 from assistant.torch_device import pick_device
+from training.adapter_training import learning_rate, save_adapter
 from training.reading.span_data import SpanExample, span_examples
 
 LORA_TARGETS = ("query", "key", "value", "dense")
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", HEAD_FILE)
 DEV_PERCENT = 10
 DEV_SCORES = "span_reader_dev.jsonl"
 
@@ -106,13 +105,10 @@ def _batch(tokenizer: Any, examples: Sequence[SpanExample], device: str) -> Any:
     return inputs, starts, ends
 
 
-def train(
-    examples: Sequence[SpanExample], out: Path, config: SpanTrainConfig
-) -> dict[str, float]:
+def train(examples: Sequence[SpanExample], out: Path, config: SpanTrainConfig) -> dict[str, float]:
     """Fit the adapter and head on ``examples``; returns the training figures."""
     import torch
     from peft import LoraConfig, get_peft_model
-    from safetensors.torch import save_file
 
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
@@ -150,9 +146,9 @@ def train(
         progress = max(step / total_steps, elapsed / budget)
         if progress >= 1:
             break
-        warm = min(1.0, (step + 1) / config.warmup_steps)
+        rate = learning_rate(config.learning_rate, step, config.warmup_steps, progress)
         for group in optimizer.param_groups:
-            group["lr"] = config.learning_rate * warm * 0.5 * (1 + math.cos(math.pi * progress))
+            group["lr"] = rate
         chosen = [examples[i] for i in order[position : position + config.batch_size]]
         inputs, starts, ends = _batch(tokenizer, chosen, config.device)
         step += 1
@@ -170,13 +166,7 @@ def train(
             print(
                 f"step {step}/{total_steps} loss {running:.4f} {elapsed / 60:.1f} min", flush=True
             )
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out) as staging:
-        model.to("cpu")
-        model.encoder.save_pretrained(staging)
-        save_file(model.head.state_dict(), str(Path(staging) / HEAD_FILE))
-        for name in ADAPTER_FILES:  # the library's template card is not kept
-            (Path(staging) / name).replace(out / name)
+    save_adapter(model, out, HEAD_FILE)
     return {
         "steps": step,
         "loss": round(running, 4),

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.guard.cross_encoder import CrossEncoderDetector
+from assistant.guard.cross_encoder import HEAD_FILE, CrossEncoderDetector
 from assistant.guard.factory import build_detectors
 from assistant.guard.protocols import DetectionInput, SentenceToCheck
 from assistant.settings import GuardSettings
+from training.adapter_training import ADAPTER_FILES
 from training.guard.detector_data import LabelledClaim
-from training.guard.train_detector import ADAPTER_FILES, DetectorTrainConfig, train
+from training.guard.train_detector import DetectorTrainConfig, train
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +33,7 @@ def test_a_trained_adapter_is_saved_small_and_judges_sentences(tmp_path: Path) -
     out = tmp_path / "detector"
     figures = train(claims(), out, DetectorTrainConfig(batch_size=4, epochs=1, threads=1))
     assert figures["steps"] == 3
-    assert sorted(p.name for p in out.iterdir()) == sorted(ADAPTER_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted((*ADAPTER_FILES, HEAD_FILE))
     assert sum(p.stat().st_size for p in out.iterdir()) < 5_000_000
     detector = CrossEncoderDetector(out, threads=1)
     item = DetectionInput(
