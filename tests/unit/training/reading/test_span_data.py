@@ -66,10 +66,18 @@ def test_tatqa_text_spans_take_their_paragraph_and_another_as_negative(
             {"order": 1, "text": "The company adopted the new lease standard in 2019."},
         ],
         "questions": [
-            {"answer_type": "span", "answer_from": "text", "answer": ["control passes"],
-             "question": "When is revenue recognised?"},
-            {"answer_type": "arithmetic", "answer_from": "table", "answer": 5,
-             "question": "What is revenue?"},
+            {
+                "answer_type": "span",
+                "answer_from": "text",
+                "answer": ["control passes"],
+                "question": "When is revenue recognised?",
+            },
+            {
+                "answer_type": "arithmetic",
+                "answer_from": "table",
+                "answer": 5,
+                "question": "What is revenue?",
+            },
         ],
     }
     path = tmp_path / span_data.TATQA_FILE
