@@ -193,11 +193,18 @@ def _weak_support(weakest: float) -> str:
 
 
 def span_source(reading: SpanReading) -> str:
-    """Where the answer's words were copied from, with the sentence they sit in."""
-    sentence = " ".join(reading.sentence.split())
-    if len(sentence) > QUOTED_CHARS:
-        sentence = sentence[: QUOTED_CHARS - 3].rstrip() + "..."
-    return f'Copied from passage [{reading.passage}]: "{sentence}"'
+    """Where the answer's words were copied from, with the sentence they sit in; of a long
+    sentence, the part around the words."""
+    full = " ".join(reading.sentence.split())
+    quoted = full
+    if len(full) > QUOTED_CHARS:
+        value = " ".join(reading.value.split())
+        at = max(0, full.find(value))
+        first = min(max(0, at - (QUOTED_CHARS - len(value)) // 2), len(full) - QUOTED_CHARS)
+        last = first + QUOTED_CHARS
+        quoted = full[first:last].strip()
+        quoted = ("..." if first > 0 else "") + quoted + ("..." if last < len(full) else "")
+    return f'Copied from passage [{reading.passage}]: "{quoted}"'
 
 
 def span_doubts(reading: SpanReading, weakest_support: float | None = None) -> list[str]:

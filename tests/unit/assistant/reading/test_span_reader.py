@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from assistant.answering import Answer, AnswerPipeline, SpanReaderStage
+from assistant.guard.explain import span_source
 from assistant.guard.facts import FactDetector
 from assistant.guard.policy import AnswerChecker
 from assistant.logistic import Logistic
@@ -197,6 +198,19 @@ def test_a_confident_span_answers_without_the_model_and_says_where_it_came_from(
     check = answer.check
     assert check is not None and not check.withheld
     assert check.reasons[0].startswith('Copied from passage [2]: "This Agreement is governed')
+
+
+def test_the_reason_quotes_the_part_of_a_long_sentence_around_the_words() -> None:
+    long_sentence = (
+        "This Agreement is entered into between Harbour Ltd, a company with its seat at "
+        + "the old quay, " * 12
+        + "and is governed by the laws of Ireland without regard to conflict rules."
+    )
+    [reading] = readings("Which law governs?", [long_sentence], ScriptedSpans([("Ireland", 6.0)]))
+    reason = span_source(reading)
+    assert "Ireland" in reason
+    assert reason.startswith('Copied from passage [1]: "...')
+    assert len(reason) < len(long_sentence)
 
 
 def test_a_doubtful_span_leaves_the_question_to_the_model() -> None:
