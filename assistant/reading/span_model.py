@@ -11,6 +11,7 @@ does not answer the question. Only the adapter and the head are stored
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,12 @@ def load_span_scorer(adapter: Path | None, *, trainable: bool = False) -> tuple[
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     if adapter is None:
         return SpanScorer(encoder), tokenizer
-    encoder = PeftModel.from_pretrained(encoder, str(adapter), is_trainable=trainable)
+    with warnings.catch_warnings():
+        # peft asks transformers a question transformers has renamed; nothing for a user to do
+        warnings.filterwarnings(
+            "ignore", message=".*is_gradient_checkpointing", category=FutureWarning
+        )
+        encoder = PeftModel.from_pretrained(encoder, str(adapter), is_trainable=trainable)
     model = SpanScorer(encoder)
     model.head.load_state_dict(load_file(str(adapter / HEAD_FILE)))
     return model, tokenizer
