@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import random
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from assistant.guard.cross_encoder import (
     BUNDLED_DETECTOR,
@@ -30,7 +28,7 @@ from assistant.guard.cross_encoder import (
     pair_for,
 )
 from assistant.torch_device import pick_device
-from training.adapter_training import learning_rate, save_adapter
+from training.adapter_training import fit_steps, save_adapter
 from training.guard.detector_data import LabelledClaim, training_claims
 
 LORA_TARGETS = ("query", "key", "value", "dense")
@@ -80,52 +78,17 @@ def train(
         ),
     )
     model.to(config.device)
-    order = list(range(len(claims)))
-    random.Random(config.seed).shuffle(order)
     pairs = _pairs(claims)
     labels = torch.tensor([float(c.supported) for c in claims], device=config.device)
-    steps_per_epoch = math.ceil(len(order) / config.batch_size)
-    total_steps = max(1, int(steps_per_epoch * config.epochs))
-    optimizer = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=config.learning_rate
-    )
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    started = time.monotonic()
-    budget = config.max_minutes * 60
-    model.train()
-    step, running = 0, 0.0
-    while step < total_steps:
-        position = (step % steps_per_epoch) * config.batch_size
-        if position == 0 and step:
-            random.Random(config.seed + step).shuffle(order)
-        batch = order[position : position + config.batch_size]
-        elapsed = time.monotonic() - started
-        progress = max(step / total_steps, elapsed / budget)
-        if progress >= 1:
-            break
-        rate = learning_rate(config.learning_rate, step, config.warmup_steps, progress)
-        for group in optimizer.param_groups:
-            group["lr"] = rate
+
+    def batch_loss(batch: list[int]) -> Any:
         inputs = encode_pairs(tokenizer, [pairs[i] for i in batch]).to(config.device)
-        logits = model(**inputs)
-        loss = loss_fn(logits, labels[batch])
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad()
-        value = float(loss.detach())
-        running = 0.9 * running + 0.1 * value if step else value
-        step += 1
-        if step % 20 == 0:
-            print(
-                f"step {step}/{total_steps} loss {running:.4f} {elapsed / 60:.1f} min", flush=True
-            )
+        return loss_fn(model(**inputs), labels[batch])
+
+    figures = fit_steps(model, len(claims), config, batch_loss)
     save_adapter(model, out, HEAD_FILE)
-    return {
-        "steps": step,
-        "loss": round(running, 4),
-        "minutes": round((time.monotonic() - started) / 60, 1),
-    }
+    return figures
 
 
 def main(argv: Sequence[str] | None = None) -> None:

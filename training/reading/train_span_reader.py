@@ -15,9 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
-import random
-import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -32,7 +29,7 @@ from assistant.reading.span_model import (
     load_span_scorer,
 )
 from assistant.torch_device import pick_device
-from training.adapter_training import learning_rate, save_adapter
+from training.adapter_training import fit_steps, save_adapter
 from training.reading.span_data import SpanExample, span_examples
 
 LORA_TARGETS = ("query", "key", "value", "dense")
@@ -126,52 +123,18 @@ def train(examples: Sequence[SpanExample], out: Path, config: SpanTrainConfig) -
             ),
         )
     model.to(config.device)
-    order = list(range(len(examples)))
-    random.Random(config.seed).shuffle(order)
-    steps_per_epoch = math.ceil(len(order) / config.batch_size)
-    total_steps = max(1, int(steps_per_epoch * config.epochs))
-    optimizer = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=config.learning_rate
-    )
     loss_fn = torch.nn.CrossEntropyLoss()
-    started = time.monotonic()
-    budget = config.max_minutes * 60
-    model.train()
-    step, running = 0, 0.0
-    while step < total_steps:
-        position = (step % steps_per_epoch) * config.batch_size
-        if position == 0 and step:
-            random.Random(config.seed + step).shuffle(order)
-        elapsed = time.monotonic() - started
-        progress = max(step / total_steps, elapsed / budget)
-        if progress >= 1:
-            break
-        rate = learning_rate(config.learning_rate, step, config.warmup_steps, progress)
-        for group in optimizer.param_groups:
-            group["lr"] = rate
-        chosen = [examples[i] for i in order[position : position + config.batch_size]]
-        inputs, starts, ends = _batch(tokenizer, chosen, config.device)
-        step += 1
+
+    def batch_loss(batch: list[int]) -> Any | None:
+        inputs, starts, ends = _batch(tokenizer, [examples[i] for i in batch], config.device)
         if len(starts) == 0:
-            continue
+            return None
         start_logits, end_logits = model(**inputs)
-        loss = (loss_fn(start_logits, starts) + loss_fn(end_logits, ends)) / 2
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad()
-        value = float(loss.detach())
-        running = 0.95 * running + 0.05 * value if step > 1 else value
-        if step % 25 == 0:
-            print(
-                f"step {step}/{total_steps} loss {running:.4f} {elapsed / 60:.1f} min", flush=True
-            )
+        return (loss_fn(start_logits, starts) + loss_fn(end_logits, ends)) / 2
+
+    figures = fit_steps(model, len(examples), config, batch_loss)
     save_adapter(model, out, HEAD_FILE)
-    return {
-        "steps": step,
-        "loss": round(running, 4),
-        "minutes": round((time.monotonic() - started) / 60, 1),
-    }
+    return figures
 
 
 def normal(text: str) -> str:
