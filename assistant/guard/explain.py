@@ -222,6 +222,16 @@ def span_doubts(reading: SpanReading, weakest_support: float | None = None) -> l
     return doubts
 
 
+def _read_reasons(
+    source: str, doubts: list[str], withheld: tuple[float, float] | None
+) -> list[str]:
+    """An answer read from the passages is explained by its source, then its doubts; a
+    withheld one by why it was withheld first, its doubts, then its source."""
+    if withheld is not None:
+        return [withheld_reason(*withheld), *doubts, source][:MOST_REASONS]
+    return [source, *doubts][:MOST_REASONS]
+
+
 def span_reasons(
     reading: SpanReading,
     *,
@@ -234,11 +244,7 @@ def span_reasons(
     doubts = span_doubts(reading, weakest_support)
     if mismatch is not None:
         doubts.insert(0, mismatch)
-    if withheld is not None:
-        reasons = [withheld_reason(*withheld), *doubts, span_source(reading)]
-    else:
-        reasons = [span_source(reading), *doubts]
-    return reasons[:MOST_REASONS]
+    return _read_reasons(span_source(reading), doubts, withheld)
 
 
 def reading_reasons(
@@ -249,9 +255,6 @@ def reading_reasons(
 ) -> list[str]:
     """The reasons behind a table reading's confidence: where it was read first, then what
     makes it less sure; when ``withheld`` (its confidence and threshold), why first."""
-    doubts = reading_doubts(reading, weakest_support)
-    if withheld is not None:
-        reasons = [withheld_reason(*withheld), *doubts, reading_source(reading)]
-    else:
-        reasons = [reading_source(reading), *doubts]
-    return reasons[:MOST_REASONS]
+    return _read_reasons(
+        reading_source(reading), reading_doubts(reading, weakest_support), withheld
+    )
