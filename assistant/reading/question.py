@@ -61,7 +61,7 @@ class QuestionFacts:
 
 _WORD = re.compile(r"[a-z][a-z&'.-]*[a-z]|[a-z]")
 _YEAR = re.compile(
-    r"(?<![\d.,$])((?:19|20)\d\d)(?![\d,%])|(?<![a-z\d])fy\s*['’]?(\d\d)(?!\d)", re.IGNORECASE
+    r"(?<![\d.,$])((?:19|20)\d\d)(?!\d|,\d|%)|(?<![a-z\d])fy\s*['’]?(\d\d)(?!\d)", re.IGNORECASE
 )
 _QUARTER = re.compile(
     r"\bq([1-4])\b|\b([1-4])q\b|\b(first|second|third|fourth)\s+quarter\b", re.IGNORECASE
@@ -73,7 +73,7 @@ _OPERATIONS: tuple[tuple[Operation, re.Pattern[str]], ...] = (
         re.compile(
             r"percent(?:age)?\s+(?:change|increase|decrease|growth|decline|rise|fall)"
             r"|%\s*(?:change|increase|decrease)|growth\s+rate|rate\s+of\s+(?:change|growth)"
-            r"|by\s+what\s+percent|how\s+much\s+percent|change\s+in\s+percent"
+            r"|by\s+what\s+percent|how\s+much\s+percent"
             r"|(?:change|increase|decrease)\s*\(%\)",
             re.IGNORECASE,
         ),
@@ -275,10 +275,16 @@ def item_pair(question: str) -> ItemPair | None:
     return None
 
 
+_TOTAL_OVER = re.compile(r"\btotal\b|\baltogether\b", re.IGNORECASE)
+
+
 def read_question(question: str) -> QuestionFacts:
     operation = next(
         (op for op, pattern in _OPERATIONS if pattern.search(question)), Operation.LOOKUP
     )
-    return QuestionFacts(
-        question, terms_of(question), periods_of(question), operation, item_pair(question)
-    )
+    periods = periods_of(question)
+    over_periods = len(periods) > 1 or year_range(question) is not None
+    if operation is Operation.LOOKUP and over_periods and _TOTAL_OVER.search(question):
+        # "the total deposits in 2018 and 2019": one figure over the periods named.
+        operation = Operation.SUM
+    return QuestionFacts(question, terms_of(question), periods, operation, item_pair(question))

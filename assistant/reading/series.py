@@ -27,7 +27,10 @@ Point: TypeAlias = tuple[Period | None, Cell]
 
 @dataclass(frozen=True)
 class Series:
-    """One line item of one table: its label and its values keyed by period (or header)."""
+    """One line item of one table: its label and its values keyed by period (or header).
+
+    ``terms`` are those of the label with its section ("Deferred tax assets: Other"),
+    ``own_terms`` those of the row's own label ("Other")."""
 
     sources: tuple[int, ...]
     table: Table
@@ -35,6 +38,16 @@ class Series:
     terms: frozenset[str]
     points: tuple[tuple[Period | None, Cell], ...]
     transposed: bool = False
+    own_terms: frozenset[str] = frozenset()
+    own_label: str = ""
+
+    @property
+    def name(self) -> str:
+        """How an answer names the line item: its own label, with its section only when the
+        label alone is generic ("Deferred tax liabilities Other")."""
+        if self.own_label and self.own_terms - GENERIC_TERMS:
+            return self.own_label
+        return self.label
 
     @property
     def passage(self) -> int:
@@ -80,13 +93,18 @@ def tables_in(passages: Sequence[str]) -> list[tuple[Table, tuple[int, ...]]]:
 
 
 def rank(terms: frozenset[str], candidates: Sequence[Series]) -> list[tuple[float, int, Series]]:
-    """The series whose label ``terms`` name, best match first (ties: the earlier passage)."""
+    """The series whose label ``terms`` name, best match first (ties: the earlier passage).
+    A row counts as named when the question names enough of its label with its section or of
+    its own label alone: a question need not repeat the section heading a row sits under."""
     scored: list[tuple[float, int, int, Series]] = []
     for series in candidates:
         shared = series.terms & terms
         if not series.terms or not shared:
             continue
         precision = weight(shared) / weight(series.terms)
+        own_shared = series.own_terms & terms
+        if own_shared:
+            precision = max(precision, weight(own_shared) / weight(series.own_terms))
         named = bool(shared - GENERIC_TERMS) or series.terms == terms
         if precision >= MIN_LABEL_PRECISION and named:
             scored.append((precision, len(shared), -series.passage, series))
@@ -134,6 +152,8 @@ def series_of(table: Table, sources: tuple[int, ...]) -> list[Series]:
                 for c in range(1, len(table.headers))
                 if row[c]
             ),
+            own_terms=terms_of(row[0]),
+            own_label=row[0],
         )
         for r, row in enumerate(table.rows)
     ]

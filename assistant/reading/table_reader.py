@@ -74,10 +74,23 @@ def read_from_tables(question: str, passages: Sequence[str]) -> TableReading | N
     if not facts.terms:
         return None
     per_table = [series_of(*sourced) for sourced in tables_in(passages)]
-    if facts.pair is not None:
-        paired = _read_pair(facts, facts.pair, per_table)
-        if paired is not None:
-            return paired
+    if facts.pair is None:
+        return _read_item(facts, per_table)
+    paired = _read_pair(facts, facts.pair, per_table)
+    if paired is not None or facts.pair.operation is not Operation.SHARE:
+        # Two items related and not both found: one of them alone answers another question.
+        return paired
+    # A share the table states itself ("% of revenue" rows) is read as it stands.
+    stated = [[s for s in items if _in_percent(s)] for items in per_table]
+    return _read_item(facts, stated)
+
+
+def _in_percent(series: Series) -> bool:
+    return all(c.quantity is None or c.quantity.percent for _, c in series.points)
+
+
+def _read_item(facts: QuestionFacts, per_table: Sequence[Sequence[Series]]) -> TableReading | None:
+    """The reading of the one line item the question names best that answers it."""
     ranked = rank(facts.terms, [series for items in per_table for series in items])
     for position, (precision, overlap, series) in enumerate(ranked):
         points = _points_for(facts, series)
@@ -199,6 +212,10 @@ def _points_for(facts: QuestionFacts, series: Series) -> list[Point] | None:
         pool = named or [pc for pc in numeric if _names_whole(pc[1].column_header)] or numeric
         return pool if len(pool) == 1 else None
     in_periods: list[Point] = [(p, c) for p, c in numeric if p is not None]
+    if facts.operation in {Operation.AVERAGE, Operation.SUM}:
+        # No period named: over every period the item has, one value each.
+        distinct = len({p for p, _ in in_periods}) == len(in_periods) >= 2
+        return in_periods if distinct else None
     return in_periods if facts.operation is Operation.LOOKUP or len(in_periods) == 2 else None
 
 

@@ -32,7 +32,7 @@ def answer_sentence(facts: QuestionFacts, series: Series, points: list[Point]) -
     needs values the points do not give."""
     unit = _unit(series.table, points)
     cite = series.cite([c for _, c in points])
-    label = display(series.label)
+    label = display(series.name)
     if facts.operation in {Operation.LARGEST_PERIOD, Operation.SMALLEST_PERIOD}:
         pick = (max if facts.operation is Operation.LARGEST_PERIOD else min)(
             points, key=lambda pc: cell_value(pc[1])
@@ -43,7 +43,7 @@ def answer_sentence(facts: QuestionFacts, series: Series, points: list[Point]) -
     if facts.operation is Operation.LOOKUP or len(points) < 2:
         if facts.operation is not Operation.LOOKUP:
             return None
-        values = " and ".join(f"{c.text} in {series.where(p, c)}" for p, c in points)
+        values = " and ".join(f"{c.text} in {_when(facts, series, p, c)}" for p, c in points)
         stated = " and ".join(c.text for _, c in points)
         return f"{label} was {values}{unit} {cite}.", None, cell_value(points[0][1]), stated
     ordered = sorted(points, key=lambda pc: pc[0] or Period(0))
@@ -92,11 +92,21 @@ def pair_sentence(pair: ItemPair, first: Series, second: Series, a: Cell, b: Cel
         suffix = _unit(first.table, [(None, a), (None, b)])
     where = first.where(None, a)
     text = (
-        f"The {pair.operation.value} of {display(first.label)} and {display(second.label)} "
+        f"The {pair.operation.value} of {display(first.name)} and {display(second.name)} "
         f"in {where}: "
         f"{expression} = {shown}{suffix} {first.cite([a, b])}."
     )
     return text, expression, result, f"{shown}{suffix}"
+
+
+def _when(facts: QuestionFacts, series: Series, period: Period | None, cell: Cell) -> str:
+    """Where a copied value stands: the column (or row) as the table heads it, or just its
+    period when the question names periods and the heading says more ("Year ended March 31,
+    2018 (dollars in thousands)" is "2018")."""
+    where = series.where(period, cell)
+    if facts.periods and period is not None and len(where.split()) > 2:
+        return str(period)
+    return where
 
 
 def _word(operation: Operation) -> str:

@@ -281,3 +281,75 @@ def test_a_quarterly_average_is_never_taken_over_years() -> None:
     reading = read_from_tables(question, [cash_flow, quarters])
     assert reading is not None
     assert reading.expression == "(19.7 + 23.4) / 2"
+
+
+DEFERRED = """| | December 31, 2019 | December 31, 2018 | December 31, 2017 |
+|---|---|---|---|
+| Deferred tax assets: | | | |
+| Equity-based compensation | 4,116 | 3,322 | 3,000 |
+| Deferred revenue | 4 | 5 | 6 |
+| Other | 8 | 13 | 10 |
+| Deferred tax liabilities: | | | |
+| Other | (47) | (38) | (30) |
+| Revenue | 900 | 800 | 700 |
+| Cost of revenue | 450 | 400 | 420 |
+| Cost of revenue as % of revenue | 50% | 50% | 60% |"""
+
+
+def test_a_row_is_found_without_the_section_heading_it_sits_under() -> None:
+    reading = read_from_tables(
+        "What is the percentage change in equity-based compensation between 2018 and 2019?",
+        [DEFERRED],
+    )
+    assert reading is not None
+    assert reading.expression == "(4,116 - 3,322) / 3,322 * 100"
+    assert reading.text.startswith("The percent change in Equity-based compensation from")
+
+
+def test_a_generic_row_is_named_with_its_section() -> None:
+    reading = read_from_tables("What were other deferred tax liabilities in 2019?", [DEFERRED])
+    assert reading is not None
+    assert reading.value == "(47)"
+    assert reading.text.startswith("Deferred tax liabilities Other was (47)")
+
+
+def test_values_for_three_named_years_are_stated_with_their_years() -> None:
+    reading = read_from_tables(
+        "What was deferred revenue in 2019, 2018 and 2017 respectively?", [DEFERRED]
+    )
+    assert reading is not None
+    assert reading.text == "Deferred revenue was 4 in 2019 and 5 in 2018 and 6 in 2017 [1]."
+
+
+def test_a_total_over_named_years_is_their_sum() -> None:
+    reading = read_from_tables("What is the total deferred revenue in 2018 and 2019?", [DEFERRED])
+    assert reading is not None
+    assert reading.operation is Operation.SUM
+    assert reading.expression == "5 + 4"
+    assert reading.result == Decimal(9)
+
+
+def test_an_average_without_named_years_is_over_every_year_of_the_item() -> None:
+    reading = read_from_tables("What is the average deferred revenue?", [DEFERRED])
+    assert reading is not None
+    assert reading.expression == "(6 + 5 + 4) / 3"
+    assert reading.result == Decimal(5)
+
+
+def test_a_ratio_of_items_not_both_in_the_table_is_not_answered_with_one_of_them() -> None:
+    question = "What is the ratio of deferred revenue to goodwill in 2019?"
+    assert read_from_tables(question, [DEFERRED]) is None
+
+
+def test_a_share_the_table_states_as_a_percentage_is_read_as_it_stands() -> None:
+    stated = """| | 2019 | 2018 |
+|---|---|---|
+| Cost of revenue | 450 | 400 |
+| Cost of revenue as % of revenue | 50% | 60% |"""
+    question = "What is cost of revenue as a percentage of revenue in 2018?"
+    reading = read_from_tables(question, [stated])
+    assert reading is not None
+    assert reading.value == "60%"
+    computed = read_from_tables(question, [DEFERRED])
+    assert computed is not None
+    assert computed.expression == "400 / 800 * 100"
