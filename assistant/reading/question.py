@@ -25,6 +25,9 @@ class Operation(StrEnum):
     SHARE = "share"
     DIFFERENCE = "difference"
     TOTAL = "total"
+    PERIODS = "periods"
+    PERIODS_PAST = "periods past a figure"
+    ITEMS = "items"
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,7 @@ def item_pair(question: str) -> ItemPair | None:
 
 
 _TOTAL_OVER = re.compile(r"\btotal\b|\baltogether\b", re.IGNORECASE)
+_EACH = re.compile(r"\brespectively\b|\beach\b", re.IGNORECASE)
 
 
 def read_question(question: str) -> QuestionFacts:
@@ -284,7 +288,8 @@ def read_question(question: str) -> QuestionFacts:
     )
     periods = periods_of(question)
     over_periods = len(periods) > 1 or year_range(question) is not None
-    if operation is Operation.LOOKUP and over_periods and _TOTAL_OVER.search(question):
+    each = _EACH.search(question) is not None
+    if operation is Operation.LOOKUP and over_periods and not each and _TOTAL_OVER.search(question):
         # "the total deposits in 2018 and 2019": one figure over the periods named.
         operation = Operation.SUM
     return QuestionFacts(question, terms_of(question), periods, operation, item_pair(question))

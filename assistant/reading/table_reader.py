@@ -28,6 +28,7 @@ from assistant.reading.question import (
     year_range,
 )
 from assistant.reading.series import Point, Series, rank, series_of, tables_in
+from assistant.reading.table_lists import is_list_question, listing_sentence, read_listing
 from assistant.reading.wording import Reply, answer_sentence, pair_sentence
 from ingest.tables import Cell
 
@@ -74,6 +75,8 @@ def read_from_tables(question: str, passages: Sequence[str]) -> TableReading | N
     if not facts.terms:
         return None
     per_table = [series_of(*sourced) for sourced in tables_in(passages)]
+    if is_list_question(facts):
+        return _read_listing(facts, per_table)
     if facts.pair is None:
         return _read_item(facts, per_table)
     paired = _read_pair(facts, facts.pair, per_table)
@@ -83,6 +86,27 @@ def read_from_tables(question: str, passages: Sequence[str]) -> TableReading | N
     # A share the table states itself ("% of revenue" rows) is read as it stands.
     stated = [[s for s in items if _in_percent(s)] for items in per_table]
     return _read_item(facts, stated)
+
+
+def _read_listing(
+    facts: QuestionFacts, per_table: Sequence[Sequence[Series]]
+) -> TableReading | None:
+    listing = read_listing(facts, per_table)
+    if listing is None:
+        return None
+    cited = tuple(CitedCell(listing.series.passage_of(c), c) for c in listing.cells)
+    text, value = listing_sentence(facts, listing, listing.series.cite(listing.cells))
+    return TableReading(
+        text=text,
+        value=value,
+        operation=listing.operation,
+        cells=cited,
+        expression=None,
+        result=None,
+        label_precision=listing.precision,
+        overlap=listing.overlap,
+        runner_up=0.0,
+    )
 
 
 def _in_percent(series: Series) -> bool:

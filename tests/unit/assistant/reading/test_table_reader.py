@@ -353,3 +353,12 @@ def test_a_share_the_table_states_as_a_percentage_is_read_as_it_stands() -> None
     computed = read_from_tables(question, [DEFERRED])
     assert computed is not None
     assert computed.expression == "400 / 800 * 100"
+
+
+def test_a_total_asked_for_each_year_respectively_lists_the_values() -> None:
+    reading = read_from_tables(
+        "What is the total deferred revenue in 2019 and 2018 respectively?", [DEFERRED]
+    )
+    assert reading is not None
+    assert reading.operation is Operation.LOOKUP
+    assert reading.text == "Deferred revenue was 4 in 2019 and 5 in 2018 [1]."
