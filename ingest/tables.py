@@ -115,15 +115,26 @@ def _is_separator(cells: Sequence[str]) -> bool:
 
 
 def _is_header_like(row: Sequence[str]) -> bool:
-    """A body row that continues the header: its value cells hold years or words, never other
-    figures, and its first cell is empty or a unit note such as "(In thousands)"."""
+    """A body row that continues the header: its value cells hold years, words or unit
+    signs, never other figures, and its first cell is empty or a unit note such as "(In
+    thousands)"; or, whatever its first cell says ("Assumptions"), its value cells name two
+    years or more ("2019", "January 31, 2020") and nothing but years, words and unit signs."""
     values = [c for c in row[1:] if c]
-    return (
-        not any(ch.isdigit() for ch in row[0])
-        and (not row[0] or row[0].startswith("(") or bool(_UNIT_NOTE.search(row[0])))
-        and bool(values)
-        and all(_YEAR.match(c) or (read_number(c) is None and _has_word(c)) for c in values)
+    if not values or not all(_YEAR.match(c) or _names_column(c) for c in values):
+        return False
+    if sum(bool(_YEAR.match(c) or _MENTIONS_YEAR.search(c)) for c in values) >= 2:
+        return True
+    return not any(ch.isdigit() for ch in row[0]) and (
+        not row[0] or row[0].startswith("(") or bool(_UNIT_NOTE.search(row[0]))
     )
+
+
+def _names_column(text: str) -> bool:
+    return (read_number(text) is None and _has_word(text)) or text in _UNIT_SIGNS
+
+
+_MENTIONS_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_UNIT_SIGNS = frozenset({"$", "%", "€", "£", "¥", "US$", "$m", "%change", "% change"})
 
 
 def _has_word(text: str) -> bool:

@@ -115,7 +115,8 @@ _STOPWORDS = frozenset(
     "between during over under per each all both compared vs versus into out about end ended "
     "ending dec december fy change changes difference increase increased decrease decreased "
     "percentage percent average mean rate growth largest highest smallest lowest sum combined "
-    "largest greatest most least please tell me give show state list respective".split()
+    "largest greatest most least please tell me give show state list respective annual "
+    "annually".split()
 )
 _ABBREVIATIONS = {
     "eps": "earnings per share",

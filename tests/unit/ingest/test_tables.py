@@ -92,3 +92,42 @@ def test_a_unit_note_is_a_short_line_naming_a_scale() -> None:
 def test_a_table_carried_with_its_unit_note_reads_its_scale() -> None:
     table = read_table("(In millions of dollars)\n\n| Item | 2025 |\n|---|---|\n| Revenue | 12 |")
     assert table is not None and table.scale == "million" and table.currency == "USD"
+
+
+def test_a_row_of_years_under_the_header_joins_it_whatever_its_first_cell_says() -> None:
+    rows = [
+        ["Years Ended December 31", "", "", ""],
+        ["Black-Scholes Assumptions", "2019", "2018", "2017"],
+        ["Dividend yield", "4.5%", "4.6%", "4.1%"],
+    ]
+    table = read_table(render_markdown_table(rows)[0])
+    assert table is not None
+    assert table.headers[1:] == ("2019", "2018", "2017")
+    assert [row[0] for row in table.rows] == ["Dividend yield"]
+
+
+def test_dated_headers_and_unit_signs_under_the_header_join_it() -> None:
+    dated = [
+        ["", "", "For the Year Ended", ""],
+        ["Plan", "January 31, 2020", "February 1, 2019", "February 2, 2018"],
+        ["Expected volatility", "27.4%", "33.5%", "22.6%"],
+    ]
+    table = read_table(render_markdown_table(dated)[0])
+    assert table is not None
+    assert table.headers[1] == "January 31, 2020"
+    signs = [
+        ["", "Years Ended December 31,", "", "Change", ""],
+        ["", "2019", "2018", "$", "%"],
+        ["Impairment of goodwill", "$1,910", "$14,740", "$(12,830)", "(87%)"],
+    ]
+    table = read_table(render_markdown_table(signs)[0])
+    assert table is not None
+    assert table.headers[3:] == ("Change $", "Change %")
+    assert [row[0] for row in table.rows] == ["Impairment of goodwill"]
+
+
+def test_a_body_row_of_one_year_value_is_not_taken_for_a_header() -> None:
+    rows = [["Lease", "Amount", "Expires"], ["Warehouse", "1,200", "2027"]]
+    table = read_table(render_markdown_table(rows)[0])
+    assert table is not None
+    assert [row[0] for row in table.rows] == ["Warehouse"]
