@@ -215,6 +215,11 @@ def _points_for(facts: QuestionFacts, series: Series) -> list[Point] | None:
         if _QUARTERLY.search(facts.question):
             return None  # quarterly figures asked for, and this item has none
     wanted_periods = facts.periods
+    if facts.operation is Operation.LOOKUP and span is not None and len(facts.periods) == 2:
+        # "for fiscal years 2019 to 2017 respectively": every year of the span, as ordered.
+        years = range(span[0], span[1] + 1)
+        ordered = years if facts.periods[0].year == span[0] else reversed(years)
+        wanted_periods = tuple(Period(year) for year in ordered)
     if facts.operation is Operation.AVERAGE and len(facts.periods) == 1:
         # The average of a balance "in 2019" is the mean of its opening and closing values,
         # as statements compute average balances: the 2018 and 2019 columns.
@@ -235,6 +240,14 @@ def _points_for(facts: QuestionFacts, series: Series) -> list[Point] | None:
         named = [(p, c) for p, c in numeric if terms_of(c.column_header) & facts.terms]
         pool = named or [pc for pc in numeric if _names_whole(pc[1].column_header)] or numeric
         return pool if len(pool) == 1 else None
+    if facts.operation is Operation.LOOKUP:
+        # "as reported", "without the adoption": the one column whose heading the question
+        # names, beyond the words of the row itself.
+        headed = [
+            (p, c) for p, c in numeric if (terms_of(c.column_header) - series.terms) & facts.terms
+        ]
+        if len(headed) == 1:
+            return headed
     in_periods: list[Point] = [(p, c) for p, c in numeric if p is not None]
     if facts.operation in {Operation.AVERAGE, Operation.SUM}:
         # No period named: over every period the item has, one value each.

@@ -362,3 +362,23 @@ def test_a_total_asked_for_each_year_respectively_lists_the_values() -> None:
     assert reading is not None
     assert reading.operation is Operation.LOOKUP
     assert reading.text == "Deferred revenue was 4 in 2019 and 5 in 2018 [1]."
+
+
+ADOPTION = """| | As reported | Adjustments | Without adoption |
+|---|---|---|---|
+| | 2019 | 2019 | 2019 |
+| Deferred income tax assets | 22,626 | (532) | 22,094 |"""
+
+
+def test_a_column_the_question_names_by_its_heading_is_the_one_read() -> None:
+    reading = read_from_tables("What were deferred income tax assets as reported?", [ADOPTION])
+    assert reading is not None
+    assert reading.value == "22,626"
+
+
+def test_a_span_of_years_asked_respectively_gives_every_year_in_its_order() -> None:
+    reading = read_from_tables(
+        "What was deferred revenue for fiscal years 2019 to 2017 respectively?", [DEFERRED]
+    )
+    assert reading is not None
+    assert reading.value == "4 and 5 and 6"
