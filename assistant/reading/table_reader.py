@@ -217,8 +217,8 @@ def _points_for(facts: QuestionFacts, series: Series) -> list[Point] | None:
     wanted_periods = facts.periods
     if facts.operation is Operation.LOOKUP and span is not None and len(facts.periods) == 2:
         # "for fiscal years 2019 to 2017 respectively": every year of the span, as ordered.
-        years = range(span[0], span[1] + 1)
-        ordered = years if facts.periods[0].year == span[0] else reversed(years)
+        every = list(range(span[0], span[1] + 1))
+        ordered = every if facts.periods[0].year == span[0] else every[::-1]
         wanted_periods = tuple(Period(year) for year in ordered)
     if facts.operation is Operation.AVERAGE and len(facts.periods) == 1:
         # The average of a balance "in 2019" is the mean of its opening and closing values,
