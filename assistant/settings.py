@@ -61,11 +61,21 @@ class CollectionFusion(BaseModel):
     second_stage_weight: float | None = Field(default=None, ge=0, le=1)
 
 
+EmbeddingBackend = Literal["torch", "onnx", "onnx-int8"]
+
+
 class IndexSettings(BaseModel):
     embedding_model: str | None = Field(
         default=None,
         description="Local path of a sentence-transformers model; empty means the packaged "
         "all-MiniLM-L6-v2.",
+    )
+    embedding_backend: EmbeddingBackend = Field(
+        default="torch",
+        description="How the embedding model runs: torch; onnx (ONNX Runtime, same vectors); "
+        "onnx-int8 (int8 weights, faster, vectors of their own: an index built with another "
+        "backend needs `assistant check --rebuild`). An ONNX export is made once, into "
+        "model-cache in the data directory.",
     )
     embedding_batch_size: int = Field(default=64, gt=0)
     ann_threshold: int = Field(
@@ -181,6 +191,19 @@ class GenerationSettings(BaseModel):
         description="Tokens copied from the passages as a guess, checked in one pass with the "
         "next token: the same answers in fewer passes (docs/generation.md); 0 checks none.",
     )
+    batch_size: int = Field(
+        default=8,
+        gt=0,
+        le=64,
+        description="Answers written together, one pass of the model per token for all of them "
+        "(docs/generation.md); more questions wait in line.",
+    )
+    queue_length: int = Field(
+        default=32,
+        ge=0,
+        description="Questions that may wait for a place in the batch; more are refused at once "
+        "(the API answers 503 with Retry-After) instead of waiting.",
+    )
     max_new_tokens: int = Field(default=128, gt=0)
     context_tokens: int = Field(
         default=1536, gt=256, description="Prompt plus answer; passages are cut to fit."
@@ -274,6 +297,11 @@ class Settings(BaseSettings):
     def pages_dir(self) -> Path:
         """Originals and page images of PDF documents, for the source viewer."""
         return self.data_dir / "pages"
+
+    @property
+    def embedder_cache_dir(self) -> Path:
+        """Where ONNX exports of the embedding model are kept (``index.embedding_backend``)."""
+        return self.data_dir / "model-cache"
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,19 @@ class GeneratedToken:
     logprob: float
 
 
+@dataclass(frozen=True)
+class Queued:
+    """The question waits for room in the batch being decoded: ``position`` 1 starts next.
+    Repeated while it waits, so a reader that went away is noticed (the stream gets closed)."""
+
+    position: int
+
+
+class GeneratorBusy(RuntimeError):
+    """Refused at once: as many questions as the generator holds are already being answered
+    or waiting. Asking again a little later works."""
+
+
 class Generator(Protocol):
     """A chat model that streams its answer token by token (greedy, so results repeat).
 
@@ -40,7 +53,10 @@ class Generator(Protocol):
 
     def stream(
         self, prompt_messages: Sequence[ChatMessage], *, max_new_tokens: int
-    ) -> Iterator[GeneratedToken]: ...
+    ) -> Iterator[GeneratedToken | Queued]:
+        """The answer's tokens; ``Queued`` notes come first while it waits for its turn, and
+        ``GeneratorBusy`` is raised when it cannot even wait."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -94,11 +110,12 @@ def stream_generation(
     *,
     max_new_tokens: int,
     clock: Callable[[], float] = time.perf_counter,
-) -> collections.abc.Generator[str, None, Generation]:
+) -> collections.abc.Generator[str | Queued, None, Generation]:
     """Run ``generator`` until it ends or starts repeating a sentence (the repetition is
-    dropped), yielding each token's text as it comes; the finished ``Generation`` is the
-    iterator's return value. Closing the iterator closes the generator's stream, which stops
-    decoding at once."""
+    dropped), yielding each token's text as it comes (and the generator's ``Queued`` notes while
+    the question waits for its turn); the finished ``Generation`` is the iterator's return
+    value, its time to the first token including any wait. Closing the iterator closes the
+    generator's stream, which stops decoding at once."""
     started = clock()
     first: float | None = None
     tokens: list[GeneratedToken] = []
@@ -106,6 +123,9 @@ def stream_generation(
     stream = generator.stream(prompt_messages, max_new_tokens=max_new_tokens)
     try:
         for token in stream:
+            if isinstance(token, Queued):
+                yield token
+                continue
             if first is None:
                 first = clock() - started
             tokens.append(token)
@@ -147,7 +167,7 @@ def generate(
         except StopIteration as finished:
             result: Generation = finished.value
             return result
-        if on_token is not None:
+        if on_token is not None and isinstance(piece, str):
             on_token(piece)
 
 

@@ -18,4 +18,6 @@ def build_generator(settings: GenerationSettings) -> TransformersGenerator:
         lookup_tokens=settings.lookup_tokens,
         int8=settings.runtime == "transformers-int8",
         converted_dir=settings.converted_dir,
+        batch_size=settings.batch_size,
+        queue_length=settings.queue_length,
     )

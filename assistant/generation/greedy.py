@@ -36,6 +36,61 @@ class GreedyDecoding:
     new_cache: Callable[[], Any] | None = None
 
 
+class AnswerText:
+    """One answer as its tokens are chosen: the stop rules, the token cap, and the text each new
+    token adds (held back while a character is incomplete). Plain and batched decoding share it,
+    so they end answers alike."""
+
+    def __init__(
+        self,
+        prompt: Sequence[int],
+        decode_text: Callable[[Sequence[int]], str],
+        decoding: GreedyDecoding,
+        max_new_tokens: int,
+    ) -> None:
+        self.history = list(prompt)
+        self.finished = False
+        self._prompt_length = len(prompt)
+        self._decode_text = decode_text
+        self._decoding = decoding
+        self._max_new_tokens = max_new_tokens
+        self._produced = 0
+        self._emitted = ""
+
+    def choose(self, logprobs: Any) -> tuple[int, GeneratedToken | None]:
+        """Take the greedy choice among ``logprobs`` (one row of log-probabilities over the
+        vocabulary): the token, and the piece to pass on (``None``: nothing to pass on);
+        ``finished`` says whether the answer ended with it."""
+        import torch
+
+        token = int(torch.argmax(logprobs))
+        if token in self._decoding.stop_ids:
+            self.finished = True
+            return token, None
+        self.history.append(token)
+        self._produced += 1
+        logprob = float(logprobs[token])
+        text = self._decode_text(self.history[self._prompt_length :])
+        # A character split over several tokens decodes to U+FFFD until complete.
+        delta = "" if text.endswith(_REPLACEMENT) else text[len(self._emitted) :]
+        cut = stop_position(self._emitted + delta, self._decoding.stop_text)
+        if cut is not None:
+            self.finished = True
+            if cut > len(self._emitted):
+                return token, GeneratedToken(
+                    text=delta[: cut - len(self._emitted)], logprob=logprob
+                )
+            return token, None
+        self._emitted += delta
+        self.finished = self._produced >= self._max_new_tokens
+        return token, GeneratedToken(text=delta, logprob=logprob)
+
+    def guess(self) -> list[int]:
+        """Tokens worth checking after the last one chosen, within the token cap."""
+        room = self._max_new_tokens - self._produced - 1
+        return guess_next(self.history, min(self._decoding.lookup_tokens, room))
+
+
 def decode_greedy(
     model: Any,
     decode_text: Callable[[Sequence[int]], str],
@@ -50,42 +105,29 @@ def decode_greedy(
     """
     import torch
 
-    history = list(prompt)
-    emitted = ""
-    produced = 0
+    answer = AnswerText(prompt, decode_text, decoding, max_new_tokens)
     guess: list[int] = []
     empty_cache = {} if decoding.new_cache is None else {"cache": decoding.new_cache()}
     with torch.inference_mode():
         torch.set_num_threads(decoding.prefill_threads)
         try:
             output = model(
-                input_ids=torch.tensor([history]), use_cache=True, logits_to_keep=1, **empty_cache
+                input_ids=torch.tensor([answer.history]),
+                use_cache=True,
+                logits_to_keep=1,
+                **empty_cache,
             )
         finally:
             torch.set_num_threads(decoding.decode_threads)
-        rows = output.logits[0, -1:]
+        rows = torch.log_softmax(output.logits[0, -1:].float(), dim=-1)
         while True:
             # Row k scores what follows the k-th input of the pass; inputs after the first are
             # the guess, kept only as far as the model chooses the same tokens itself.
             for position, row in enumerate(rows):
-                logprobs = torch.log_softmax(row.float(), dim=-1)
-                token = int(torch.argmax(logprobs))
-                if token in decoding.stop_ids:
-                    return
-                history.append(token)
-                produced += 1
-                text = decode_text(history[len(prompt) :])
-                # A character split over several tokens decodes to U+FFFD until complete.
-                delta = "" if text.endswith(_REPLACEMENT) else text[len(emitted) :]
-                cut = stop_position(emitted + delta, decoding.stop_text)
-                if cut is not None:
-                    if cut > len(emitted):
-                        piece = delta[: cut - len(emitted)]
-                        yield GeneratedToken(text=piece, logprob=float(logprobs[token]))
-                    return
-                emitted += delta
-                yield GeneratedToken(text=delta, logprob=float(logprobs[token]))
-                if produced >= max_new_tokens:
+                token, piece = answer.choose(row)
+                if piece is not None:
+                    yield piece
+                if answer.finished:
                     return
                 if position < len(guess) and token == guess[position]:
                     continue
@@ -93,13 +135,13 @@ def decode_greedy(
                 if rejected > 0:
                     output.cache.crop(-rejected)
                 break
-            guess = guess_next(history, min(decoding.lookup_tokens, max_new_tokens - produced - 1))
+            guess = answer.guess()
             output = model(
                 input_ids=torch.tensor([[token, *guess]]),
                 cache=output.cache,
                 use_cache=True,
             )
-            rows = output.logits[0]
+            rows = torch.log_softmax(output.logits[0].float(), dim=-1)
 
 
 def stop_position(text: str, stop: str | None) -> int | None:

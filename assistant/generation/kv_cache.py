@@ -6,10 +6,15 @@ is 30 layers × 1.5 MB per pass. This layer reserves room for ``HEADROOM`` more 
 time and writes into it; a cut (rejected guesses, ``crop``) only moves the end, and the next
 pass overwrites what was cut. The attention sees the same keys and values as with
 ``DynamicLayer``.
+
+For decoding several answers together, ``stacked`` puts the caches of several sequences into
+one, each padded on the left to the longest (the padding is zeros, which the attention mask
+hides), and ``kept_rows`` takes sequences out again and drops padding no sequence needs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -46,6 +51,17 @@ class ReservedLayer(DynamicLayer):
         self._length = end
         return self._expose()
 
+    @classmethod
+    def holding(cls, keys: torch.Tensor, values: torch.Tensor, length: int) -> ReservedLayer:
+        """A layer whose buffers are ``keys`` and ``values``, the first ``length`` positions
+        filled."""
+        layer = cls()
+        layer.device = keys.device
+        layer._key_room, layer._value_room, layer._length = keys, values, length
+        layer._expose()
+        layer.is_initialized = True
+        return layer
+
     def get_seq_length(self) -> int:
         return self._length if self.is_initialized else 0
 
@@ -75,3 +91,52 @@ def _grown(room: torch.Tensor, length: int, capacity: int) -> torch.Tensor:
 def reserved_cache() -> Cache:
     """An empty cache whose layers (created as the model reaches them) are ``ReservedLayer``."""
     return Cache(layer_class_to_replicate=ReservedLayer)
+
+
+def stacked(caches: Sequence[Cache]) -> Cache:
+    """One cache holding the rows of ``caches`` in order, each padded on the left with zeros to
+    the longest, with room for ``HEADROOM`` more tokens. The caches are left as they were."""
+    width = max(cache.get_seq_length() for cache in caches)
+    layers: list[Any] = []
+    for index in range(len(caches[0].layers)):
+        parts = [_filled(cache.layers[index]) for cache in caches]
+        keys = _left_padded([part[0] for part in parts], width)
+        values = _left_padded([part[1] for part in parts], width)
+        layers.append(ReservedLayer.holding(keys, values, width))
+    return Cache(layers=layers)
+
+
+def kept_rows(cache: Cache, rows: Sequence[int], drop: int = 0) -> Cache:
+    """A cache with only ``rows`` of ``cache``, in that order, less its first ``drop``
+    positions (padding that no row kept needs any more)."""
+    index = torch.tensor(list(rows), dtype=torch.long)
+    layers: list[Any] = []
+    for layer in cache.layers:
+        if not isinstance(layer, ReservedLayer):
+            raise TypeError("only a cache of reserved layers can be cut into rows")
+        length = layer.get_seq_length()
+        keys = layer._key_room.index_select(0, index)[..., drop:, :]
+        values = layer._value_room.index_select(0, index)[..., drop:, :]
+        layers.append(ReservedLayer.holding(keys, values, length - drop))
+    return Cache(layers=layers)
+
+
+def _filled(layer: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """The keys and values a layer holds."""
+    if not isinstance(layer, ReservedLayer):
+        raise TypeError("only caches of reserved layers are stacked")
+    return layer._expose()
+
+
+def _left_padded(parts: Sequence[torch.Tensor], width: int) -> torch.Tensor:
+    """``parts`` (rows, heads, tokens, size) stacked along their rows, each ending at ``width``
+    in a zeroed buffer of ``width + HEADROOM`` tokens."""
+    first = parts[0]
+    rows = sum(part.shape[0] for part in parts)
+    room = first.new_zeros((rows, first.shape[1], width + HEADROOM, first.shape[-1]))
+    row = 0
+    for part in parts:
+        count, length = part.shape[0], part.shape[-2]
+        room[row : row + count, :, width - length : width, :] = part
+        row += count
+    return room

@@ -8,7 +8,9 @@ the dequantised and merged model is converted once and kept there, checked at ev
 (``model_cache.py``), instead of being converted from the GGUF at every start. The wide
 linear layers are then stored transposed, which one-token passes read faster
 (``weight_layout.py``), the key/value cache writes into reserved room (``kv_cache.py``), and
-attention reads shared key/value heads in place in passes of several tokens. With ``int8``
+attention reads shared key/value heads in place in passes of several tokens. Questions asked at
+the same time are decoded together, a batch of up to ``batch_size`` at a time with up to
+``queue_length`` more waiting (``batching.py``). With ``int8``
 the linear layers are instead quantised dynamically after loading: faster, but it changes
 most answers of this small model (see docs/generation.md). A model without a chat template
 also stops at the text its tokenizer adapter names (``HFPromptTokenizer.stop_text``).
@@ -24,8 +26,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.generation.base import GeneratedToken
-from assistant.generation.greedy import GreedyDecoding, decode_greedy
+from assistant.generation.base import GeneratedToken, Queued
+from assistant.generation.batching import BatchScheduler
+from assistant.generation.greedy import GreedyDecoding
 from assistant.generation.hf_model import (
     HFPromptTokenizer,
     convert_model,
@@ -70,7 +73,7 @@ def default_threads() -> int:
 class TransformersGenerator:
     """Greedy, streaming generation with SmolLM2 (optionally with a LoRA adapter).
 
-    Thread-safe: generations are serialised, since they share one model and the CPU.
+    Thread-safe: one thread decodes every answer, those asked at the same time together.
     """
 
     def __init__(
@@ -83,6 +86,8 @@ class TransformersGenerator:
         int8: bool = False,
         lookup_tokens: int = 0,
         converted_dir: Path | None = None,
+        batch_size: int = 8,
+        queue_length: int = 32,
     ) -> None:
         self._model_file = model_file
         self._adapter = adapter
@@ -91,7 +96,9 @@ class TransformersGenerator:
         self._prefill_threads = prefill_threads or available_cores()
         self._int8 = int8
         self._lookup_tokens = lookup_tokens
-        self._parts: tuple[Any, HFPromptTokenizer, GreedyDecoding] | None = None
+        self._batch_size = batch_size
+        self._queue_length = queue_length
+        self._parts: tuple[BatchScheduler, HFPromptTokenizer] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -136,15 +143,16 @@ class TransformersGenerator:
             model = merge_adapter(model, self._adapter)
         return tokenizer, model
 
-    def _loaded(self) -> tuple[Any, HFPromptTokenizer, GreedyDecoding]:
+    def _loaded(self) -> tuple[BatchScheduler, HFPromptTokenizer]:
         with self._lock:
             if self._parts is None:
                 self._parts = self._load()
             return self._parts
 
-    def _load(self) -> tuple[Any, HFPromptTokenizer, GreedyDecoding]:
+    def _load(self) -> tuple[BatchScheduler, HFPromptTokenizer]:
         import torch
 
+        from assistant.generation.batch_model import TorchBatch
         from assistant.generation.kv_cache import reserved_cache
         from assistant.generation.weight_layout import use_input_major_layout
 
@@ -173,16 +181,26 @@ class TransformersGenerator:
             lookup_tokens=self._lookup_tokens,
             prefill_threads=self._prefill_threads,
             decode_threads=self._threads,
-            new_cache=reserved_cache,
         )
-        return model, tokenizer, decoding
+        batch = TorchBatch(
+            model,
+            new_cache=reserved_cache,
+            prefill_threads=self._prefill_threads,
+            decode_threads=self._threads,
+        )
+        scheduler = BatchScheduler(
+            batch,
+            tokenizer.decode,
+            decoding,
+            batch_size=self._batch_size,
+            queue_length=self._queue_length,
+        )
+        return scheduler, tokenizer
 
     def stream(
         self, prompt_messages: Sequence[ChatMessage], *, max_new_tokens: int
-    ) -> Iterator[GeneratedToken]:
+    ) -> Iterator[GeneratedToken | Queued]:
         if max_new_tokens <= 0:
             raise ValueError("max_new_tokens must be positive")
-        model, tokenizer, decoding = self._loaded()
-        prompt = tokenizer.encode_chat(prompt_messages)
-        with self._lock:
-            yield from decode_greedy(model, tokenizer.decode, prompt, max_new_tokens, decoding)
+        scheduler, tokenizer = self._loaded()
+        yield from scheduler.stream(tokenizer.encode_chat(prompt_messages), max_new_tokens)

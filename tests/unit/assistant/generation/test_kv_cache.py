@@ -1,13 +1,19 @@
 """The reserved-room cache holds exactly what transformers' concatenating cache holds, through
-growth past its room and cuts."""
+growth past its room and cuts; caches of several sequences stack into one and come apart."""
 
 from __future__ import annotations
 
 import pytest
 import torch
-from transformers.cache_utils import DynamicLayer
+from transformers.cache_utils import Cache, DynamicLayer
 
-from assistant.generation.kv_cache import HEADROOM, ReservedLayer, reserved_cache
+from assistant.generation.kv_cache import (
+    HEADROOM,
+    ReservedLayer,
+    kept_rows,
+    reserved_cache,
+    stacked,
+)
 
 
 def states(tokens: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -77,3 +83,35 @@ def test_the_cache_makes_reserved_layers_as_the_model_reaches_them() -> None:
     assert cache.get_seq_length() == 4
     cache.crop(-1)
     assert cache.get_seq_length() == 3
+
+
+def filled(tokens: int, seed: int) -> Cache:
+    cache = reserved_cache()
+    for layer_index in range(2):
+        cache.update(*states(tokens, seed + layer_index), layer_index)
+    return cache
+
+
+def held(cache: Cache, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    layer = cache.layers[index]
+    assert isinstance(layer, ReservedLayer)
+    return stored(layer)
+
+
+def test_stacked_rows_are_padded_on_the_left_and_kept_rows_drop_unneeded_padding() -> None:
+    short, long = filled(3, 0), filled(5, 10)
+    both = stacked([short, long])
+    assert both.get_seq_length() == 5
+    for index in range(2):
+        keys, _ = held(both, index)
+        assert torch.equal(keys[0, :, :2], torch.zeros_like(keys[0, :, :2]))
+        assert torch.equal(keys[0:1, :, 2:], held(short, index)[0])
+        assert torch.equal(keys[1:2], held(long, index)[0])
+    alone = kept_rows(both, [0], drop=2)
+    assert alone.get_seq_length() == 3
+    assert torch.equal(held(alone, 1)[1], held(short, 1)[1])
+    # the kept row writes on into its own room; the stacked cache is not touched
+    extra = states(1, 99)
+    alone.update(*extra, 0)
+    assert torch.equal(held(alone, 0)[0][..., -1:, :], extra[0])
+    assert both.get_seq_length() == 5
