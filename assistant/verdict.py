@@ -37,7 +37,9 @@ class AnswerCheck:
     which drafted sentences were taken out because they stated a figure that is neither in a
     passage nor computed from passages, and why. ``reasons`` are the two or three strongest
     reasons behind the confidence, in words, most important first; for a withheld answer, why
-    it was withheld.
+    it was withheld. ``withheld_text`` is the judged answer a withheld one replaced, kept so
+    that an audit or an evaluation can say whether withholding it was right; pages and routes
+    never show it.
     """
 
     confidence: float | None
@@ -47,3 +49,4 @@ class AnswerCheck:
     seconds: float
     removed: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    withheld_text: str = ""

@@ -41,6 +41,15 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
     return path
 
 
+def judged_text(answer: Any) -> str | None:
+    """The answer the check judged: the shown text, or the draft a withheld answer replaced;
+    ``None`` when nothing was judged (the model abstained by itself, or no check ran)."""
+    check = answer.check
+    if check is None or check.confidence is None:
+        return None
+    return str(check.withheld_text if check.withheld else answer.text)
+
+
 def print_table(headers: list[str], rows: list[list[Any]]) -> None:
     """A plain Markdown table, ready to paste into docs/results.md."""
     print("| " + " | ".join(headers) + " |")

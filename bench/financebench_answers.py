@@ -23,7 +23,14 @@ from assistant.ingestion.pipeline import Outcome
 from assistant.service import Assistant
 from assistant.settings import Settings
 from bench.answer_labels import is_correct
-from bench.common import RESULTS_DIR, eval_data_dir, latency_ms, print_table, write_result
+from bench.common import (
+    RESULTS_DIR,
+    eval_data_dir,
+    judged_text,
+    latency_ms,
+    print_table,
+    write_result,
+)
 
 RESULT_NAME = "financebench_answers"
 PDF_DIR = Path("finance/financebench/pdfs")
@@ -54,6 +61,7 @@ def main() -> None:
             answer = assistant.ask(item["question"], collections=[COLLECTION])
             evidence = {(e["doc_name"], e["evidence_page_num"] + 1) for e in item["evidence"]}
             read = {(Path(p.chunk.file_name).stem, p.chunk.page) for p in answer.passages}
+            judged = judged_text(answer)
             rows.append(
                 {
                     "question": item["question"],
@@ -66,6 +74,8 @@ def main() -> None:
                     "read_from_span": answer.span is not None,
                     "evidence_page_read": bool(evidence & read),
                     "confidence": None if answer.check is None else answer.check.confidence,
+                    "judged_right": judged is not None
+                    and is_correct("financebench", True, judged, False, [item["answer"]]),
                     "seconds": time.perf_counter() - started,
                 }
             )

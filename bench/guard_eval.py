@@ -167,9 +167,13 @@ def judged_answers(
 
 
 def plot_calibration(
-    confidences: Sequence[float], correct: Sequence[bool], out_dir: Path
+    confidences: Sequence[float],
+    correct: Sequence[bool],
+    out_dir: Path,
+    prefix: str = "guard",
+    subset: str = "report half",
 ) -> list[str]:
-    """The reliability diagram and the risk-coverage curve, as PNG files."""
+    """The reliability diagram and the risk-coverage curve, as ``<prefix>_*.png`` files."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -193,10 +197,10 @@ def plot_calibration(
         ylabel="share correct",
         xlim=(0, 1),
         ylim=(0, 1),
-        title="Reliability (report half)",
+        title=f"Reliability ({subset})",
     )
     axis.legend(loc="upper left")
-    reliability_png = out_dir / "guard_reliability.png"
+    reliability_png = out_dir / f"{prefix}_reliability.png"
     figure.tight_layout()
     figure.savefig(reliability_png, dpi=100)
     plt.close(figure)
@@ -209,9 +213,9 @@ def plot_calibration(
         ylabel="accuracy of answers shown",
         xlim=(0, 1),
         ylim=(0, 1),
-        title="Risk-coverage (report half)",
+        title=f"Risk-coverage ({subset})",
     )
-    coverage_png = out_dir / "guard_risk_coverage.png"
+    coverage_png = out_dir / f"{prefix}_risk_coverage.png"
     figure.tight_layout()
     figure.savefig(coverage_png, dpi=100)
     plt.close(figure)

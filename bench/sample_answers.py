@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.common import RESULTS_DIR, print_table, write_result
+from bench.common import RESULTS_DIR, judged_text, print_table, write_result
 
 if TYPE_CHECKING:
     from assistant.answering import Answer
@@ -213,6 +213,7 @@ HEADERS = [
 def prediction(question: Question, answer: Answer, seconds: float) -> dict[str, Any]:
     """Everything needed to see why an answer scored as it did."""
     shown = not answer.abstained
+    judged = judged_text(answer)
     stated = stated_value(answer.text, question.question) if question.value is not None else None
     return {
         "id": question.id,
@@ -228,6 +229,7 @@ def prediction(question: Question, answer: Answer, seconds: float) -> dict[str, 
         "from_span": answer.span is not None,
         "stated_value": str(stated) if stated is not None else None,
         "right": shown and is_right(question, answer.text),
+        "judged_right": judged is not None and is_right(question, judged),
         "seconds": round(seconds, 3),
         "passages": [
             f"{p.chunk.file_name}" + (f" p{p.chunk.page}" if p.chunk.page else "")

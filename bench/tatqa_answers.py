@@ -22,7 +22,14 @@ from typing import Any
 from assistant.ingestion.pipeline import Outcome
 from assistant.service import Assistant
 from assistant.settings import Settings
-from bench.common import RESULTS_DIR, eval_data_dir, latency_ms, print_table, write_result
+from bench.common import (
+    RESULTS_DIR,
+    eval_data_dir,
+    judged_text,
+    latency_ms,
+    print_table,
+    write_result,
+)
 from training.reading.tatqa import TatqaContext, is_right, load_contexts
 
 RESULT_NAME = "tatqa_answers"
@@ -63,6 +70,7 @@ def main() -> None:
                 started = time.perf_counter()
                 answer = assistant.ask(question.question, collections=[f"tatqa-{number:03d}"])
                 shown = not answer.abstained
+                judged = judged_text(answer)
                 rows.append(
                     {
                         "uid": question.uid,
@@ -76,6 +84,7 @@ def main() -> None:
                         "shown": shown,
                         "right": shown and is_right(answer.text, question),
                         "confidence": None if answer.check is None else answer.check.confidence,
+                        "judged_right": judged is not None and is_right(judged, question),
                         "passages": [p.chunk.text for p in answer.passages],
                         "seconds": time.perf_counter() - started,
                     }

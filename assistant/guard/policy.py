@@ -280,5 +280,5 @@ class AnswerChecker:
             sentences=(),
             abstained=True,
             invalid_citations=(),
-            check=check,
+            check=replace(check, withheld_text=answer.text),
         )

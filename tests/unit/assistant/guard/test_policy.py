@@ -67,6 +67,8 @@ def test_answer_below_the_threshold_is_withheld_and_the_evidence_kept() -> None:
     assert answer.abstained and answer.text == ABSTENTION and answer.sentences == ()
     assert answer.check.confidence is not None and answer.check.confidence < 0.5
     assert [p.chunk.file_name for p in answer.passages] == ["doc1.pdf", "doc2.pdf"]
+    # the judged draft stays on the verdict for audit and evaluation, not in the answer
+    assert "thirty days" in answer.check.withheld_text.lower()
 
 
 def test_a_stricter_collection_threshold_applies_to_a_question_over_it() -> None:
