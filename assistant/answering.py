@@ -18,7 +18,7 @@ from contextlib import closing
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeAlias
 
-from assistant.generation.base import Generator, stream_generation
+from assistant.generation.base import Generator, Queued, stream_generation
 from assistant.generation.citations import CitedSentence, parse_answer
 from assistant.generation.prompt import ABSTENTION, PromptBuilder
 from assistant.passages import Passage
@@ -96,9 +96,10 @@ class Answer:
         return tuple((n, self.passages[n - 1]) for n in numbers if 0 < n <= len(self.passages))
 
 
-AnswerEvents: TypeAlias = collections.abc.Generator[str | Answer, None, None]
+AnswerEvents: TypeAlias = collections.abc.Generator[str | Queued | Answer, None, None]
 """The draft's text piece by piece as it is written, then the checked answer as the last
-event. Closing it stops the work, generation included, at once."""
+event; before the draft, ``Queued`` notes while the question waits for the generator. Closing
+it stops the work, generation included, at once."""
 
 
 def final_answer(events: AnswerEvents, on_token: Callable[[str], None] | None = None) -> Answer:
@@ -108,7 +109,7 @@ def final_answer(events: AnswerEvents, on_token: Callable[[str], None] | None = 
         for event in events:
             if isinstance(event, Answer):
                 return event
-            if on_token is not None:
+            if on_token is not None and isinstance(event, str):
                 on_token(event)
     raise RuntimeError("the answer's events ended without an answer")
 

@@ -18,6 +18,7 @@ from starlette.types import Scope
 
 from assistant.accounts import AccountError
 from assistant.api.schemas import ErrorBody
+from assistant.generation.base import GeneratorBusy
 from assistant.generation.model_files import ModelNotFoundError
 from assistant.permissions import PermissionDeniedError
 from assistant.storage.faults import StorageUnavailableError, storage_fault
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 
 INTERNAL = "Internal server error."
 MODEL_MISSING = "The language model is not available on this server."
+BUSY_RETRY_AFTER_S = 5
+"""Seconds a client refused as one question too many is told to wait (``Retry-After``): about
+the time a batch of answers takes to make room."""
 _GENERIC_TOO_LARGE = "Content Too Large"
 _MB = 1024 * 1024
 
@@ -37,7 +41,8 @@ _DESCRIPTIONS = {
     404: "No such thing, or one the caller may not read.",
     409: "The name is taken.",
     413: "The request or one of its files is too large.",
-    503: "A model or the database is not available.",
+    503: "A model or the database is not available, or too many questions are waiting for "
+    "an answer (then with Retry-After).",
 }
 
 
@@ -62,6 +67,8 @@ def describe(exc: Exception) -> tuple[int, str]:
         return 403, str(exc)
     if isinstance(exc, AccountError):
         return 400, str(exc)
+    if isinstance(exc, GeneratorBusy):
+        return 503, str(exc)
     fault = exc if isinstance(exc, StorageUnavailableError) else storage_fault(exc)
     if fault is not None:
         log.error("storage unavailable: %s", fault)
@@ -76,6 +83,12 @@ def describe(exc: Exception) -> tuple[int, str]:
 async def _service_error(_request: Request, exc: Exception) -> Response:
     status, detail = describe(exc)
     return SafeJSONResponse({"detail": detail}, status_code=status)
+
+
+async def _busy(_request: Request, exc: Exception) -> Response:
+    status, detail = describe(exc)
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)}
+    return SafeJSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
 async def _invalid_request(request: Request, exc: Exception) -> Response:
@@ -117,4 +130,5 @@ def install_error_handlers(app: FastAPI) -> None:
     )
     for kind in handled:
         app.add_exception_handler(kind, _service_error)
+    app.add_exception_handler(GeneratorBusy, _busy)
     app.add_exception_handler(Exception, _service_error)

@@ -15,9 +15,12 @@ from assistant.api.schemas import AnswerOut, AskRequest, SearchOut, SearchReques
 _STREAM_DOC = (
     "With `stream` set: one `token` event with `text` per piece of the draft as it is written, "
     "then one `answer` event holding the checked answer as in the JSON response (or `error` "
-    "with `status` and `detail`). The draft is not checked yet: only the final answer says "
-    "whether it was withheld or which sentences the passages do not support. A client that "
-    "disconnects stops the answer being written."
+    "with `status` and `detail`). While the question waits for its turn at the answer writer "
+    "(other questions are being answered), `queued` events with its `position` (1: next) come "
+    "first, repeated about every second. The draft is not checked yet: only the final answer "
+    "says whether it was withheld or which sentences the passages do not support. A client that "
+    "disconnects stops the answer being written, or takes its question out of the line. When "
+    "as many questions are waiting as the server takes, the answer is 503 with `Retry-After`."
 )
 _ASK_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -64,8 +67,10 @@ def build_router() -> APIRouter:
         # rights are checked here, while the response can still be a 404 rather than a stream
         events = user.ask_stream(body.question, collections=body.collections)
         fmt = streaming.choose_format(accept)
+        answer = streaming.AnswerStream(events, fmt)
+        answer.start()  # a question refused as too many is a 503, not a stream
         return StreamingResponse(
-            streaming.body(events, fmt),
+            answer.body(),
             media_type=streaming.media_type(fmt),
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )

@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from assistant.answering import Answer
+from assistant.generation.base import GeneratorBusy
 from assistant.passages import ChunkView, Passage
 from assistant.reading.table_reader import CitedCell
 from assistant.scoped import ScopedAssistant
@@ -154,6 +155,14 @@ def show_sources(result: AskResult, user: ScopedAssistant | None = None) -> None
                 show_passage("·", passage, spans, user=user)
 
 
+def queued_caption(position: int) -> str:
+    """What a question waiting for the answer writer shows: its place in line (1: next)."""
+    return (
+        f"Queued, position {position}: other questions are being answered; this one starts "
+        "as soon as there is room."
+    )
+
+
 def clear_on_first(notice: Any, pieces: Iterator[str]) -> Iterator[str]:
     """``pieces``, with ``notice`` (what is still loading) cleared once the first arrives."""
     for piece in pieces:
@@ -167,7 +176,6 @@ def write_answer(user: ScopedAssistant, question: str, chosen: list[str]) -> Ask
     slot = st.empty()
     try:
         with closing(user.ask_stream(question, collections=chosen)) as events:
-            draft = DraftStream(events, transform=escape_inline)
             with slot.container():
                 loading = st.empty()
                 if (step := backend().assistant.loading) is not None:  # a server just started
@@ -175,11 +183,20 @@ def write_answer(user: ScopedAssistant, question: str, chosen: list[str]) -> Ask
                 st.caption(
                     "Draft, being checked against the sources before it is shown as an answer…"
                 )
+                draft = DraftStream(
+                    events,
+                    transform=escape_inline,
+                    on_queued=lambda position: loading.caption(queued_caption(position)),
+                )
                 st.write_stream(clear_on_first(loading, draft.pieces()))
             answer = draft.answer()
     except USER_ERRORS as exc:
         slot.empty()
         show_error(exc)
+        return None
+    except GeneratorBusy as exc:  # too many questions at once: say so, and to ask again
+        slot.empty()
+        st.warning(str(exc))
         return None
     except Exception:  # the generator failed: the passages still help
         log.exception("writing an answer failed")

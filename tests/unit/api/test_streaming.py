@@ -1,22 +1,32 @@
-"""Streamed answers: token events as the text is generated, then the whole answer, as NDJSON or
-server-sent events; a failure midway ends the stream with an error event, and a client that
-goes away stops the answer on the thread that was writing it."""
+"""Streamed answers: queued events while the question waits, token events as the text is
+generated, then the whole answer, as NDJSON or server-sent events; one question too many is a
+503 with Retry-After; a failure midway ends the stream with an error event, and a client that
+goes away stops the answer on the thread that was writing it, and takes it out of the batch or
+the line."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from assistant.answering import AnswerEvents
 from assistant.api import streaming
-from assistant.api.errors import INTERNAL, MODEL_MISSING
+from assistant.api.errors import BUSY_RETRY_AFTER_S, INTERNAL, MODEL_MISSING
+from assistant.generation.base import GeneratedToken, GeneratorBusy, Queued
 from assistant.generation.model_files import ModelNotFoundError
 from assistant.scoped import ScopedAssistant
 from tests.unit.api.conftest import Api
+from tests.unit.assistant.generation.test_batching import (
+    ANSWERS,
+    ScriptedBatch,
+    release,
+    scheduler,
+)
 
 QUESTION = {"question": "What is the bonus policy?", "stream": True}
 
@@ -130,3 +140,85 @@ def test_a_disconnected_client_stops_the_answer_on_its_own_thread() -> None:
     assert closed.wait(5)
     assert len(threads) == 2  # one piece made, then closed: no other piece was generated
     assert threads[0] == threads[1] != threading.get_ident()
+
+
+def test_a_waiting_question_streams_its_place_before_its_tokens(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def waiting(self: ScopedAssistant, question: str, **kwargs: Any) -> AnswerEvents:
+        yield Queued(2)
+        yield Queued(1)
+        yield "From "
+        raise RuntimeError("stopped here")
+
+    monkeypatch.setattr(ScopedAssistant, "ask_stream", waiting)
+    events = ndjson(api.call("POST", "/v1/ask", "alice", json=QUESTION).text)
+    assert events[:3] == [
+        {"type": "queued", "position": 2},
+        {"type": "queued", "position": 1},
+        {"type": "token", "text": "From "},
+    ]
+    headers = {**api.headers("alice"), "Accept": "text/event-stream"}
+    response = api.client.post("/v1/ask", headers=headers, json=QUESTION)
+    assert sse(response.text)[0] == ("queued", {"position": 2})
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_one_question_too_many_is_a_503_with_retry_after(
+    api: Api, monkeypatch: pytest.MonkeyPatch, stream: bool
+) -> None:
+    def busy(self: ScopedAssistant, question: str, **kwargs: Any) -> AnswerEvents:
+        raise GeneratorBusy("Too many questions at once. Ask again in a few seconds.")
+        yield "never"
+
+    monkeypatch.setattr(ScopedAssistant, "ask_stream", busy)
+    response = api.call("POST", "/v1/ask", "alice", json={**QUESTION, "stream": stream})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == str(BUSY_RETRY_AFTER_S)
+    assert response.json() == {"detail": "Too many questions at once. Ask again in a few seconds."}
+
+
+def read_first_part_then_leave(events: AnswerEvents) -> dict[str, Any]:
+    """What the server does for a client that reads one part and goes away."""
+
+    async def read() -> str:
+        parts = streaming.body(events, "ndjson")
+        first = await anext(parts)
+        await parts.aclose()
+        return first
+
+    parsed: dict[str, Any] = json.loads(asyncio.run(read()))
+    return parsed
+
+
+def drafted(tokens: Iterator[GeneratedToken | Queued]) -> AnswerEvents:
+    for token in tokens:
+        yield token if isinstance(token, Queued) else token.text
+
+
+def test_a_disconnected_client_takes_its_answer_out_of_the_batch() -> None:
+    batch = ScriptedBatch(ANSWERS, gated=True)
+    decoder = scheduler(batch)
+    staying = decoder.stream([3], 50)
+    first = read_first_part_then_leave(drafted(decoder.stream([1], 50)))
+    assert first == {"type": "token", "text": "b"}
+    release(batch)
+    assert "".join(t.text for t in staying if isinstance(t, GeneratedToken)) == (
+        "".join(chr(96 + i) for i in ANSWERS[3])
+    )
+    # the answer whose client left had 7 tokens to go; it was fed in at most two steps
+    assert sum(len(step) == 2 for step in batch.steps) <= 2
+
+
+def test_a_disconnected_client_leaves_the_line() -> None:
+    batch = ScriptedBatch(ANSWERS, gated=True)
+    decoder = scheduler(batch, batch_size=1)
+    running = decoder.stream([1], 50)
+    next(running)
+    first = read_first_part_then_leave(drafted(decoder.stream([2], 50)))
+    assert first == {"type": "queued", "position": 1}
+    release(batch)
+    list(running)
+    waiting = decoder.stream([3], 50)
+    list(waiting)
+    assert batch.added == [1, 3]  # the question whose client left was never read

@@ -12,7 +12,7 @@ from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
 from streamlit.testing.v1 import AppTest
 
 from assistant.answering import Answer, AnswerTimings
-from assistant.generation.base import GeneratedToken
+from assistant.generation.base import GeneratedToken, GeneratorBusy
 from assistant.generation.prompt import ABSTENTION, ChatMessage
 from assistant.verdict import AnswerCheck
 from tests.unit.assistant.generation.fakes import ScriptedGenerator
@@ -149,3 +149,22 @@ def test_an_abstention_shows_no_confidence_and_why_with_the_evidence(site: Site)
     assert NO_CONFIDENCE in [c.value for c in at.caption]
     assert [s.value for s in at.subheader] == ["Best evidence"]
     assert "salaries\\.md" in markdown_text(at)
+
+
+class BusyGenerator(ScriptedGenerator):
+    """Refuses every question, as a generator with a full line does."""
+
+    def stream(
+        self, prompt_messages: Sequence[ChatMessage], *, max_new_tokens: int
+    ) -> Iterator[GeneratedToken]:
+        raise GeneratorBusy("Too many questions at once. Ask again in a few seconds.")
+
+
+@pytest.mark.parametrize("generator", [BusyGenerator([])])
+def test_one_question_too_many_says_to_ask_again(site: Site) -> None:
+    at = signed_in("alice")
+    ask(at, "What is the bonus policy?")
+    assert [w.value for w in at.warning] == [
+        "Too many questions at once. Ask again in a few seconds."
+    ]
+    assert not at.error

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from assistant.answering import Answer, AnswerEvents, AnswerTimings
+from assistant.generation.base import Queued
 from ui.streaming import DraftStream
 
 
@@ -72,3 +73,17 @@ def test_the_loading_notice_goes_with_the_first_words() -> None:
     assert next(pieces) == "The "
     assert notice.cleared == 1
     assert list(pieces) == ["answer."]
+
+
+def test_a_waiting_question_reports_its_place_and_writes_no_piece_for_it() -> None:
+    def events() -> AnswerEvents:
+        yield Queued(2)
+        yield Queued(1)
+        yield "Notice is 30 days."
+        yield ANSWER
+
+    places: list[int] = []
+    draft = DraftStream(events(), on_queued=places.append)
+    assert list(draft.pieces()) == ["Notice is 30 days."]
+    assert places == [2, 1]
+    assert draft.answer() is ANSWER
