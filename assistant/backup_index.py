@@ -17,10 +17,11 @@ from typing import Any
 import faiss
 import numpy as np
 
+from assistant.embedding_backend import embedder_name
 from assistant.index_sync import IndexSync
 from assistant.settings import IndexSettings
 from indexes import dense, hybrid
-from indexes.embedder import Embedder, SentenceTransformerEmbedder
+from indexes.embedder import Embedder
 from indexes.persist import IndexFormatError, load_array, read_manifest
 from indexes.protocols import IndexedChunk
 
@@ -59,8 +60,7 @@ def saved_model(index_dir: Path) -> EmbeddingModel | None:
 def configured_model_name(settings: IndexSettings) -> str:
     """The name of the model an installation embeds with, as its settings choose it (the
     model itself is not loaded)."""
-    path = Path(settings.embedding_model) if settings.embedding_model else None
-    return SentenceTransformerEmbedder(path).model_name
+    return embedder_name(settings)
 
 
 def write_vectors(index_dir: Path, chunk_ids: np.ndarray, out_path: Path, dim: int) -> None:

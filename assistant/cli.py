@@ -426,26 +426,36 @@ def ask(
 @app.command(cls=ProseCommand, name="prepare-models")
 def prepare_models() -> None:
     """Convert the answer model once and keep it in the data directory, so that every later
-    start maps it in within seconds. Otherwise the first `assistant ask`, UI or API start does
-    it; a conversion that no longer matches the model, its adapter or the libraries is made
-    again."""
+    start maps it in within seconds; export the search model too where index.embedding_backend
+    runs it by ONNX Runtime. Otherwise the first `assistant ask`, UI or API start does it; a
+    conversion that no longer matches the model, its adapter or the libraries is made again."""
+    from assistant.embedding_backend import prepare_export
     from assistant.generation.factory import build_generator
     from assistant.generation.model_files import ModelNotFoundError
     from assistant.quiet_loading import quiet_model_libraries
     from assistant.settings import get_settings
+    from indexes.onnx_embedder import ExportError
 
     quiet_model_libraries()
-    generator = build_generator(get_settings().generation)
+    settings = get_settings()
+    generator = build_generator(settings.generation)
     try:
         with errors.status("converting the answer model..."):
             prepared = generator.prepare()
-    except ModelNotFoundError as exc:
-        errors.print(f"[red]error[/] {exc}")
+        with errors.status("exporting the search model..."):
+            exported = prepare_export(settings.index, settings.embedder_cache_dir)
+    except (ModelNotFoundError, FileNotFoundError, ExportError) as exc:
+        errors.print(f"[red]error[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     done = "converted into" if prepared.converted else "already converted, checked in"
     console.print(
         f"answer model {done} {prepared.folder}", markup=False, highlight=False, soft_wrap=True
     )
+    if exported is not None:
+        done = "exported into" if exported.converted else "already exported, checked in"
+        console.print(
+            f"search model {done} {exported.folder}", markup=False, highlight=False, soft_wrap=True
+        )
 
 
 @app.command(cls=ProseCommand)

@@ -52,12 +52,6 @@ def hybrid_config(settings: IndexSettings) -> HybridConfig:
     )
 
 
-def settings_embedder(settings: IndexSettings) -> Embedder:
-    """The index's embedding model as ``settings`` configure it (not loaded yet)."""
-    model = Path(settings.embedding_model) if settings.embedding_model else None
-    return SentenceTransformerEmbedder(model, batch_size=settings.embedding_batch_size)
-
-
 def second_stage_embedder(settings: IndexSettings) -> Embedder | None:
     """The second stage's model as ``settings`` configure it (not loaded yet), or None."""
     if settings.second_stage_model is None:

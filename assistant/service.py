@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.answering import Answer, AnswerEvents, AnswerGuard, AnswerPipeline
 from assistant.collection_settings import keep_originals, search_fusion
+from assistant.embedding_backend import settings_embedder
 from assistant.generation.base import Generator
 from assistant.generation.factory import build_generator
 from assistant.guard.factory import build_checker
@@ -25,7 +26,6 @@ from assistant.index_sync import (
     DriftReport,
     IndexSync,
     second_stage_embedder,
-    settings_embedder,
 )
 from assistant.ingestion.pipeline import FileResult, IngestionPipeline, RunReport
 from assistant.ingestion.progress import ProgressCallback
@@ -111,7 +111,7 @@ class Assistant:
         self.index = IndexSync(
             index_dir=settings.index_dir,
             settings=settings.index,
-            embedder=embedder or settings_embedder(settings.index),
+            embedder=embedder or settings_embedder(settings.index, settings.embedder_cache_dir),
             second_embedder=second_embedder or second_stage_embedder(settings.index),
         )
         self.pages = PageStore(

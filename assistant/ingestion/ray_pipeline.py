@@ -30,7 +30,8 @@ import ray.data
 from ray.util.annotations import RayDeprecationWarning
 from sqlalchemy import Engine
 
-from assistant.index_sync import IndexSync, settings_embedder
+from assistant.embedding_backend import settings_embedder
+from assistant.index_sync import IndexSync
 from assistant.ingestion.pipeline import (
     Chunker,
     FailedFile,
@@ -262,7 +263,10 @@ class RayIngestion:
         engine: Engine | None = None,
     ) -> None:
         self.options = options or RayOptions()
-        self._factories = [embedder_factory or partial(settings_embedder, settings.index)]
+        self._factories = [
+            embedder_factory
+            or partial(settings_embedder, settings.index, settings.embedder_cache_dir)
+        ]
         self.vectors = PrecomputedEmbedder(self._factories[0]())
         self.second_vectors: PrecomputedEmbedder | None = None
         if settings.index.second_stage_model is not None:

@@ -1,0 +1,47 @@
+"""The ONNX backends with the packaged all-MiniLM-L6-v2: exported through the product's own
+path, their vectors agree with sentence-transformers' (loads the real model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.embedding_backend import settings_embedder
+from assistant.settings import IndexSettings
+from indexes.embedder import SentenceTransformerEmbedder
+
+pytestmark = pytest.mark.integration
+
+TEXTS = [
+    "The tenant must pay the monthly rent on the first day of each month.",
+    "Either party may end this agreement by giving ninety days written notice.",
+    "Net revenue grew by twelve percent compared with the prior year.",
+    "The board declared a quarterly dividend of fifty cents per share.",
+    "Patients with high blood pressure received a daily dose of the drug.",
+    "Children under twelve were excluded from the clinical trial.",
+    "When is the rent due?",
+    "How much did revenue grow?",
+    "Who was left out of the trial?",
+    "Operating income, segment results and cash flows for the year. " * 40,  # past 256 tokens
+]
+
+LEAST_COSINE = {"onnx": 0.9999, "onnx-int8": 0.97}
+
+
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_onnx_vectors_agree_with_the_plain_model(
+    backend: str, tmp_path: Path, minilm: SentenceTransformerEmbedder
+) -> None:
+    settings = IndexSettings.model_validate({"embedding_backend": backend})
+    embedder = settings_embedder(settings, tmp_path / "model-cache")
+    vectors = embedder.encode(TEXTS)
+    plain = minilm.encode(TEXTS)
+    assert vectors.shape == plain.shape and embedder.dim == minilm.dim
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosines = np.sum(vectors * plain, axis=1)
+    assert cosines.min() >= LEAST_COSINE[backend], cosines
+    questions, passages = slice(6, 9), slice(0, 6)
+    nearest = np.argmax(vectors[questions] @ vectors[passages].T, axis=1)
+    assert nearest.tolist() == np.argmax(plain[questions] @ plain[passages].T, axis=1).tolist()

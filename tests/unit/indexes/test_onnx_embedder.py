@@ -1,0 +1,71 @@
+"""The ONNX Runtime embedder without a model: it finds its export only at first use, embeds in
+batches of similar length, and returns normalised rows in the order of its input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexes import onnx_embedder
+from indexes.onnx_embedder import OnnxEmbedder
+
+
+class FakeLoaded:
+    """Stands for a loaded export: a text's vector is (its length, 1, 0), unnormalised."""
+
+    dim = 3
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def run(self, texts: list[str]) -> np.ndarray:
+        self.batches.append(texts)
+        return np.array([[len(text), 1.0, 0.0] for text in texts], dtype=np.float32)
+
+
+@pytest.fixture
+def loaded(monkeypatch: pytest.MonkeyPatch) -> FakeLoaded:
+    fake = FakeLoaded()
+    monkeypatch.setattr(onnx_embedder._Loaded, "read", classmethod(lambda cls, folder: fake))
+    return fake
+
+
+def test_the_export_is_looked_for_only_at_first_use(tmp_path: Path, loaded: FakeLoaded) -> None:
+    asked: list[int] = []
+
+    def folder() -> Path:
+        asked.append(1)
+        return tmp_path
+
+    embedder = OnnxEmbedder(folder, model_name="m+int8")
+    assert embedder.model_name == "m+int8"
+    assert asked == []
+    embedder.warm_up()
+    embedder.encode(["a"])
+    assert embedder.dim == 3
+    assert asked == [1]
+
+
+def test_rows_come_back_in_input_order_normalised_from_length_sorted_batches(
+    tmp_path: Path, loaded: FakeLoaded
+) -> None:
+    texts = ["bb", "a", "dddd", "ccc", "eeeee"]
+    vectors = OnnxEmbedder(lambda: tmp_path, model_name="m", batch_size=2).encode(texts)
+    assert loaded.batches == [["eeeee", "dddd"], ["ccc", "bb"], ["a"]]
+    expected = np.array([[len(t), 1.0, 0.0] for t in texts])
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(vectors, expected, rtol=1e-6)
+    assert vectors.dtype == np.float32 and vectors.flags.c_contiguous
+
+
+def test_no_texts_give_no_rows(tmp_path: Path, loaded: FakeLoaded) -> None:
+    vectors = OnnxEmbedder(lambda: tmp_path, model_name="m").encode([])
+    assert vectors.shape == (0, 3)
+    assert loaded.batches == []
+
+
+def test_batch_size_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        OnnxEmbedder(lambda: tmp_path, model_name="m", batch_size=0)
