@@ -46,6 +46,13 @@ _EMPHASIS = re.compile(r"\*\*|__|`")
 _SPELLED_BEFORE = re.compile(r"[A-Za-z-]+\s*$")
 _NEXT_WORD = re.compile(r"\s*[(]?[\w%/.-]*[\w%)]")
 MAX_WORDS_ADDED = 3
+_ALTOGETHER = re.compile(r"\baltogether\b|\bin\s+total\b|\bcombined\b", re.IGNORECASE)
+_EXPLAINS = re.compile(
+    r"^\s*(?:how|why)\b(?!\s+(?:many|much|long|often|old|far|large|big|high|low)\b)"
+    r"|\bwhat\s+(?:does|do|did)\b.*\b(?:represent|include|mean|refer|consist|cover|comprise)",
+    re.IGNORECASE,
+)
+"""Questions that ask how or why, or what something means: a fragment does not answer them."""
 
 
 class Spans(Protocol):
@@ -216,9 +223,13 @@ class SpanReader:
 
     def read(self, question: str, passages: Sequence[str]) -> SpanReading | None:
         """The most likely right proposal of the kind the question asks for, judged; none for
-        a question that asks for a computation or for values of several periods."""
+        a question that asks for a computation (over periods, or relating two items) or for
+        values of several periods. A question asking how or why is answered with the whole
+        sentence the words sit in."""
         facts = read_question(question)
         if facts.operation is not Operation.LOOKUP or len(facts.periods) > 1:
+            return None
+        if facts.pair is not None or _ALTOGETHER.search(question):
             return None
         judged = [
             replace(r, confidence=self._calibrator.probability(span_features(r)))
@@ -228,4 +239,7 @@ class SpanReader:
         best = max(judged, key=lambda r: r.confidence or 0.0, default=None)
         if best is None or (best.confidence or 0.0) < self._min_confidence:
             return None
+        if _EXPLAINS.search(question) and best.sentence != best.value:
+            sentence = " ".join(_EMPHASIS.sub("", best.sentence).split())
+            return replace(best, value=sentence, text=_wording(sentence, best.passage))
         return best

@@ -233,3 +233,33 @@ def test_a_reading_the_check_finds_of_the_wrong_kind_is_withheld_with_the_reason
     assert check is not None and check.withheld and check.confidence == 0.0
     assert answer.abstained
     assert any("asks for a number" in r for r in check.reasons)
+
+
+def test_a_question_relating_two_items_or_adding_them_up_is_not_answered_with_copied_words() -> (
+    None
+):
+    text = "The company granted 346,453 PSUs in April 2019 and 375,000 PSUs in December 2019."
+    reader = SpanReader(ScriptedSpans([("346,453", 6.0)]), calibrator(5.0), min_confidence=0.5)
+    altogether = "What is the total number of PSUs granted in April and December 2019 altogether?"
+    assert reader.read(altogether, [text]) is None
+    ratio = "What is the ratio of PSUs granted in April to PSUs granted in December?"
+    assert reader.read(ratio, [text]) is None
+
+
+def test_a_how_or_why_question_is_answered_with_the_whole_sentence() -> None:
+    text = (
+        "Rates are reviewed yearly. The discount rate is determined by comparison against "
+        "the FTSE pension liability index for AA rated corporate instruments. Other text."
+    )
+    reader = SpanReader(
+        ScriptedSpans([("FTSE pension liability index", 6.0)]), calibrator(5.0), min_confidence=0.5
+    )
+    reading = reader.read("How is the discount rate determined?", [text])
+    assert reading is not None
+    assert reading.value.startswith("The discount rate is determined by comparison")
+    assert reading.text.endswith("corporate instruments [1].")
+    short = reader.read("Which index is the discount rate compared against?", [text])
+    assert short is not None and short.value == "FTSE pension liability index"
+    how_many = SpanReader(ScriptedSpans([("yearly", 6.0)]), calibrator(5.0), min_confidence=0.5)
+    often = how_many.read("How often are rates reviewed?", [text])
+    assert often is not None and often.value == "yearly"
