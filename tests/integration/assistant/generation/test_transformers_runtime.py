@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import pytest
 
-from assistant.generation.base import Generator, generate
+from assistant.generation.base import Generation, Generator, generate
 from assistant.generation.citations import parse_answer
 from assistant.generation.factory import build_generator
 from assistant.generation.hf_model import HFPromptTokenizer
@@ -108,3 +109,29 @@ def test_the_runtime_answers_as_the_model_loaded_by_transformers(
         monkeypatch.undo()
         assert runtime.text == "".join(t.text for t in reference)
         assert runtime.token_logprobs == pytest.approx([t.logprob for t in reference], abs=1e-3)
+
+
+def test_answers_written_together_are_those_written_alone(smollm2: Generator) -> None:
+    builder = PromptBuilder(smollm2.tokenizer, context_tokens=1024, answer_tokens=32)
+    questions = (
+        "How much notice must the tenant give?",
+        "How is rent paid?",
+        "Quote the rule on rent.",
+        "What does the lease say about pets?",
+    )
+    prompts = [builder.build(question, PASSAGES).messages for question in questions]
+    alone = [generate(smollm2, prompt, max_new_tokens=32) for prompt in prompts]
+    together: list[Generation | None] = [None] * len(prompts)
+
+    def ask(index: int) -> None:
+        together[index] = generate(smollm2, prompts[index], max_new_tokens=32)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(prompts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for single, batched in zip(alone, together, strict=True):
+        assert batched is not None
+        assert batched.text == single.text
+        assert batched.token_logprobs == pytest.approx(single.token_logprobs, abs=1e-3)
