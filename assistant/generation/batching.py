@@ -174,11 +174,14 @@ class BatchScheduler:
 
     def _run(self) -> None:
         while True:
-            for request in self._admitted():
-                self._start(request)
-            self._leave()
-            if self._rows:
-                self._step()
+            try:
+                for request in self._admitted():
+                    self._start(request)
+                self._leave()
+                if self._rows:
+                    self._step()
+            except Exception as exc:  # no question may be left waiting on a dead thread
+                self._fail_all(exc)
 
     def _admitted(self) -> list[_Request]:
         """Questions that may join now (waiting for any when nothing is being decoded)."""
