@@ -1,5 +1,6 @@
-"""The ONNX backends with the packaged all-MiniLM-L6-v2: exported through the product's own
-path, their vectors agree with sentence-transformers' (loads the real model)."""
+"""The int8 ONNX backend with the packaged all-MiniLM-L6-v2: exported through the product's own
+path, its vectors agree with sentence-transformers' (loads the real model). The fp32 export
+takes the same path without the quantisation step."""
 
 from __future__ import annotations
 
@@ -27,21 +28,19 @@ TEXTS = [
     "Operating income, segment results and cash flows for the year. " * 40,  # past 256 tokens
 ]
 
-LEAST_COSINE = {"onnx": 0.9999, "onnx-int8": 0.97}
 
-
-@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
-def test_onnx_vectors_agree_with_the_plain_model(
-    backend: str, tmp_path: Path, minilm: SentenceTransformerEmbedder
+def test_int8_vectors_agree_with_the_plain_model(
+    tmp_path: Path, minilm: SentenceTransformerEmbedder
 ) -> None:
-    settings = IndexSettings.model_validate({"embedding_backend": backend})
+    settings = IndexSettings.model_validate({"embedding_backend": "onnx-int8"})
     embedder = settings_embedder(settings, tmp_path / "model-cache")
     vectors = embedder.encode(TEXTS)
     plain = minilm.encode(TEXTS)
     assert vectors.shape == plain.shape and embedder.dim == minilm.dim
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     cosines = np.sum(vectors * plain, axis=1)
-    assert cosines.min() >= LEAST_COSINE[backend], cosines
+    assert cosines.min() >= 0.97, cosines
+    assert cosines.mean() >= 0.98, cosines
     questions, passages = slice(6, 9), slice(0, 6)
     nearest = np.argmax(vectors[questions] @ vectors[passages].T, axis=1)
     assert nearest.tolist() == np.argmax(plain[questions] @ plain[passages].T, axis=1).tolist()
