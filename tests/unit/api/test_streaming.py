@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -191,17 +192,27 @@ def read_first_part_then_leave(events: AnswerEvents) -> dict[str, Any]:
     return parsed
 
 
-def drafted(tokens: Iterator[GeneratedToken | Queued]) -> AnswerEvents:
-    for token in tokens:
-        yield token if isinstance(token, Queued) else token.text
+def drafted(tokens: Generator[GeneratedToken | Queued, None, None]) -> AnswerEvents:
+    try:
+        for token in tokens:
+            yield token if isinstance(token, Queued) else token.text
+    finally:
+        tokens.close()
 
 
 def test_a_disconnected_client_takes_its_answer_out_of_the_batch() -> None:
     batch = ScriptedBatch(ANSWERS, gated=True)
     decoder = scheduler(batch)
     staying = decoder.stream([3], 50)
-    first = read_first_part_then_leave(drafted(decoder.stream([1], 50)))
+    leaving = decoder.stream([1], 50)
+    # one step, so the leaving question is in the batch whether or not it joined before the
+    # first step: its first token comes when it is read in
+    release(batch, 1)
+    first = read_first_part_then_leave(drafted(leaving))
     assert first == {"type": "token", "text": "b"}
+    closed_by = time.monotonic() + 10
+    while leaving.gi_frame is not None and time.monotonic() < closed_by:
+        time.sleep(0.01)  # the stream is closed on its worker thread
     release(batch)
     assert "".join(t.text for t in staying if isinstance(t, GeneratedToken)) == (
         "".join(chr(96 + i) for i in ANSWERS[3])
