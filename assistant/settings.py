@@ -223,12 +223,13 @@ class GuardSettings(BaseModel):
         default=True, description="Check every answer (detectors and calibrated confidence)."
     )
     threshold: float = Field(
-        default=0.25,
+        default=0.5,
         ge=0,
         le=1,
         description="Answers whose confidence is below this are withheld; the evidence is shown. "
-        "The default was chosen from the risk-coverage figures of bench/guard_eval.py "
-        "(docs/results.md).",
+        "The default was chosen on development questions answered end to end (bench/"
+        "answer_confidence.py; docs/results.md): an answer is shown when it is more likely "
+        "right than wrong.",
     )
     collection_thresholds: dict[str, float] = Field(
         default_factory=dict,
