@@ -48,13 +48,16 @@ def _service() -> Assistant:
     return Assistant(get_settings())
 
 
-def _load_models(service: Assistant) -> None:
+def _load_models(service: Assistant, *, answer_model: bool) -> None:
     """Load the models an answer needs, saying so in one line on a terminal that goes once
-    they are loaded (and nothing when the output is not a terminal)."""
-    with errors.status("loading the answer model...") as status:
-        service.generator.warm_up()
-        status.update("loading the search model...")
+    they are loaded (and nothing when the output is not a terminal). Without ``answer_model``
+    the answer model is left to load when an answer needs it: a question the tables or the
+    span reader answer never does."""
+    with errors.status("loading the search model...") as status:
         service.index.warm_up()
+        if answer_model:
+            status.update("loading the answer model...")
+            service.generator.warm_up()
 
 
 def _expand(paths: list[Path]) -> list[Path]:
@@ -409,7 +412,7 @@ def ask(
     app.quick_exit = True  # it only reads
     service = _service()
     try:
-        _load_models(service)
+        _load_models(service, answer_model=not service.guards)
         if service.guards:  # nothing is shown before it is checked
             with console.status("Writing the answer and checking it against the sources..."):
                 answer = service.ask(question, collections=collection)

@@ -104,3 +104,14 @@ def test_prepare_models_converts_the_answer_model_ahead_of_time(
     assert said in result.stdout
     assert str(folder) in result.stdout  # whole, to copy
     assert result.stderr == ""
+
+
+def test_a_checked_ask_leaves_the_answer_model_to_load_when_an_answer_needs_it(
+    service: Assistant,
+) -> None:
+    service.guards = (lambda answer: answer,)  # checked: nothing is streamed
+    result = CliRunner().invoke(cli.app, ["ask", "When is the rent due?", "-c", "c"])
+    assert result.exit_code == 0, result.output
+    assert isinstance(service.generator, ScriptedGenerator)
+    assert not service.generator.warmed  # not loaded ahead: the draft loaded what it needed
+    assert "The rent is due on the first day" in result.stdout
