@@ -35,6 +35,13 @@ from ingest.tables import Cell
 _QUARTERLY = re.compile(r"\bquarterly\b|\b(?:per|each|a) quarter\b", re.IGNORECASE)
 
 _WHOLE_TERMS = frozenset({"total", "consolidated", "all", "group"})
+_NOT_ONE_CELL = re.compile(
+    r"\bdefined?\b|\bless\b|\bminus\b|\bplus\b|\+"
+    r"|\bwhich\b.*\b(?:most|least|largest|smallest|highest|lowest|greatest)\b",
+    re.IGNORECASE,
+)
+"""What a lookup cannot answer: a formula the question spells out ("EBITDA less capex", "define
+X as A + B"), or which of several items is largest."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,8 @@ def _in_percent(series: Series) -> bool:
 
 def _read_item(facts: QuestionFacts, per_table: Sequence[Sequence[Series]]) -> TableReading | None:
     """The reading of the one line item the question names best that answers it."""
+    if facts.operation is Operation.LOOKUP and _NOT_ONE_CELL.search(facts.question):
+        return None
     ranked = rank(facts.terms, [series for items in per_table for series in items])
     for position, (precision, overlap, series) in enumerate(ranked):
         points = _points_for(facts, series)

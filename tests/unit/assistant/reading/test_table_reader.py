@@ -382,3 +382,27 @@ def test_a_span_of_years_asked_respectively_gives_every_year_in_its_order() -> N
     )
     assert reading is not None
     assert reading.value == "4 and 5 and 6"
+
+
+def test_a_lookup_is_not_the_answer_to_a_spelled_out_formula_or_to_which_item_is_largest() -> None:
+    flows = """| (USD millions) | 2023 | 2022 |
+|---|---|---|
+| Operating activities | 1,824 | 3,252 |
+| Investing activities | (930) | (1,372) |
+| Financing activities | (1,806) | (4,297) |
+| Depreciation and amortization | 900 | 870 |"""
+    assert (
+        read_from_tables(
+            "Among operations, investing and financing activities, which brought in the most cash "
+            "in 2023?",
+            [flows],
+        )
+        is None
+    )
+    assert (
+        read_from_tables(
+            "What is 2023 operating income plus depreciation and amortization less capex?", [flows]
+        )
+        is None
+    )
+    assert read_from_tables("What were financing activities in 2023?", [flows]) is not None
