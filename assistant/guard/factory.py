@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from assistant.collection_settings import answer_threshold
+from assistant.guard.answer_shifts import ConfidenceShifts
 from assistant.guard.calibrator import BUNDLED_CALIBRATOR, Calibrator
 from assistant.guard.cross_encoder import BUNDLED_DETECTOR, CrossEncoderDetector
 from assistant.guard.facts import FactDetector
@@ -29,12 +30,14 @@ def build_detectors(settings: GuardSettings) -> list[HallucinationDetector]:
 
 
 def build_checker(settings: GuardSettings) -> AnswerChecker:
-    """The checker; a detector model loads on first use, the calibrator (a small JSON) now,
-    so a missing or stale artefact is reported at start rather than at the first question."""
+    """The checker; a detector model loads on first use, the calibrator and the confidence
+    shifts (small JSON files) now, so a missing or stale artefact is reported at start rather
+    than at the first question."""
     return AnswerChecker(
         detectors=build_detectors(settings),
         calibrator=Calibrator.load(settings.calibrator or BUNDLED_CALIBRATOR),
         threshold=partial(answer_threshold, settings),
         sentence_threshold=settings.sentence_threshold,
         min_source_relevance=settings.min_source_relevance,
+        shifts=ConfidenceShifts.load(),
     )

@@ -21,6 +21,7 @@ from dataclasses import replace
 from assistant.answering import Answer
 from assistant.generation.citations import CitedSentence
 from assistant.generation.prompt import ABSTENTION
+from assistant.guard.answer_shifts import NO_SHIFTS, ConfidenceShifts
 from assistant.guard.calibrator import (
     AnswerSignals,
     Calibrator,
@@ -97,12 +98,14 @@ class AnswerChecker:
         threshold: Callable[[Sequence[str]], float],
         sentence_threshold: float = 0.5,
         min_source_relevance: float = 0.0,
+        shifts: ConfidenceShifts = NO_SHIFTS,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         if not detectors:
             raise ValueError("the answer check needs at least one detector")
         self._detectors = tuple(detectors)
         self._calibrator = calibrator
+        self._shifts = shifts
         self._threshold = threshold
         self._sentence_threshold = sentence_threshold
         self._min_source_relevance = min_source_relevance
@@ -161,7 +164,7 @@ class AnswerChecker:
             operands = ", ".join(c.cell.text for c in reading.cells)
             sentences = [replace(s, text=s.text.replace(formula, operands)) for s in sentences]
         _, verdicts = self.judge(answer.question, sentences, texts, ())
-        confidence = reading.confidence if reading.confidence is not None else 0.0
+        confidence = self._shifts.apply("table", reading.confidence or 0.0)
         weakest = None
         if any(not v.supported for v in verdicts):
             weakest = min(v.support for v in verdicts)
@@ -180,7 +183,7 @@ class AnswerChecker:
         weakest sentence support when a detector finds a sentence unsupported, and none when
         they are not the kind of answer the question asks for. Also returns the reasons."""
         _, verdicts = self.judge(answer.question, answer.sentences, texts, ())
-        confidence = reading.confidence if reading.confidence is not None else 0.0
+        confidence = self._shifts.apply("span", reading.confidence or 0.0)
         weakest = None
         if any(not v.supported for v in verdicts):
             weakest = min(v.support for v in verdicts)
@@ -225,7 +228,7 @@ class AnswerChecker:
                 answer.question, answer.sentences, texts, answer.token_logprobs
             )
             features = answer_features(signals)
-            confidence = self._calibrator.probability(features)
+            confidence = self._shifts.apply("draft", self._calibrator.probability(features))
             if confidence < threshold:
                 reasons = tuple(
                     withheld_drafted_reasons(self._calibrator, features, confidence, threshold)

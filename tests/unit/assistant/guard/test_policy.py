@@ -9,6 +9,7 @@ import pytest
 from assistant.answering import Answer, AnswerPipeline
 from assistant.collection_settings import answer_threshold
 from assistant.generation.prompt import ABSTENTION
+from assistant.guard.answer_shifts import ConfidenceShifts
 from assistant.guard.policy import AnswerChecker
 from assistant.guard.protocols import Span
 from assistant.settings import GenerationSettings, GuardSettings
@@ -26,6 +27,7 @@ def ask(
         threshold=partial(
             answer_threshold, GuardSettings(threshold=0.5, collection_thresholds={"clinical": 0.9})
         ),
+        shifts=ConfidenceShifts(draft=float(kw.get("draft_shift", 0.0))),  # type: ignore[arg-type]
         clock=StepClock(),
     )
     search = FakeSearch([passage(1, "Notice is thirty days."), passage(2, "Fees are monthly.")])
@@ -109,3 +111,19 @@ def test_a_cited_sentence_keeps_its_citations_and_is_not_traced() -> None:
     assert [v.found_in for v in answer.check.sentences] == [(), ()]
     assert answer.sentence_sources(1) == ((1,), False)
     assert [n for n, _ in answer.source_passages] == [1]
+
+
+def test_a_draft_is_judged_with_its_path_confidence_shift() -> None:
+    plain = ask(FixedDetector("model", [0.55, 0.6]), FixedDetector("facts", [1.0, 1.0]), [])
+    lowered = ask(
+        FixedDetector("model", [0.55, 0.6]),
+        FixedDetector("facts", [1.0, 1.0]),
+        [],
+        draft_shift=-3.0,
+    )
+    assert plain.check is not None and not plain.check.withheld
+    assert lowered.check is not None and lowered.check.withheld
+    assert plain.check.confidence is not None and lowered.check.confidence is not None
+    assert lowered.check.confidence == pytest.approx(
+        1 / (1 + math.exp(-(math.log(plain.check.confidence / (1 - plain.check.confidence)) - 3)))
+    )
