@@ -10,6 +10,10 @@ all of them, added to those in force when the questions were answered. Answers w
 outright (confidence 0, from the source and kind checks) carry no calibrated confidence and are
 left out.
 
+Span readings are not fitted by default: TAT-QA's text answers are mostly whole sentences, so a
+span that gives exactly the figure or name asked for is judged wrong there, and a shift fitted
+on them would withhold the span reader's clause answers too (``--paths`` names the paths to fit).
+
     python -m bench.tatqa_answers --data ../shared/data --split train --limit 120
     python -m training.guard.fit_answer_shifts
 """
@@ -98,7 +102,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--predictions", type=Path, default=PREDICTIONS)
     parser.add_argument("--out", type=Path, default=BUNDLED_SHIFTS)
+    parser.add_argument("--paths", default="table,draft", help="paths to fit, comma-separated")
     args = parser.parse_args()
+    chosen = set(args.paths.split(","))
     if args.out.exists() and args.predictions.stat().st_mtime < args.out.stat().st_mtime:
         raise SystemExit(
             "the predictions are older than the shifts: answer the training-side questions "
@@ -111,6 +117,10 @@ def main() -> None:
         report = [a for a in answers if kept_aside(a[0])]
         fit = [a for a in answers if not kept_aside(a[0])]
         counts[path] = len(answers)
+        if path not in chosen:
+            print(f"{path}: not fitted; shift kept")
+            fitted[path] = getattr(current, path)
+            continue
         if len(report) < MIN_ANSWERS or len(fit) < MIN_ANSWERS:
             print(f"{path}: {len(answers)} judged answers, too few to fit; shift kept")
             fitted[path] = getattr(current, path)
