@@ -32,10 +32,7 @@ class ConfidenceShifts:
 
     def apply(self, path: Path_, confidence: float) -> float:
         """``confidence`` moved by its path's shift; 0 and 1 stay as they are."""
-        if not 0.0 < confidence < 1.0:
-            return confidence
-        logit = math.log(confidence / (1 - confidence)) + getattr(self, path)
-        return 1 / (1 + math.exp(-logit))
+        return shift_confidence(confidence, getattr(self, path))
 
     @classmethod
     def load(cls, path: Path = BUNDLED_SHIFTS) -> ConfidenceShifts:
@@ -51,3 +48,10 @@ class ConfidenceShifts:
 
 
 NO_SHIFTS = ConfidenceShifts()
+
+
+def shift_confidence(confidence: float, shift: float) -> float:
+    """``confidence`` with ``shift`` added to its logit; 0 and 1 stay as they are."""
+    if not 0.0 < confidence < 1.0:
+        return confidence
+    return 1 / (1 + math.exp(-(math.log(confidence / (1 - confidence)) + shift)))

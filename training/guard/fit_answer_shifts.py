@@ -30,7 +30,7 @@ from typing import Any
 
 from scipy.optimize import minimize_scalar
 
-from assistant.guard.answer_shifts import BUNDLED_SHIFTS, ConfidenceShifts
+from assistant.guard.answer_shifts import BUNDLED_SHIFTS, ConfidenceShifts, shift_confidence
 from bench.common import RESULTS_DIR
 
 PREDICTIONS = RESULTS_DIR / "tatqa_answers_train_predictions.jsonl"
@@ -63,13 +63,8 @@ def judged_answers(path: Path) -> dict[str, list[Judged]]:
     return found
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, EPSILON), 1 - EPSILON)
-    return math.log(p / (1 - p))
-
-
 def shifted(confidence: float, shift: float) -> float:
-    return 1 / (1 + math.exp(-(_logit(confidence) + shift)))
+    return shift_confidence(min(max(confidence, EPSILON), 1 - EPSILON), shift)
 
 
 def log_loss(answers: Sequence[Judged], shift: float) -> float:
