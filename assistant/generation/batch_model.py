@@ -42,6 +42,11 @@ class TorchBatch:
         self._lengths: list[int] = []
 
     @property
+    def model(self) -> Any:
+        """The model the batch runs."""
+        return self._model
+
+    @property
     def rows(self) -> int:
         return len(self._lengths)
 

@@ -110,6 +110,11 @@ class BatchScheduler:
         self._rows: list[_Row] = []  # the decoding thread's own
         self._thread: threading.Thread | None = None
 
+    @property
+    def batch(self) -> DecodeBatch:
+        """The batch the scheduler decodes with."""
+        return self._batch
+
     def stream(
         self, prompt: Sequence[int], max_new_tokens: int
     ) -> Generator[GeneratedToken | Queued, None, None]:

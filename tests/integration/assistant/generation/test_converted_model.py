@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from assistant.generation.base import Generator, generate
+from assistant.generation.batch_model import TorchBatch
 from assistant.generation.factory import build_generator
 from assistant.generation.prompt import PromptBuilder, SourcePassage
 from assistant.generation.transformers_runtime import TransformersGenerator
@@ -26,7 +27,9 @@ QUESTION = "What was the total revenue in FY2025?"
 def _logits(generator: TransformersGenerator, ids: list[int]) -> Any:
     import torch
 
-    model = generator._loaded()[0]  # the loaded model itself: its logits, not only its choices
+    batch = generator._loaded()[0].batch  # the loaded model itself: its logits, not its choices
+    assert isinstance(batch, TorchBatch)
+    model = batch.model
     with torch.no_grad():
         return model(torch.tensor([ids])).logits
 
