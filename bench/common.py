@@ -10,9 +10,12 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from assistant.answering import Answer
 
 RESULTS_DIR = Path(__file__).parent / "results"
 
@@ -41,13 +44,13 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
     return path
 
 
-def judged_text(answer: Any) -> str | None:
+def judged_text(answer: Answer) -> str | None:
     """The answer the check judged: the shown text, or the draft a withheld answer replaced;
     ``None`` when nothing was judged (the model abstained by itself, or no check ran)."""
     check = answer.check
     if check is None or check.confidence is None:
         return None
-    return str(check.withheld_text if check.withheld else answer.text)
+    return check.withheld_text if check.withheld else answer.text
 
 
 def print_table(headers: list[str], rows: list[list[Any]]) -> None:

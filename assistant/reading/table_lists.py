@@ -125,7 +125,7 @@ def _periods_past(
     facts: QuestionFacts, match: re.Match[str], per_table: Sequence[Sequence[Series]]
 ) -> Listing | None:
     """The periods in which the named line item is above (or below) the question's figure."""
-    terms = terms_of(question_before(facts.question, match)) - {"amount"}
+    terms = terms_of(facts.question[: match.start("op")]) - {"amount"}  # the line item's words
     ranked = rank(terms or facts.terms, [s for items in per_table for s in items])
     if not ranked:
         return None
@@ -135,9 +135,8 @@ def _periods_past(
     except InvalidOperation:
         return None
     scale = (match.group("scale") or "").lower()
-    table_factor = _SCALE_FACTORS.get(series.table.scale or "", Decimal(1))
-    if scale in _SCALE_FACTORS and series.table.scale:
-        limit = limit * _SCALE_FACTORS[scale] / table_factor
+    if scale in _SCALE_FACTORS and series.table.scale in _SCALE_FACTORS:
+        limit = limit * _SCALE_FACTORS[scale] / _SCALE_FACTORS[series.table.scale]
     below = bool(_BELOW.search(match.group("op")))
     in_percent = scale == "%"
     dated = [
@@ -158,11 +157,6 @@ def _periods_past(
         precision,
         overlap,
     )
-
-
-def question_before(question: str, match: re.Match[str]) -> str:
-    """The question's words between its "which years" and its comparison: the line item."""
-    return question[: match.start("op")]
 
 
 def _items_in(facts: QuestionFacts, per_table: Sequence[Sequence[Series]]) -> Listing | None:
