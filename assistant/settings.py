@@ -71,8 +71,9 @@ class IndexSettings(BaseModel):
         "all-MiniLM-L6-v2.",
     )
     embedding_backend: EmbeddingBackend = Field(
-        default="torch",
-        description="How the embedding model runs: torch; onnx (ONNX Runtime, same vectors); "
+        default="onnx",
+        description="How the embedding model runs: onnx (ONNX Runtime, the model's own vectors, "
+        "and a start without loading torch); torch (sentence-transformers itself); "
         "onnx-int8 (int8 weights, faster, vectors of their own: an index built with another "
         "backend needs `assistant check --rebuild`). An ONNX export is made once, into "
         "model-cache in the data directory.",

@@ -31,6 +31,7 @@ Precision = Literal["fp32", "int8"]
 
 MODEL_FILE = "model.onnx"
 CONFIG_FILE = "embedder.json"
+TOKENIZER_FILE = "tokenizer.json"
 OPSET = 17
 SAMPLE_TEXTS = (
     "What was the company's revenue in fiscal 2022?",
@@ -73,6 +74,8 @@ def export_onnx(model_path: Path | None, folder: Path, *, precision: Precision) 
         if precision == "int8":
             _quantize(graph, folder / MODEL_FILE)
     tokenizer.save_pretrained(str(folder))
+    if not (folder / TOKENIZER_FILE).is_file():
+        raise ExportError("the model's tokenizer has no fast form (tokenizer.json); keep torch")
     dim = model.get_embedding_dimension()
     config = {"inputs": names, "max_length": model.max_seq_length, "dim": dim}
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
@@ -197,13 +200,12 @@ class _Loaded:
         self._session = session
         self._tokenizer = tokenizer
         self._inputs: list[str] = list(config["inputs"])
-        self._max_length = int(config["max_length"])
         self.dim = int(config["dim"])
 
     @classmethod
     def read(cls, folder: Path) -> _Loaded:
         import onnxruntime
-        from transformers import AutoTokenizer
+        from tokenizers import Tokenizer
 
         config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
         options = onnxruntime.SessionOptions()
@@ -211,15 +213,20 @@ class _Loaded:
         session = onnxruntime.InferenceSession(
             str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
         )
-        return cls(session, AutoTokenizer.from_pretrained(str(folder)), config)
+        tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        tokenizer.enable_truncation(max_length=int(config["max_length"]))
+        padding = tokenizer.padding or {}
+        tokenizer.enable_padding(
+            pad_id=int(padding.get("pad_id", 0)), pad_token=str(padding.get("pad_token", "[PAD]"))
+        )
+        return cls(session, tokenizer, config)
 
     def run(self, texts: list[str]) -> np.ndarray:
-        features = self._tokenizer(
-            texts,
-            padding=True,
-            truncation="longest_first",
-            max_length=self._max_length,
-            return_tensors="np",
-        )
-        feed = {name: np.asarray(features[name], dtype=np.int64) for name in self._inputs}
+        encodings = self._tokenizer.encode_batch(texts)
+        columns = {
+            "input_ids": [e.ids for e in encodings],
+            "token_type_ids": [e.type_ids for e in encodings],
+            "attention_mask": [e.attention_mask for e in encodings],
+        }
+        feed = {name: np.asarray(columns[name], dtype=np.int64) for name in self._inputs}
         return np.asarray(self._session.run(None, feed)[0], dtype=np.float32)

@@ -5,7 +5,9 @@ encoder with a LoRA adapter, mean pooling and a one-logit head
 (``python -m training.guard.train_detector``).
 Only the adapter and the head are stored (a few MB, in ``assistant/models/detector``); the
 encoder weights come from the installed package. The input is ``question [SEP] sentence`` as the
-first segment and the best evidence window (``assistant.guard.evidence``) as the second.
+first segment and the best evidence window (``assistant.guard.evidence``) as the second. The
+torch model (``assistant.guard.pair_classifier``) is imported on first use, so an answer that
+needs no detector (one read from a table) never waits for torch to load.
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from assistant.backbone import backbone_path
 from assistant.guard.evidence import evidence_window
 from assistant.guard.protocols import DetectionInput, SentenceSupport
 
@@ -61,47 +60,6 @@ def encode_pairs(tokenizer: Any, pairs: Sequence[ClaimPair]) -> Any:
     )
 
 
-class PairClassifier(torch.nn.Module):
-    """The encoder read through mean pooling (how all-MiniLM-L6-v2 was trained to be read, so
-    the head starts from meaningful features) and a one-logit head."""
-
-    def __init__(self, encoder: Any) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.head = torch.nn.Linear(encoder.config.hidden_size, 1)
-
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor,
-        token_type_ids: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        hidden = self.encoder(
-            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-        ).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-        return self.head(pooled).reshape(-1)
-
-
-def load_classifier(adapter: Path | None, *, trainable: bool = False) -> tuple[PairClassifier, Any]:
-    """The classifier and its tokenizer; with ``adapter`` the trained LoRA weights and head are
-    applied, without it the head is fresh (for training)."""
-    from peft import PeftModel
-    from safetensors.torch import load_file
-    from transformers import AutoModel, AutoTokenizer
-
-    path = backbone_path()
-    encoder = AutoModel.from_pretrained(str(path))
-    tokenizer = AutoTokenizer.from_pretrained(str(path))
-    if adapter is None:
-        return PairClassifier(encoder), tokenizer
-    encoder = PeftModel.from_pretrained(encoder, str(adapter), is_trainable=trainable)
-    model = PairClassifier(encoder)
-    model.head.load_state_dict(load_file(str(adapter / HEAD_FILE)))
-    return model, tokenizer
-
-
 class CrossEncoderDetector:
     """``HallucinationDetector`` backed by the trained cross-encoder."""
 
@@ -123,6 +81,10 @@ class CrossEncoderDetector:
             if self._loaded is None:
                 if not (self._adapter / "adapter_config.json").is_file():
                     raise FileNotFoundError(f"no detector adapter in {self._adapter}")
+                import torch
+
+                from assistant.guard.pair_classifier import load_classifier
+
                 if self._threads:
                     torch.set_num_threads(self._threads)
                 model, tokenizer = load_classifier(self._adapter)
@@ -134,6 +96,8 @@ class CrossEncoderDetector:
         """Probability of support for each pair."""
         if not pairs:
             return []
+        import torch
+
         model, tokenizer = self._model()
         with torch.inference_mode():
             logits = model(**encode_pairs(tokenizer, pairs))

@@ -5,93 +5,23 @@ No extractive question-answering model ships offline, so the product trains one
 LoRA adapter and a two-logit head that scores each token as the start and the end of the
 answer. The first token scores "no answer here", so the reader can also say that a passage
 does not answer the question. Only the adapter and the head are stored
-(``assistant/models/span_reader``); the encoder weights come from the installed package.
+(``assistant/models/span_reader``); the encoder weights come from the installed package. The
+scorer itself (``assistant.reading.span_scorer``) is imported on first use: an answer read from
+a table never waits for torch to load.
 """
 
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from assistant.backbone import backbone_path
+if TYPE_CHECKING:
+    from assistant.reading.span_scorer import SpanScorer
 
 BUNDLED_SPAN_READER = Path(__file__).resolve().parent.parent / "models" / "span_reader"
-HEAD_FILE = "head.safetensors"
-MAX_TOKENS = 256
-STRIDE = 64
-MAX_ANSWER_TOKENS = 24
-_MASKED = -1e4
-
-
-class SpanScorer(torch.nn.Module):
-    """The encoder and a head giving each token a start and an end logit; tokens of the
-    question and padding are masked out, the first token stands for "no answer"."""
-
-    def __init__(self, encoder: Any) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.head = torch.nn.Linear(encoder.config.hidden_size, 2)
-
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor,
-        token_type_ids: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        hidden = self.encoder(
-            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-        ).last_hidden_state
-        logits = self.head(hidden)
-        allowed = (token_type_ids == 1) & (attention_mask == 1)
-        allowed[:, 0] = True
-        logits = logits.masked_fill(~allowed.unsqueeze(-1), _MASKED)
-        return logits[..., 0], logits[..., 1]
-
-
-def load_span_scorer(adapter: Path | None, *, trainable: bool = False) -> tuple[SpanScorer, Any]:
-    """The scorer and its tokenizer; with ``adapter`` the trained LoRA weights and head are
-    applied, without it the head is fresh (for training)."""
-    from peft import PeftModel
-    from safetensors.torch import load_file
-    from transformers import AutoModel, AutoTokenizer
-
-    path = backbone_path()
-    encoder = AutoModel.from_pretrained(str(path))
-    tokenizer = AutoTokenizer.from_pretrained(str(path))
-    if adapter is None:
-        return SpanScorer(encoder), tokenizer
-    with warnings.catch_warnings():
-        # peft asks transformers a question transformers has renamed; nothing for a user to do
-        warnings.filterwarnings(
-            "ignore", message=".*is_gradient_checkpointing", category=FutureWarning
-        )
-        encoder = PeftModel.from_pretrained(encoder, str(adapter), is_trainable=trainable)
-    model = SpanScorer(encoder)
-    model.head.load_state_dict(load_file(str(adapter / HEAD_FILE)))
-    return model, tokenizer
-
-
-def encode_windows(tokenizer: Any, question: str, contexts: Sequence[str]) -> Any:
-    """Token windows of ``question`` beside each context, long contexts cut into overlapping
-    windows; each window knows its context (``overflow_to_sample_mapping``) and the characters
-    of its tokens (``offset_mapping``)."""
-    return tokenizer(
-        [question] * len(contexts),
-        list(contexts),
-        truncation="only_second",
-        max_length=MAX_TOKENS,
-        stride=STRIDE,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding=True,
-        return_tensors="pt",
-    )
 
 
 @dataclass(frozen=True)
@@ -111,26 +41,6 @@ class SpanCandidate:
     share: float
 
 
-def _best_in_window(
-    start: torch.Tensor, end: torch.Tensor, sequence_ids: Sequence[int | None]
-) -> tuple[int, int, float, float] | None:
-    """(first token, last token, score, share) of the best span in one window."""
-    context = torch.tensor([s == 1 for s in sequence_ids])
-    if not bool(context.any()):
-        return None
-    scores = start.unsqueeze(1) + end.unsqueeze(0)
-    length = torch.arange(len(start)).unsqueeze(0) - torch.arange(len(start)).unsqueeze(1)
-    valid = (length >= 0) & (length < MAX_ANSWER_TOKENS)
-    valid &= context.unsqueeze(1) & context.unsqueeze(0)
-    scores = scores.masked_fill(~valid, float("-inf"))
-    best = int(torch.argmax(scores))
-    first, last = divmod(best, scores.shape[1])
-    null = start[0] + end[0]
-    everything = torch.logsumexp(torch.cat([scores[valid], null.reshape(1)]), dim=0)
-    share = float(torch.exp(scores[first, last] - everything))
-    return first, last, float(scores[first, last] - null), share
-
-
 class SpanModel:
     """Finds the best answer span in each passage with the trained scorer."""
 
@@ -148,6 +58,10 @@ class SpanModel:
             if self._loaded is None:
                 if not (self._adapter / "adapter_config.json").is_file():
                     raise FileNotFoundError(f"no span reader adapter in {self._adapter}")
+                import torch
+
+                from assistant.reading.span_scorer import load_span_scorer
+
                 if self._threads:
                     torch.set_num_threads(self._threads)
                 model, tokenizer = load_span_scorer(self._adapter)
@@ -159,6 +73,10 @@ class SpanModel:
         """The best span of each passage that has one, best first."""
         if not passages or not question.strip():
             return []
+        import torch
+
+        from assistant.reading.span_scorer import best_in_window, encode_windows
+
         model, tokenizer = self._model()
         windows = encode_windows(tokenizer, question, passages)
         offsets = windows.pop("offset_mapping")
@@ -167,7 +85,7 @@ class SpanModel:
             starts, ends = model(**windows)
         best: dict[int, SpanCandidate] = {}
         for row in range(len(owners)):
-            found = _best_in_window(starts[row], ends[row], windows.sequence_ids(row))
+            found = best_in_window(starts[row], ends[row], windows.sequence_ids(row))
             if found is None:
                 continue
             first, last, margin, share = found

@@ -24,9 +24,9 @@ from assistant.guard.cross_encoder import (
     HEAD_FILE,
     ClaimPair,
     encode_pairs,
-    load_classifier,
     pair_for,
 )
+from assistant.guard.pair_classifier import load_classifier
 from assistant.torch_device import pick_device
 from training.adapter_training import fit_steps, save_adapter
 from training.guard.detector_data import LabelledClaim, training_claims

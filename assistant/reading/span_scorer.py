@@ -1,0 +1,105 @@
+"""The torch side of the span reader: the encoder with its start/end head, loading the trained
+adapter, and scoring token windows. The product imports it when the reader is first used
+(``assistant.reading.span_model``), so that answers that never need the reader never load torch."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from assistant.backbone import backbone_path
+
+HEAD_FILE = "head.safetensors"
+MAX_TOKENS = 256
+STRIDE = 64
+MAX_ANSWER_TOKENS = 24
+_MASKED = -1e4
+
+
+class SpanScorer(torch.nn.Module):
+    """The encoder and a head giving each token a start and an end logit; tokens of the
+    question and padding are masked out, the first token stands for "no answer"."""
+
+    def __init__(self, encoder: Any) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = torch.nn.Linear(encoder.config.hidden_size, 2)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+        ).last_hidden_state
+        logits = self.head(hidden)
+        allowed = (token_type_ids == 1) & (attention_mask == 1)
+        allowed[:, 0] = True
+        logits = logits.masked_fill(~allowed.unsqueeze(-1), _MASKED)
+        return logits[..., 0], logits[..., 1]
+
+
+def load_span_scorer(adapter: Path | None, *, trainable: bool = False) -> tuple[SpanScorer, Any]:
+    """The scorer and its tokenizer; with ``adapter`` the trained LoRA weights and head are
+    applied, without it the head is fresh (for training)."""
+    from peft import PeftModel
+    from safetensors.torch import load_file
+    from transformers import AutoModel, AutoTokenizer
+
+    path = backbone_path()
+    encoder = AutoModel.from_pretrained(str(path))
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    if adapter is None:
+        return SpanScorer(encoder), tokenizer
+    with warnings.catch_warnings():
+        # peft asks transformers a question transformers has renamed; nothing for a user to do
+        warnings.filterwarnings(
+            "ignore", message=".*is_gradient_checkpointing", category=FutureWarning
+        )
+        encoder = PeftModel.from_pretrained(encoder, str(adapter), is_trainable=trainable)
+    model = SpanScorer(encoder)
+    model.head.load_state_dict(load_file(str(adapter / HEAD_FILE)))
+    return model, tokenizer
+
+
+def encode_windows(tokenizer: Any, question: str, contexts: Sequence[str]) -> Any:
+    """Token windows of ``question`` beside each context, long contexts cut into overlapping
+    windows; each window knows its context (``overflow_to_sample_mapping``) and the characters
+    of its tokens (``offset_mapping``)."""
+    return tokenizer(
+        [question] * len(contexts),
+        list(contexts),
+        truncation="only_second",
+        max_length=MAX_TOKENS,
+        stride=STRIDE,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=True,
+        return_tensors="pt",
+    )
+
+
+def best_in_window(
+    start: torch.Tensor, end: torch.Tensor, sequence_ids: Sequence[int | None]
+) -> tuple[int, int, float, float] | None:
+    """(first token, last token, score, share) of the best span in one window."""
+    context = torch.tensor([s == 1 for s in sequence_ids])
+    if not bool(context.any()):
+        return None
+    scores = start.unsqueeze(1) + end.unsqueeze(0)
+    length = torch.arange(len(start)).unsqueeze(0) - torch.arange(len(start)).unsqueeze(1)
+    valid = (length >= 0) & (length < MAX_ANSWER_TOKENS)
+    valid &= context.unsqueeze(1) & context.unsqueeze(0)
+    scores = scores.masked_fill(~valid, float("-inf"))
+    best = int(torch.argmax(scores))
+    first, last = divmod(best, scores.shape[1])
+    null = start[0] + end[0]
+    everything = torch.logsumexp(torch.cat([scores[valid], null.reshape(1)]), dim=0)
+    share = float(torch.exp(scores[first, last] - everything))
+    return first, last, float(scores[first, last] - null), share
