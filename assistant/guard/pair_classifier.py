@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from assistant.backbone import backbone_path
+from assistant.backbone import backbone_path, load_merged_backbone
 from assistant.guard.cross_encoder import HEAD_FILE
 
 
@@ -35,19 +35,16 @@ class PairClassifier(torch.nn.Module):
         return self.head(pooled).reshape(-1)
 
 
-def load_classifier(adapter: Path | None, *, trainable: bool = False) -> tuple[PairClassifier, Any]:
-    """The classifier and its tokenizer; with ``adapter`` the trained LoRA weights and head are
-    applied, without it the head is fresh (for training)."""
-    from peft import PeftModel
+def load_classifier(adapter: Path | None) -> tuple[PairClassifier, Any]:
+    """The classifier and its tokenizer; with ``adapter`` the trained LoRA weights (merged into
+    the encoder) and head are applied, without it the head is fresh (for training)."""
     from safetensors.torch import load_file
     from transformers import AutoModel, AutoTokenizer
 
     path = backbone_path()
-    encoder = AutoModel.from_pretrained(str(path))
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     if adapter is None:
-        return PairClassifier(encoder), tokenizer
-    encoder = PeftModel.from_pretrained(encoder, str(adapter), is_trainable=trainable)
-    model = PairClassifier(encoder)
+        return PairClassifier(AutoModel.from_pretrained(str(path))), tokenizer
+    model = PairClassifier(load_merged_backbone(adapter))
     model.head.load_state_dict(load_file(str(adapter / HEAD_FILE)))
     return model, tokenizer

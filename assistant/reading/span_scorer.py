@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from assistant.backbone import backbone_path
+from assistant.backbone import backbone_path, load_merged_backbone
 
 HEAD_FILE = "head.safetensors"
 MAX_TOKENS = 256
@@ -47,22 +47,28 @@ class SpanScorer(torch.nn.Module):
 
 def load_span_scorer(adapter: Path | None, *, trainable: bool = False) -> tuple[SpanScorer, Any]:
     """The scorer and its tokenizer; with ``adapter`` the trained LoRA weights and head are
-    applied, without it the head is fresh (for training)."""
-    from peft import PeftModel
+    applied (merged into the encoder, or as a peft model that goes on training when
+    ``trainable``), without it the head is fresh (for training)."""
     from safetensors.torch import load_file
     from transformers import AutoModel, AutoTokenizer
 
     path = backbone_path()
-    encoder = AutoModel.from_pretrained(str(path))
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     if adapter is None:
-        return SpanScorer(encoder), tokenizer
-    with warnings.catch_warnings():
-        # peft asks transformers a question transformers has renamed; nothing for a user to do
-        warnings.filterwarnings(
-            "ignore", message=".*is_gradient_checkpointing", category=FutureWarning
-        )
-        encoder = PeftModel.from_pretrained(encoder, str(adapter), is_trainable=trainable)
+        return SpanScorer(AutoModel.from_pretrained(str(path))), tokenizer
+    if trainable:
+        from peft import PeftModel
+
+        with warnings.catch_warnings():
+            # peft asks transformers a question transformers has renamed; nothing for a user to do
+            warnings.filterwarnings(
+                "ignore", message=".*is_gradient_checkpointing", category=FutureWarning
+            )
+            encoder = PeftModel.from_pretrained(
+                AutoModel.from_pretrained(str(path)), str(adapter), is_trainable=True
+            )
+    else:
+        encoder = load_merged_backbone(adapter)
     model = SpanScorer(encoder)
     model.head.load_state_dict(load_file(str(adapter / HEAD_FILE)))
     return model, tokenizer
