@@ -48,16 +48,12 @@ def _service() -> Assistant:
     return Assistant(get_settings())
 
 
-def _load_models(service: Assistant, *, answer_model: bool) -> None:
-    """Load the models an answer needs, saying so in one line on a terminal that goes once
-    they are loaded (and nothing when the output is not a terminal). Without ``answer_model``
-    the answer model is left to load when an answer needs it: a question the tables or the
-    span reader answer never does."""
-    with errors.status("loading the search model...") as status:
+def _load_search_model(service: Assistant) -> None:
+    """Load the search model, saying so in one line on a terminal that goes once it is loaded
+    (and nothing when the output is not a terminal). The answer model is left to load when an
+    answer needs it: a question the tables or the span reader answer never does."""
+    with errors.status("loading the search model..."):
         service.index.warm_up()
-        if answer_model:
-            status.update("loading the answer model...")
-            service.generator.warm_up()
 
 
 def _expand(paths: list[Path]) -> list[Path]:
@@ -406,19 +402,22 @@ def ask(
     from assistant.generation.model_files import ModelNotFoundError
     from assistant.storage.repository import NotFoundError
 
-    def show(text: str) -> None:
-        console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
-
     app.quick_exit = True  # it only reads
     service = _service()
     try:
-        _load_models(service, answer_model=not service.guards)
+        _load_search_model(service)
         if service.guards:  # nothing is shown before it is checked
             with console.status("Writing the answer and checking it against the sources..."):
                 answer = service.ask(question, collections=collection)
             console.print(answer.text, markup=False, highlight=False, soft_wrap=True)
         else:
-            answer = service.ask(question, collections=collection, on_token=show)
+            with console.status("Writing the answer...") as writing:
+
+                def show(text: str) -> None:
+                    writing.stop()  # the answer's own words replace the status line
+                    console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
+
+                answer = service.ask(question, collections=collection, on_token=show)
             console.print()
     except (NotFoundError, ValueError, ModelNotFoundError) as exc:
         errors.print(f"[red]error[/] {exc}")

@@ -1,5 +1,6 @@
 """Cold start of the command line: `assistant --help`, and a fresh `assistant ask` on the bundled
-samples before the answer model is converted and after.
+samples before the answer model is converted and after, for an answer read from a table, one
+copied by the span reader and one drafted by the answer model.
 
 Every run is a new process, as a user starts one, with its output piped. An ask is timed to the
 first byte on standard output and to its exit. With the answer check on (the default) nothing is
@@ -27,6 +28,13 @@ from assistant.samples import SAMPLE_COLLECTION, sample_files
 from bench.common import print_table, write_result
 
 QUESTION = "What was Kestrel Ridge's total revenue in FY2025?"
+"""Read from a table: needs the search model only."""
+OTHER_QUESTIONS = {
+    "copied words": "How long are backups retained under the Lumenfield agreement?",
+    "drafted": "What dose of amlodipine was Rowan Elderglade discharged on?",
+}
+"""Answered by the span reader, and drafted by the answer model (whose draft the check may
+withhold): each path loads more models than the one before."""
 CLI = [sys.executable, "-c", "from assistant.cli import app; app()"]
 
 
@@ -101,6 +109,12 @@ def main() -> None:
         results.append(Timing("ask, converted (checked answer)", checked))
         stream = [timed(ask, streamed) for _ in range(args.ask_runs)]
         results.append(Timing("ask, converted, answer check off (streamed)", stream))
+        for kind, question in OTHER_QUESTIONS.items():
+            other = ["ask", question, "--collection", SAMPLE_COLLECTION]
+            runs = [timed(other, env) for _ in range(args.ask_runs)]
+            results.append(Timing(f"ask, converted, {kind} answer (checked)", runs))
+            runs = [timed(other, streamed) for _ in range(args.ask_runs)]
+            results.append(Timing(f"ask, converted, {kind} answer, check off (streamed)", runs))
         check = [timed(["prepare-models"], env) for _ in range(args.ask_runs)]
         results.append(Timing("prepare-models, already converted (checks it)", check))
     finally:
@@ -115,6 +129,7 @@ def main() -> None:
     )
     payload = {
         "question": QUESTION,
+        "other_questions": OTHER_QUESTIONS,
         "load_average_before": load_before,
         "results": [t.as_json() for t in results],
     }

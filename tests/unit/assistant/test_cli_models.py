@@ -36,13 +36,9 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Assistant:
     return assistant
 
 
-def test_a_piped_ask_loads_the_models_first_and_says_nothing_on_stderr(
-    service: Assistant,
-) -> None:
+def test_a_piped_ask_says_nothing_on_stderr(service: Assistant) -> None:
     result = CliRunner().invoke(cli.app, ["ask", "When is the rent due?", "-c", "c"])
     assert result.exit_code == 0, result.output
-    assert isinstance(service.generator, ScriptedGenerator)
-    assert service.generator.warmed
     assert "The rent is due on the first day" in result.stdout
     assert result.stderr == ""
 
@@ -52,13 +48,11 @@ def test_on_a_terminal_loading_is_one_line_that_goes(
 ) -> None:
     screen = io.StringIO()
     monkeypatch.setattr(cli, "errors", Console(file=screen, force_terminal=True, width=80))
-    monkeypatch.setattr(
-        service.generator, "warm_up", lambda: time.sleep(0.5)
-    )  # long enough to draw
+    monkeypatch.setattr(service.index, "warm_up", lambda: time.sleep(0.5))  # long enough to draw
     result = CliRunner().invoke(cli.app, ["ask", "When is the rent due?", "-c", "c"])
     assert result.exit_code == 0, result.output
     drawn = screen.getvalue()
-    assert "loading the answer model..." in drawn
+    assert "loading the search model..." in drawn
     assert drawn.count("\n") == 1  # one line, redrawn in place
     assert drawn.endswith("\x1b[2K")  # and erased once the models are loaded
 
@@ -106,10 +100,11 @@ def test_prepare_models_converts_the_answer_model_ahead_of_time(
     assert result.stderr == ""
 
 
-def test_a_checked_ask_leaves_the_answer_model_to_load_when_an_answer_needs_it(
-    service: Assistant,
+@pytest.mark.parametrize("checked", [True, False])
+def test_an_ask_leaves_the_answer_model_to_load_when_an_answer_needs_it(
+    service: Assistant, checked: bool
 ) -> None:
-    service.guards = (lambda answer: answer,)  # checked: nothing is streamed
+    service.guards = (lambda answer: answer,) if checked else ()  # unchecked: streamed
     result = CliRunner().invoke(cli.app, ["ask", "When is the rent due?", "-c", "c"])
     assert result.exit_code == 0, result.output
     assert isinstance(service.generator, ScriptedGenerator)
