@@ -78,7 +78,12 @@ class IndexSettings(BaseModel):
         "backend needs `assistant check --rebuild`). An ONNX export is made once, into "
         "model-cache in the data directory.",
     )
-    embedding_batch_size: int = Field(default=64, gt=0)
+    embedding_batch_size: int = Field(
+        default=16,
+        gt=0,
+        description="Passages embedded per pass; chosen by end-to-end ingestion speed and peak "
+        "memory (bench/ingest_bench.py).",
+    )
     ann_threshold: int = Field(
         default=200_000, gt=0, description="Chunk count past which an approximate index is used."
     )
