@@ -40,6 +40,7 @@ from assistant.generation.hf_model import (
 from assistant.generation.model_cache import ModelCache, Origin, Prepared
 from assistant.generation.model_files import resolve_model_file
 from assistant.generation.prompt import ChatMessage
+from assistant.model_loading import MODEL_LOADING
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,8 @@ class TransformersGenerator:
     def _loaded(self) -> tuple[BatchScheduler, HFPromptTokenizer]:
         with self._lock:
             if self._parts is None:
-                self._parts = self._load()
+                with MODEL_LOADING:
+                    self._parts = self._load()
             return self._parts
 
     def _load(self) -> tuple[BatchScheduler, HFPromptTokenizer]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from assistant.guard.evidence import evidence_window
 from assistant.guard.protocols import DetectionInput, SentenceSupport
+from assistant.model_loading import MODEL_LOADING
 
 BUNDLED_DETECTOR = Path(__file__).resolve().parent.parent / "models" / "detector"
 HEAD_FILE = "head.safetensors"
@@ -87,7 +88,8 @@ class CrossEncoderDetector:
 
                 if self._threads:
                     torch.set_num_threads(self._threads)
-                model, tokenizer = load_classifier(self._adapter)
+                with MODEL_LOADING:
+                    model, tokenizer = load_classifier(self._adapter)
                 model.eval()
                 self._loaded = (model, tokenizer)
             return self._loaded

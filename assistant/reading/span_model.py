@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.model_loading import MODEL_LOADING
+
 if TYPE_CHECKING:
     from assistant.reading.span_scorer import SpanScorer
 
@@ -64,7 +66,8 @@ class SpanModel:
 
                 if self._threads:
                     torch.set_num_threads(self._threads)
-                model, tokenizer = load_span_scorer(self._adapter)
+                with MODEL_LOADING:
+                    model, tokenizer = load_span_scorer(self._adapter)
                 model.eval()
                 self._loaded = (model, tokenizer)
             return self._loaded
