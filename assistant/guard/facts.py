@@ -10,7 +10,9 @@ Normalisation makes these equal: thousands separators ("1,500,000" = "1500000"),
 abbreviations ("1.5 million" = "1,500,000" = "$1.5m"), trailing zeros ("12.50" = "12.5"),
 "%" / "percent" / "per cent", negatives in parentheses ("(1,234)" = "-1,234"; signs are ignored
 because "a decrease of 1,234" restates "(1,234)"), mass and volume units ("0.5 g" = "500 mg"),
-and date formats ("March 3, 2021" = "3 March 2021" = "2021-03-03"; "FY19" = "fiscal 2019").
+durations ("2 weeks" = "14 days" = "14-day", "3 years" = "36 months", but months never equal
+days, which a month has no fixed number of; "15 days" is not "15 business days"), and date
+formats ("March 3, 2021" = "3 March 2021" = "2021-03-03"; "FY19" = "fiscal 2019").
 Matching is deliberately lenient where documents are terse: a number written without a scale
 word matches the same figure with any scale (tables state "in millions" once), a passage that
 declares "in millions" / "in thousands" scales its bare figures, a rounded figure matches a more
@@ -187,7 +189,8 @@ def _date_value(match: re.Match[str]) -> DateValue | None:
 
 _NUMBER_CORE = re.compile(
     r"(?<![\w.,:])(?<![A-Za-z]-)(?P<core>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"(?!(?!(?:bn|mn|mm|tn|k|m|b|mcg|mg|kg|g|ml|mL|L|pp|bps|pct)\b)\w|[.,:]\d|-[A-Za-z])"
+    r"(?!(?!(?:bn|mn|mm|tn|k|m|b|mcg|mg|kg|g|ml|mL|L|pp|bps|pct)\b)\w|[.,:]\d"
+    r"|-(?!(?:minute|hour|day|week|month|year)\b)[A-Za-z])"
 )
 _PREFIX = re.compile(
     r"(?P<open>\()?[-−–]?[ ]?(?P<cur>US\$|A\$|C\$|HK\$|S\$|\$|€|£|¥|₹|"
@@ -244,7 +247,21 @@ _UNITS: Mapping[str, tuple[str, Decimal]] = {
     "litres": ("volume", Decimal(1000)),
     "liter": ("volume", Decimal(1000)),
     "liters": ("volume", Decimal(1000)),
+    "minute": ("duration", Decimal(1)),
+    "minutes": ("duration", Decimal(1)),
+    "hour": ("duration", Decimal(60)),
+    "hours": ("duration", Decimal(60)),
+    "day": ("duration", Decimal(1440)),
+    "days": ("duration", Decimal(1440)),
+    "week": ("duration", Decimal(10080)),
+    "weeks": ("duration", Decimal(10080)),
+    "month": ("months", Decimal(1)),
+    "months": ("months", Decimal(1)),
+    "year": ("months", Decimal(12)),
+    "years": ("months", Decimal(12)),
 }
+_MEASURED = frozenset({"mass", "volume", "duration", "months"})
+"""Unit classes whose figures mean nothing without their unit: "1 minute" is not "1 hour"."""
 _UNIT_ALTERNATION = "|".join(
     re.escape(unit) if unit == "%" else re.escape(unit) + r"\b"
     for unit in sorted(_UNITS, key=len, reverse=True)
@@ -253,12 +270,13 @@ _SUFFIX = re.compile(
     r"(?P<close>\))?"
     r"(?:[ ]?(?P<scale>thousand|million|billion|trillion)s?\b"
     r"|(?P<abbr>bn|mn|mm|tn|k|m|b)\b|[ ](?P<spaced>bn|mn|tn)\b)?"
-    rf"(?:[ ]?(?P<unit>{_UNIT_ALTERNATION}))?"
+    rf"(?:[ -]?(?P<unit>{_UNIT_ALTERNATION}))?"
     r"(?:[ ](?P<curword>dollars|euros|pounds|yen|francs|USD|EUR|GBP)\b)?"
 )
 _NUMBER_WORDS = _word_set(
-    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty "
-    "forty forty-five fifty sixty seventy eighty ninety hundred"
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+    "hundred"
 )
 _PASSAGE_SCALE = re.compile(
     r"\bin\s+(?:US\$\s*|\$\s*|€\s*|£\s*)?(?P<scale>thousands|millions|billions)\b", re.IGNORECASE
@@ -279,7 +297,10 @@ def _quantity_fact(text: str, match: re.Match[str]) -> Fact | None:
         cut = prefix.start() if prefix else start
         before = text[max(0, cut - 20) : cut].split()
         in_table = bool(before) and before[-1].endswith("|")
-        if not in_table and (not before or before[-1].lower() not in _NUMBER_WORDS):
+        spelled = bool(before) and all(
+            part in _NUMBER_WORDS for part in before[-1].lower().split("-")
+        )
+        if not in_table and not spelled:
             return None
     try:
         mantissa = Decimal(core.replace(",", ""))
@@ -538,7 +559,7 @@ def _rounds_to(precise: Decimal, rounded: Decimal) -> bool:
 def _quantities_match(claim: Quantity, found: Quantity, scales: Iterable[Decimal]) -> bool:
     """Whether ``found`` (from a passage) states ``claim``; ``scales`` are the scales the
     evidence declares for its bare figures."""
-    measured = claim.unit in {"mass", "volume"}
+    measured = claim.unit in _MEASURED
     if measured and found.unit != claim.unit:
         return False
     if claim.unit == "percent" and found.unit not in {None, "percent"}:

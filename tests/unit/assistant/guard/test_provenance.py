@@ -56,3 +56,12 @@ def test_an_uncited_sentence_is_held_to_all_passages() -> None:
 def test_sentences_render_with_their_citations_before_the_stop() -> None:
     sentences = (CitedSentence("A is 1.", (1,)), CitedSentence("B is 2", (1, 2)))
     assert render_sentences(sentences) == "A is 1 [1]. B is 2 [1][2]"
+
+
+def test_a_figure_in_the_wrong_unit_of_time_is_not_copied() -> None:
+    support = "| Severity | First response |\n|---|---|\n| 1 | 1 hour |\n| 2 | 4 hours |"
+    wrong = (CitedSentence("The first response time is 1 minute.", (1,)),)
+    right = (CitedSentence("The first response time is 1 hour.", (1,)),)
+    [removed] = check_numbers(wrong, [support]).removed
+    assert "1 minute" in removed.reason
+    assert check_numbers(right, [support]).removed == ()
