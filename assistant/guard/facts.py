@@ -297,9 +297,8 @@ def _quantity_fact(text: str, match: re.Match[str]) -> Fact | None:
         cut = prefix.start() if prefix else start
         before = text[max(0, cut - 20) : cut].split()
         in_table = bool(before) and before[-1].endswith("|")
-        spelled = bool(before) and all(
-            part in _NUMBER_WORDS for part in before[-1].lower().split("-")
-        )
+        word = before[-1].lower().lstrip("*_`'\"") if before else ""  # emphasis marks
+        spelled = all(part in _NUMBER_WORDS for part in word.split("-")) if word else False
         if not in_table and not spelled:
             return None
     try:

@@ -178,6 +178,7 @@ def test_two_parties_joined_by_and_stay_apart() -> None:
         ("It took 48 hours.", "Severity | First response\n1 | 48 hours"),
         ("Return it within 15 business days.", "within fifteen (15) business days after"),
         ("Notify it within 48 hours.", "within forty-eight (48) hours of becoming aware"),
+        ("Terminate on 30 days' notice.", "by giving **thirty (30) days' prior** notice"),
         ("The spread widened 50 basis points.", "The spread widened 0.5 percentage points."),
         ("The ten largest customers were 10.", "The 10 largest customers."),
         ("Top 10 customers.", "The ten largest customers."),
