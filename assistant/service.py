@@ -332,18 +332,19 @@ class Assistant:
 
     def start_up(self) -> None:
         """What a server does once at start, in the background: ``recover``, then load the
-        models, so the first request pays for neither. A failure is only logged here; the
-        request that needs the failed part reports it."""
+        models in the order answers need them (search, span reader, answer model), so the first
+        request pays for neither. A failure is only logged here; the request that needs the
+        failed part reports it."""
         try:
             self.loading = "opening the indexes..."
             self.recover()
             self.loading = "loading the search model..."
             self.index.warm_up()
-            self.loading = "loading the answer model..."
-            self.generator.warm_up()
-            if self._span_model is not None:
+            if self._span_model is not None:  # needed before any draft, and lighter
                 self.loading = "loading the reading model..."
                 self._span_model.warm_up()
+            self.loading = "loading the answer model..."
+            self.generator.warm_up()
         except Exception:
             log.exception("recovering and loading the models in advance failed")
         finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.service import Assistant
-from assistant.settings import Settings, StorageSettings
+from assistant.settings import GenerationSettings, Settings, StorageSettings
 from tests.unit.assistant.generation.fakes import ScriptedGenerator
 from tests.unit.indexes.index_fakes import HashingEmbedder
 
@@ -32,7 +32,11 @@ class RecordingGenerator(ScriptedGenerator):
 @pytest.mark.parametrize("fail", [False, True])
 def test_start_up_says_what_it_loads(tmp_path: Path, fail: bool) -> None:
     generator = RecordingGenerator(fail)
-    settings = Settings(data_dir=tmp_path / "data", storage=StorageSettings(url=None))
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        storage=StorageSettings(url=None),
+        generation=GenerationSettings(span_reader=False),
+    )
     service = Assistant(settings, embedder=HashingEmbedder(), generator=generator, guards=())
     generator.service = service
     assert service.loading is None
