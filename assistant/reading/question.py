@@ -151,16 +151,19 @@ def normalise_term(word: str) -> str:
 def unnamed_modifier(question: str, label_terms: frozenset[str]) -> str | None:
     """The word the question puts right before the label's first term when the label lacks
     it: "annual recurring revenue" is not the row "Revenue". Stop words, generic terms, periods
-    and possessives ("Kestrel Ridge's revenue") do not count."""
-    words = _WORD.findall(_YEAR.sub(" ", question.lower()))
+    and possessives ("Kestrel Ridge's revenue", "Kestrel Ridge Instruments' revenue") do not
+    count."""
+    text = _YEAR.sub(" ", question.lower())
+    words = list(_WORD.finditer(text))
     for index, word in enumerate(words):
-        if normalise_term(word) not in label_terms:
+        if normalise_term(word.group()) not in label_terms:
             continue
         if index == 0:
             return None
-        before = words[index - 1]
+        before = words[index - 1].group()
         term = normalise_term(before)
-        possessive = before.endswith(("'s", "’s"))
+        after = text[words[index - 1].end() : words[index - 1].end() + 1]
+        possessive = before.endswith(("'s", "’s")) or after in ("'", "’")  # "Instruments'"
         if possessive or term in label_terms or term in _STOPWORDS or term in GENERIC_TERMS:
             return None
         return None if term in _UNIT_WORDS or len(term) < 2 else before

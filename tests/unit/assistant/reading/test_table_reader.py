@@ -221,6 +221,8 @@ def test_a_count_does_not_answer_a_question_about_money() -> None:
 def test_a_modifier_the_label_lacks_means_another_item() -> None:
     assert read_from_tables("What was annual recurring revenue in FY2025?", [INCOME]) is None
     assert read_from_tables("What was Kestrel Ridge's revenue in FY2025?", [INCOME]) is not None
+    plural_possessive = "What was Kestrel Ridge Instruments' revenue in FY2025?"
+    assert read_from_tables(plural_possessive, [INCOME]) is not None
 
 
 def test_a_table_split_across_passages_is_read_whole_and_each_piece_cited() -> None:
