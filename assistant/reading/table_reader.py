@@ -42,6 +42,37 @@ _NOT_ONE_CELL = re.compile(
 )
 """What a lookup cannot answer: a formula the question spells out ("EBITDA less capex", "define
 X as A + B"), or which of several items is largest."""
+_ASKS_WHY = re.compile(r"\bwhy\b|\breasons?\b|\bcaus(?:e|es|ed)\b|\bexplain", re.IGNORECASE)
+"""A question for a reason or a cause: words answer it, not a cell or a computation."""
+_AVERAGE = re.compile(r"\baverage\b|\bmean\b", re.IGNORECASE)
+_CHANGE = re.compile(r"\b(?:change|difference|increase|decrease|growth)s?\b", re.IGNORECASE)
+"""Together in one question ("the change in the average ...") they ask for a computation over
+computations, which the reader does not do; answering one of them would answer another
+question. A word the line item's own label holds ("Average invested capital", "Net change in
+cash") names the item, not a computation."""
+
+
+def _operation_beside_label(facts: QuestionFacts, series: Series) -> QuestionFacts:
+    """``facts`` with the operation read from the question without the line item's label: in
+    "the change in the average invested capital" the word "average" names the row "Average
+    invested capital", and the question asks for a change."""
+    masked = facts.question
+    for label in {series.label, series.own_label} - {""}:
+        masked = re.sub(re.escape(label), " ", masked, flags=re.IGNORECASE)
+    if masked == facts.question:
+        return facts
+    operation = read_question(masked).operation
+    return facts if operation is facts.operation else replace(facts, operation=operation)
+
+
+def _nested(question: str, label: str) -> bool:
+    """Whether ``question`` asks for an average and a change of the line item ``label``."""
+    named = {word.lower() for word in re.findall(r"[A-Za-z]+", label)}
+    asked = [
+        any(m.group().lower() not in named for m in pattern.finditer(question))
+        for pattern in (_AVERAGE, _CHANGE)
+    ]
+    return all(asked)
 
 
 @dataclass(frozen=True)
@@ -79,7 +110,7 @@ def read_from_tables(question: str, passages: Sequence[str]) -> TableReading | N
     """The answer to ``question`` read from the tables among ``passages`` (``passages[n - 1]``
     is passage ``[n]``), or ``None`` when no table answers it unambiguously."""
     facts = read_question(question)
-    if not facts.terms:
+    if not facts.terms or _ASKS_WHY.search(question):
         return None
     per_table = [series_of(*sourced) for sourced in tables_in(passages)]
     if is_list_question(facts):
@@ -125,7 +156,9 @@ def _read_item(facts: QuestionFacts, per_table: Sequence[Sequence[Series]]) -> T
     if facts.operation is Operation.LOOKUP and _NOT_ONE_CELL.search(facts.question):
         return None
     ranked = rank(facts.terms, [series for items in per_table for series in items])
+    asked = facts
     for position, (precision, overlap, series) in enumerate(ranked):
+        facts = _operation_beside_label(asked, series)
         points = _points_for(facts, series)
         if points is None:
             continue
@@ -134,10 +167,12 @@ def _read_item(facts: QuestionFacts, per_table: Sequence[Sequence[Series]]) -> T
         named = series.terms.union(*(terms_of(c.column_header) for _, c in points))
         if unnamed_modifier(facts.question, named) is not None:
             continue
+        if _nested(facts.question, series.label):
+            return None
         reading = answer_sentence(facts, series, points)
         if reading is None:
             continue
-        runner_up = _runner_up(ranked[position + 1 :], facts, reading, overlap)
+        runner_up = _runner_up(ranked[position + 1 :], asked, reading, overlap)
         if reading[1] is not None:
             points = sorted(points, key=lambda pc: pc[0] or Period(0))
         return TableReading(

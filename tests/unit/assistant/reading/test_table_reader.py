@@ -408,3 +408,20 @@ def test_a_lookup_is_not_the_answer_to_a_spelled_out_formula_or_to_which_item_is
         is None
     )
     assert read_from_tables("What were financing activities in 2023?", [flows]) is not None
+
+
+def test_a_question_for_a_reason_is_not_answered_from_cells() -> None:
+    assert read_from_tables("Why did revenue increase from FY2024 to FY2025?", [INCOME]) is None
+    assert read_from_tables("What was the reason for the change in revenue?", [INCOME]) is None
+
+
+def test_a_change_of_an_average_is_not_answered_by_one_of_them() -> None:
+    nested = "What is the change in the average revenue between FY2024 and FY2025?"
+    assert read_from_tables(nested, [INCOME]) is None
+    named = """| USD m | FY2024 | FY2025 |
+|---|---:|---:|
+| Average invested capital | 735.6 | 923.1 |"""
+    reading = read_from_tables(
+        "What was the change in the average invested capital from FY2024 to FY2025?", [named]
+    )
+    assert reading is not None and reading.result == Decimal("187.5")
