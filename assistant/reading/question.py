@@ -286,10 +286,13 @@ _TOTAL_OVER = re.compile(r"\btotal\b|\baltogether\b", re.IGNORECASE)
 _EACH = re.compile(r"\brespectively\b|\beach\b", re.IGNORECASE)
 
 
+def operations_named(text: str) -> tuple[Operation, ...]:
+    """The computations whose wording ``text`` uses, the one a question asks for first."""
+    return tuple(op for op, pattern in _OPERATIONS if pattern.search(text))
+
+
 def read_question(question: str) -> QuestionFacts:
-    operation = next(
-        (op for op, pattern in _OPERATIONS if pattern.search(question)), Operation.LOOKUP
-    )
+    operation = next(iter(operations_named(question)), Operation.LOOKUP)
     periods = periods_of(question)
     over_periods = len(periods) > 1 or year_range(question) is not None
     each = _EACH.search(question) is not None

@@ -22,6 +22,7 @@ from assistant.reading.question import (
     Operation,
     Period,
     QuestionFacts,
+    operations_named,
     read_question,
     terms_of,
     unnamed_modifier,
@@ -44,35 +45,32 @@ _NOT_ONE_CELL = re.compile(
 X as A + B"), or which of several items is largest."""
 _ASKS_WHY = re.compile(r"\bwhy\b|\breasons?\b|\bcaus(?:e|es|ed)\b|\bexplain", re.IGNORECASE)
 """A question for a reason or a cause: words answer it, not a cell or a computation."""
-_AVERAGE = re.compile(r"\baverage\b|\bmean\b", re.IGNORECASE)
-_CHANGE = re.compile(r"\b(?:change|difference|increase|decrease|growth)s?\b", re.IGNORECASE)
-"""Together in one question ("the change in the average ...") they ask for a computation over
-computations, which the reader does not do; answering one of them would answer another
-question. A word the line item's own label holds ("Average invested capital", "Net change in
-cash") names the item, not a computation."""
+_NESTED = (Operation.AVERAGE, Operation.CHANGE)
+"""Asked together ("the change in the average ..."), a computation over computations, which the
+reader does not do; answering one of them would answer another question."""
+
+
+def _without_label(question: str, series: Series) -> str:
+    """``question`` with the line item's label taken out: in "the change in the average
+    invested capital" the word "average" names the row "Average invested capital"."""
+    for label in {series.label, series.own_label} - {""}:
+        question = re.sub(re.escape(label), " ", question, flags=re.IGNORECASE)
+    return question
 
 
 def _operation_beside_label(facts: QuestionFacts, series: Series) -> QuestionFacts:
-    """``facts`` with the operation read from the question without the line item's label: in
-    "the change in the average invested capital" the word "average" names the row "Average
-    invested capital", and the question asks for a change."""
-    masked = facts.question
-    for label in {series.label, series.own_label} - {""}:
-        masked = re.sub(re.escape(label), " ", masked, flags=re.IGNORECASE)
-    if masked == facts.question:
+    """``facts`` with the operation read from the question without the line item's label."""
+    rest = _without_label(facts.question, series)
+    if rest == facts.question:
         return facts
-    operation = read_question(masked).operation
+    operation = read_question(rest).operation
     return facts if operation is facts.operation else replace(facts, operation=operation)
 
 
-def _nested(question: str, label: str) -> bool:
-    """Whether ``question`` asks for an average and a change of the line item ``label``."""
-    named = {word.lower() for word in re.findall(r"[A-Za-z]+", label)}
-    asked = [
-        any(m.group().lower() not in named for m in pattern.finditer(question))
-        for pattern in (_AVERAGE, _CHANGE)
-    ]
-    return all(asked)
+def _nested(question: str, series: Series) -> bool:
+    """Whether ``question`` asks for an average and a change of the line item ``series``."""
+    named = operations_named(_without_label(question, series))
+    return all(op in named for op in _NESTED)
 
 
 @dataclass(frozen=True)
@@ -167,7 +165,7 @@ def _read_item(facts: QuestionFacts, per_table: Sequence[Sequence[Series]]) -> T
         named = series.terms.union(*(terms_of(c.column_header) for _, c in points))
         if unnamed_modifier(facts.question, named) is not None:
             continue
-        if _nested(facts.question, series.label):
+        if _nested(facts.question, series):
             return None
         reading = answer_sentence(facts, series, points)
         if reading is None:
