@@ -58,18 +58,19 @@ def _without_label(question: str, series: Series) -> str:
     return question
 
 
-def _operation_beside_label(facts: QuestionFacts, series: Series) -> QuestionFacts:
-    """``facts`` with the operation read from the question without the line item's label."""
-    rest = _without_label(facts.question, series)
+def _operation_of(facts: QuestionFacts, rest: str) -> QuestionFacts:
+    """``facts`` with the operation ``rest``, the question without the line item's label,
+    asks for."""
     if rest == facts.question:
         return facts
     operation = read_question(rest).operation
     return facts if operation is facts.operation else replace(facts, operation=operation)
 
 
-def _nested(question: str, series: Series) -> bool:
-    """Whether ``question`` asks for an average and a change of the line item ``series``."""
-    named = operations_named(_without_label(question, series))
+def _nested(rest: str) -> bool:
+    """Whether ``rest``, the question without the line item's label, asks for an average and a
+    change at once."""
+    named = operations_named(rest)
     return all(op in named for op in _NESTED)
 
 
@@ -156,7 +157,8 @@ def _read_item(facts: QuestionFacts, per_table: Sequence[Sequence[Series]]) -> T
     ranked = rank(facts.terms, [series for items in per_table for series in items])
     asked = facts
     for position, (precision, overlap, series) in enumerate(ranked):
-        facts = _operation_beside_label(asked, series)
+        rest = _without_label(asked.question, series)
+        facts = _operation_of(asked, rest)
         points = _points_for(facts, series)
         if points is None:
             continue
@@ -165,7 +167,7 @@ def _read_item(facts: QuestionFacts, per_table: Sequence[Sequence[Series]]) -> T
         named = series.terms.union(*(terms_of(c.column_header) for _, c in points))
         if unnamed_modifier(facts.question, named) is not None:
             continue
-        if _nested(facts.question, series):
+        if _nested(rest):
             return None
         reading = answer_sentence(facts, series, points)
         if reading is None:
