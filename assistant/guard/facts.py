@@ -187,11 +187,6 @@ def _date_value(match: re.Match[str]) -> DateValue | None:
 
 # --- numbers ------------------------------------------------------------------------------------
 
-_NUMBER_CORE = re.compile(
-    r"(?<![\w.,:])(?<![A-Za-z]-)(?P<core>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"(?!(?!(?:bn|mn|mm|tn|k|m|b|mcg|mg|kg|g|ml|mL|L|pp|bps|pct)\b)\w|[.,:]\d"
-    r"|-(?!(?:minute|hour|day|week|month|year)\b)[A-Za-z])"
-)
 _PREFIX = re.compile(
     r"(?P<open>\()?[-−–]?[ ]?(?P<cur>US\$|A\$|C\$|HK\$|S\$|\$|€|£|¥|₹|"
     r"\b(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|RMB|CNY|Rs\.?)[ ]?)?[ ]{0,2}[-−]?$"
@@ -265,6 +260,15 @@ _MEASURED = frozenset({"mass", "volume", "duration", "months"})
 _UNIT_ALTERNATION = "|".join(
     re.escape(unit) if unit == "%" else re.escape(unit) + r"\b"
     for unit in sorted(_UNITS, key=len, reverse=True)
+)
+_TIME_WORDS = "|".join(
+    unit for unit, (kind, _) in _UNITS.items() if kind in {"duration", "months"} and unit[-1] != "s"
+)
+"""Units of time a figure may be joined to by a hyphen ("a 30-day notice")."""
+_NUMBER_CORE = re.compile(
+    r"(?<![\w.,:])(?<![A-Za-z]-)(?P<core>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"(?!(?!(?:bn|mn|mm|tn|k|m|b|mcg|mg|kg|g|ml|mL|L|pp|bps|pct)\b)\w|[.,:]\d"
+    rf"|-(?!(?:{_TIME_WORDS})\b)[A-Za-z])"
 )
 _SUFFIX = re.compile(
     r"(?P<close>\))?"
