@@ -429,8 +429,9 @@ def ask(
 def prepare_models() -> None:
     """Convert the answer model once and keep it in the data directory, so that every later
     start maps it in within seconds; export the search model too where index.embedding_backend
-    runs it by ONNX Runtime. Otherwise the first `assistant ask`, UI or API start does it; a
-    conversion that no longer matches the model, its adapter or the libraries is made again."""
+    runs it from an ONNX export (every backend but torch). Otherwise the first `assistant ask`,
+    UI or API start does it; a conversion that no longer matches the model, its adapter or the
+    libraries is made again."""
     from assistant.embedding_backend import prepare_export
     from assistant.generation.factory import build_generator
     from assistant.generation.model_files import ModelNotFoundError

@@ -1,11 +1,13 @@
-"""The index's embedding model as the settings choose its runtime: torch, or ONNX Runtime.
+"""The index's embedding model as the settings choose its runtime: torch, ONNX Runtime or OpenVINO.
 
 ``index.embedding_backend`` picks how the same sentence-transformers model is run: ``torch``
-(sentence-transformers itself), ``onnx`` (the model exported to an ONNX graph, same vectors) or
-``onnx-int8`` (that graph with int8 matrix weights: faster, slightly different vectors, recorded
-under their own model name so an index never mixes them with the others). An export is made
-once from the local model folder, nothing downloaded, and kept in the data directory's model
-cache under a name derived from its origin: the digest of the model folder's files, the
+(sentence-transformers itself), ``onnx`` (the model exported to an ONNX graph, same vectors),
+``openvino`` (that graph run by OpenVINO, same vectors), ``openvino-bf16`` (run by OpenVINO in
+bfloat16 where the CPU has it: faster, the same vectors to within the export check's tolerance)
+or ``onnx-int8`` (that graph with int8 matrix weights: faster, slightly different vectors,
+recorded under their own model name so an index never mixes them with the others). An export is
+made once from the local model folder, nothing downloaded, and kept in the data directory's
+model cache under a name derived from its origin: the digest of the model folder's files, the
 precision, and the versions of the libraries that export and run it. It is used only when its
 manifest and every file's digest still match (``ModelCache``), so a half-written or damaged
 export is made again rather than loaded.
@@ -24,16 +26,41 @@ from assistant.digests import file_sha256
 from assistant.generation.model_cache import ModelCache, Prepared, library_versions
 from assistant.settings import EmbeddingBackend, IndexSettings
 from indexes.embedder import Embedder, SentenceTransformerEmbedder, packaged_model_path
-from indexes.onnx_embedder import OnnxEmbedder, Precision, export_onnx, quantized_model_name
+from indexes.onnx_embedder import (
+    OnnxEmbedder,
+    Precision,
+    Runtime,
+    export_onnx,
+    quantized_model_name,
+)
 
 FORMAT_VERSION = 1
 """Changes when what an export folder holds changes, so older exports are made again."""
 
 FOLDER_PREFIX = "embedder-"
-LIBRARIES = ("torch", "transformers", "tokenizers", "sentence-transformers", "onnx", "onnxruntime")
+LIBRARIES = (
+    "torch",
+    "transformers",
+    "tokenizers",
+    "sentence-transformers",
+    "onnx",
+    "onnxruntime",
+    "openvino",
+)
 """The libraries whose code exports, quantises or runs the graph."""
 
-PRECISIONS: Mapping[EmbeddingBackend, Precision] = {"onnx": "fp32", "onnx-int8": "int8"}
+PRECISIONS: Mapping[EmbeddingBackend, Precision] = {
+    "onnx": "fp32",
+    "openvino": "fp32",
+    "openvino-bf16": "fp32",
+    "onnx-int8": "int8",
+}
+RUNTIMES: Mapping[EmbeddingBackend, Runtime] = {
+    "onnx": "onnxruntime",
+    "openvino": "openvino",
+    "openvino-bf16": "openvino-bf16",
+    "onnx-int8": "onnxruntime",
+}
 
 
 def model_folder_sha256(folder: Path) -> str:
@@ -120,4 +147,5 @@ def settings_embedder(settings: IndexSettings, cache_dir: Path) -> Embedder:
         lambda: _prepared(settings, precision, cache_dir).folder,
         model_name=embedder_name(settings),
         batch_size=settings.embedding_batch_size,
+        runtime=RUNTIMES[settings.embedding_backend],
     )

@@ -22,7 +22,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench.common import eval_data_dir, print_table, write_result
 
@@ -95,6 +95,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=128)
     args = parser.parse_args()
 
+    from assistant.generation.batch_model import TorchBatch
     from assistant.generation.factory import build_generator
     from assistant.generation.prompt import PromptBuilder
     from assistant.settings import GenerationSettings
@@ -103,7 +104,9 @@ def main() -> None:
     data_dir = eval_data_dir(args.data)
     generator = build_generator(GenerationSettings())
     started = time.perf_counter()
-    model, tokenizer, decoding = generator._loaded()  # the runtime's own loading
+    scheduler, tokenizer = generator._loaded()  # the runtime's own loading
+    batch = cast(TorchBatch, scheduler.batch)
+    model, decoding = batch.model, scheduler.decoding
     load_s = time.perf_counter() - started
     builder = PromptBuilder(tokenizer, context_tokens=1536, answer_tokens=args.max_new_tokens)
     examples = [

@@ -115,6 +115,11 @@ class BatchScheduler:
         """The batch the scheduler decodes with."""
         return self._batch
 
+    @property
+    def decoding(self) -> GreedyDecoding:
+        """How each answer is chosen and where it stops."""
+        return self._decoding
+
     def stream(
         self, prompt: Sequence[int], max_new_tokens: int
     ) -> Generator[GeneratedToken | Queued, None, None]:

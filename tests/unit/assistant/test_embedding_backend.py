@@ -62,12 +62,14 @@ def test_each_backend_gives_its_embedder_and_names_only_int8_vectors_apart(
 ) -> None:
     torch = settings_embedder(_settings("torch"), tmp_path)
     onnx = settings_embedder(_settings("onnx"), tmp_path)
+    openvino = settings_embedder(_settings("openvino"), tmp_path)
     int8 = settings_embedder(_settings("onnx-int8"), tmp_path)
     assert isinstance(torch, SentenceTransformerEmbedder)
-    assert isinstance(onnx, OnnxEmbedder) and isinstance(int8, OnnxEmbedder)
-    assert torch.model_name == onnx.model_name == DEFAULT_MODEL_NAME
+    assert all(isinstance(e, OnnxEmbedder) for e in (onnx, openvino, int8))
+    assert torch.model_name == onnx.model_name == openvino.model_name == DEFAULT_MODEL_NAME
     assert int8.model_name == quantized_model_name(DEFAULT_MODEL_NAME) != DEFAULT_MODEL_NAME
-    for backend, embedder in (("torch", torch), ("onnx", onnx), ("onnx-int8", int8)):
+    named = (("torch", torch), ("onnx", onnx), ("openvino", openvino), ("onnx-int8", int8))
+    for backend, embedder in named:
         assert embedder_name(_settings(backend)) == embedder.model_name
         assert configured_model_name(_settings(backend)) == embedder.model_name
     assert not tmp_path.joinpath("model-cache").exists()  # nothing exported before first use
@@ -110,6 +112,16 @@ def test_each_precision_and_model_version_has_its_own_export(
     assert fp32 is not None and int8 is not None and changed is not None
     assert len({fp32.folder, int8.folder, changed.folder}) == 3
     assert export.calls == ["fp32", "int8", "int8"]
+
+
+def test_onnx_runtime_and_openvino_share_the_fp32_export(
+    tmp_path: Path, export: FakeExport, model_folder: Path
+) -> None:
+    onnx = prepare_export(_settings("onnx", model_folder), tmp_path / "cache")
+    openvino = prepare_export(_settings("openvino", model_folder), tmp_path / "cache")
+    assert onnx is not None and openvino is not None
+    assert onnx.folder == openvino.folder and not openvino.converted
+    assert export.calls == ["fp32"]
 
 
 def test_a_damaged_export_is_made_again_not_loaded(

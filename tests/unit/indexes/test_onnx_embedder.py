@@ -28,7 +28,9 @@ class FakeLoaded:
 @pytest.fixture
 def loaded(monkeypatch: pytest.MonkeyPatch) -> FakeLoaded:
     fake = FakeLoaded()
-    monkeypatch.setattr(onnx_embedder._Loaded, "read", classmethod(lambda cls, folder: fake))
+    monkeypatch.setattr(
+        onnx_embedder._Loaded, "read", classmethod(lambda cls, folder, runtime: fake)
+    )
     return fake
 
 
