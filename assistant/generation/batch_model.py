@@ -10,6 +10,7 @@ several tokens (a guess to check) and cut the rejected ones again.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,7 +24,10 @@ class TorchBatch:
     """The rows being decoded by ``model`` (a transformers causal model) and their cache.
 
     ``new_cache`` makes an empty cache of ``kv_cache.ReservedLayer`` layers. Prompts are read
-    with ``prefill_threads``, steps run with ``decode_threads``.
+    with ``prefill_threads``, steps run with ``decode_threads``. With ``prefill_bf16`` a prompt's
+    matrix products are computed in bfloat16 (autocast): faster on CPUs with bfloat16
+    instructions, at a small change of the logits; the cache is kept in fp32 and steps run in
+    the model's own precision.
     """
 
     def __init__(
@@ -33,8 +37,10 @@ class TorchBatch:
         new_cache: Callable[[], Cache],
         prefill_threads: int,
         decode_threads: int,
+        prefill_bf16: bool = False,
     ) -> None:
         self._model = model
+        self._prefill_bf16 = prefill_bf16
         self._new_cache = new_cache
         self._prefill_threads = prefill_threads
         self._decode_threads = decode_threads
@@ -54,13 +60,19 @@ class TorchBatch:
         """Read ``prompt`` as a new last row; the log-probabilities of the token after it."""
         with torch.inference_mode():
             torch.set_num_threads(self._prefill_threads)
+            precision = (
+                torch.autocast("cpu", dtype=torch.bfloat16)
+                if self._prefill_bf16
+                else contextlib.nullcontext()
+            )
             try:
-                output = self._model(
-                    input_ids=torch.tensor([list(prompt)]),
-                    cache=self._new_cache(),
-                    use_cache=True,
-                    logits_to_keep=1,
-                )
+                with precision:
+                    output = self._model(
+                        input_ids=torch.tensor([list(prompt)]),
+                        cache=self._new_cache(),
+                        use_cache=True,
+                        logits_to_keep=1,
+                    )
             finally:
                 torch.set_num_threads(self._decode_threads)
             joined = output.cache if self._cache is None else stacked([self._cache, output.cache])

@@ -29,9 +29,15 @@ class ReservedLayer(DynamicLayer):
 
     def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
         self.device = key_states.device
-        self._key_room = key_states.new_empty((*key_states.shape[:2], 0, key_states.shape[-1]))
+        # A prompt read under bfloat16 autocast gives bfloat16 values beside fp32 keys (the
+        # rotary embedding promotes them); both are kept in the wider type, so later passes,
+        # in whatever precision, attend over one type.
+        dtype = torch.promote_types(key_states.dtype, value_states.dtype)
+        self._key_room = key_states.new_empty(
+            (*key_states.shape[:2], 0, key_states.shape[-1]), dtype=dtype
+        )
         self._value_room = value_states.new_empty(
-            (*value_states.shape[:2], 0, value_states.shape[-1])
+            (*value_states.shape[:2], 0, value_states.shape[-1]), dtype=dtype
         )
         self._length = 0
         self._expose()

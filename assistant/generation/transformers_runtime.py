@@ -85,6 +85,7 @@ class TransformersGenerator:
         threads: int | None = None,
         prefill_threads: int | None = None,
         int8: bool = False,
+        prefill_bf16: bool = False,
         lookup_tokens: int = 0,
         converted_dir: Path | None = None,
         batch_size: int = 8,
@@ -96,11 +97,17 @@ class TransformersGenerator:
         self._threads = threads or default_threads()
         self._prefill_threads = prefill_threads or available_cores()
         self._int8 = int8
+        self._prefill_bf16 = prefill_bf16
         self._lookup_tokens = lookup_tokens
         self._batch_size = batch_size
         self._queue_length = queue_length
         self._parts: tuple[BatchScheduler, HFPromptTokenizer] | None = None
         self._lock = threading.Lock()
+
+    @property
+    def prefill_bf16(self) -> bool:
+        """Whether prompts are read in bfloat16."""
+        return self._prefill_bf16
 
     @property
     def tokenizer(self) -> HFPromptTokenizer:
@@ -189,6 +196,7 @@ class TransformersGenerator:
             new_cache=reserved_cache,
             prefill_threads=self._prefill_threads,
             decode_threads=self._threads,
+            prefill_bf16=self._prefill_bf16,
         )
         scheduler = BatchScheduler(
             batch,

@@ -75,11 +75,20 @@ def test_guesses_from_the_passages_change_no_answer(smollm2: Generator) -> None:
         assert guessed.token_logprobs == pytest.approx(plain.token_logprobs, abs=1e-3)
 
 
+@pytest.fixture(scope="module")
+def smollm2_fp32() -> Generator:
+    """The runtime reading prompts in fp32, whatever the CPU offers."""
+    generator = build_generator(GenerationSettings(prefill_precision="fp32"))
+    generator.warm_up()
+    return generator
+
+
 def test_the_runtime_answers_as_the_model_loaded_by_transformers(
-    smollm2: Generator, monkeypatch: pytest.MonkeyPatch
+    smollm2_fp32: Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The transposed layers, the reserved cache and grouped attention change no answer: the
     model as transformers loads it, with its own cache and attention, answers the same."""
+    smollm2 = smollm2_fp32
     from assistant.generation.greedy import GreedyDecoding, decode_greedy
     from assistant.generation.hf_model import load_model, load_tokenizer, merge_adapter
     from assistant.generation.model_files import BUNDLED_ADAPTER, packaged_model_file
@@ -135,3 +144,18 @@ def test_answers_written_together_are_those_written_alone(smollm2: Generator) ->
         assert batched is not None
         assert batched.text == single.text
         assert batched.token_logprobs == pytest.approx(single.token_logprobs, abs=1e-3)
+
+
+def test_prompts_read_in_bfloat16_give_the_fp32_answers(
+    smollm2_fp32: Generator,
+) -> None:
+    """Where the CPU computes bfloat16 natively, reading the prompt in it keeps these answers
+    word for word, with log-probabilities close to fp32's."""
+    rounded = build_generator(GenerationSettings(prefill_precision="bf16"))
+    builder = PromptBuilder(smollm2_fp32.tokenizer, context_tokens=512, answer_tokens=40)
+    for question in ("How much notice must the tenant give?", "Quote the rule on rent."):
+        prompt = builder.build(question, PASSAGES)
+        exact = generate(smollm2_fp32, prompt.messages, max_new_tokens=40)
+        close = generate(rounded, prompt.messages, max_new_tokens=40)
+        assert close.text == exact.text
+        assert close.token_logprobs == pytest.approx(exact.token_logprobs, abs=0.15)

@@ -77,3 +77,18 @@ def test_a_row_alone_checks_several_tokens_and_cuts_them() -> None:
     batch.cut(2)
     again = batch.step([[3]])[0]
     assert torch.allclose(guessed[1], again[0], atol=1e-5)
+
+
+def test_a_prompt_read_in_bfloat16_keeps_an_fp32_cache_and_close_scores() -> None:
+    model = tiny_model()
+    exact = new_batch(model)
+    rounded = TorchBatch(
+        model, new_cache=reserved_cache, prefill_threads=1, decode_threads=1, prefill_bf16=True
+    )
+    first, first_rounded = exact.add(PROMPTS[0]), rounded.add(PROMPTS[0])
+    assert first_rounded.dtype == torch.float32
+    assert not torch.equal(first, first_rounded)  # the prompt really was read in bfloat16
+    assert torch.allclose(first, first_rounded, atol=0.05)
+    token = int(first.argmax())
+    after, after_rounded = exact.step([[token]])[0], rounded.step([[token]])[0]
+    assert torch.allclose(after, after_rounded, atol=0.05)

@@ -115,3 +115,14 @@ def test_stacked_rows_are_padded_on_the_left_and_kept_rows_drop_unneeded_padding
     alone.update(*extra, 0)
     assert torch.equal(held(alone, 0)[0][..., -1:, :], extra[0])
     assert both.get_seq_length() == 5
+
+
+def test_bfloat16_values_beside_fp32_keys_are_kept_in_fp32() -> None:
+    layer = ReservedLayer()
+    keys, values = states(5, 1)
+    got_keys, got_values = layer.update(keys, values.to(torch.bfloat16))
+    assert got_keys.dtype == got_values.dtype == torch.float32
+    assert torch.equal(got_values, values.to(torch.bfloat16).float())
+    more_keys, more_values = states(1, 2)
+    _, after = layer.update(more_keys, more_values)
+    assert after.dtype == torch.float32 and torch.equal(after[..., -1:, :], more_values)
