@@ -429,13 +429,16 @@ def ask(
 def prepare_models() -> None:
     """Convert the answer model once and keep it in the data directory, so that every later
     start maps it in within seconds; export the search model too where index.embedding_backend
-    runs it from an ONNX export (every backend but torch). Otherwise the first `assistant ask`,
-    UI or API start does it; a conversion that no longer matches the model, its adapter or the
-    libraries is made again."""
+    runs it from an ONNX export (every backend but torch), and the span reader. Otherwise the
+    first `assistant ask`, UI or API start does it; a conversion that no longer matches the
+    model, its adapter or the libraries is made again."""
     from assistant.embedding_backend import prepare_export
     from assistant.generation.factory import build_generator
     from assistant.generation.model_files import ModelNotFoundError
     from assistant.quiet_loading import quiet_model_libraries
+    from assistant.reading.span_export import ExportError as SpanExportError
+    from assistant.reading.span_export import prepare_span_export
+    from assistant.reading.span_model import BUNDLED_SPAN_READER
     from assistant.settings import get_settings
     from indexes.onnx_embedder import ExportError
 
@@ -446,19 +449,24 @@ def prepare_models() -> None:
         with errors.status("converting the answer model..."):
             prepared = generator.prepare()
         with errors.status("exporting the search model..."):
-            exported = prepare_export(settings.index, settings.embedder_cache_dir)
-    except (ModelNotFoundError, FileNotFoundError, ExportError) as exc:
+            exported = prepare_export(settings.index, settings.model_cache_dir)
+        span = None
+        if settings.generation.span_reader:
+            with errors.status("exporting the span reader..."):
+                span = prepare_span_export(BUNDLED_SPAN_READER, settings.model_cache_dir)
+    except (ModelNotFoundError, FileNotFoundError, ExportError, SpanExportError) as exc:
         errors.print(f"[red]error[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     done = "converted into" if prepared.converted else "already converted, checked in"
     console.print(
         f"answer model {done} {prepared.folder}", markup=False, highlight=False, soft_wrap=True
     )
-    if exported is not None:
-        done = "exported into" if exported.converted else "already exported, checked in"
-        console.print(
-            f"search model {done} {exported.folder}", markup=False, highlight=False, soft_wrap=True
-        )
+    for name, made in (("search model", exported), ("span reader", span)):
+        if made is not None:
+            done = "exported into" if made.converted else "already exported, checked in"
+            console.print(
+                f"{name} {done} {made.folder}", markup=False, highlight=False, soft_wrap=True
+            )
 
 
 @app.command(cls=ProseCommand)

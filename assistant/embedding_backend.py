@@ -15,15 +15,13 @@ export is made again rather than loaded.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.digests import file_sha256
-from assistant.generation.model_cache import ModelCache, Prepared, library_versions
+from assistant.digests import folder_sha256
+from assistant.generation.model_cache import ModelCache, Prepared, library_versions, origin_key
 from assistant.settings import EmbeddingBackend, IndexSettings
 from indexes.embedder import Embedder, SentenceTransformerEmbedder, packaged_model_path
 from indexes.onnx_embedder import (
@@ -63,16 +61,6 @@ RUNTIMES: Mapping[EmbeddingBackend, Runtime] = {
 }
 
 
-def model_folder_sha256(folder: Path) -> str:
-    """One digest over every file under ``folder`` (hidden ones left out), with their paths."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-            digest.update(f"{relative.as_posix()}\0{file_sha256(path)}\n".encode())
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True)
 class ExportOrigin:
     """What an export is made from: a change to any part makes a different export."""
@@ -83,7 +71,7 @@ class ExportOrigin:
 
     @classmethod
     def of(cls, model_folder: Path, precision: Precision) -> ExportOrigin:
-        return cls(model_folder_sha256(model_folder), precision, library_versions(LIBRARIES))
+        return cls(folder_sha256(model_folder), precision, library_versions(LIBRARIES))
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -95,8 +83,7 @@ class ExportOrigin:
 
     @property
     def key(self) -> str:
-        text = json.dumps(self.as_json(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return origin_key(self)
 
 
 def _model_folder(settings: IndexSettings) -> Path:

@@ -111,7 +111,7 @@ class Assistant:
         self.index = IndexSync(
             index_dir=settings.index_dir,
             settings=settings.index,
-            embedder=embedder or settings_embedder(settings.index, settings.embedder_cache_dir),
+            embedder=embedder or settings_embedder(settings.index, settings.model_cache_dir),
             second_embedder=second_embedder or second_stage_embedder(settings.index),
         )
         self.pages = PageStore(
@@ -265,7 +265,9 @@ class Assistant:
 
     @cached_property
     def _span_model(self) -> SpanModel | None:
-        return SpanModel() if self.settings.generation.span_reader else None
+        if not self.settings.generation.span_reader:
+            return None
+        return SpanModel(cache_dir=self.settings.model_cache_dir)
 
     @property
     def _span_reader(self) -> SpanReader | None:

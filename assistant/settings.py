@@ -319,8 +319,9 @@ class Settings(BaseSettings):
         return self.data_dir / "pages"
 
     @property
-    def embedder_cache_dir(self) -> Path:
-        """Where ONNX exports of the embedding model are kept (``index.embedding_backend``)."""
+    def model_cache_dir(self) -> Path:
+        """Where exports of the embedding model (``index.embedding_backend``) and of the span
+        reader are kept."""
         return self.data_dir / "model-cache"
 
 

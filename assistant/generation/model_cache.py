@@ -68,6 +68,12 @@ def library_versions(names: Sequence[str] = LIBRARIES) -> dict[str, str]:
     return versions
 
 
+def origin_key(origin: CacheOrigin) -> str:
+    """A short name for ``origin``, unique in practice: the folder name its model is kept under."""
+    text = json.dumps(origin.as_json(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 class CacheOrigin(Protocol):
     """What a kept model is made from, as its manifest records it; ``as_json()["libraries"]``
     holds the versions of the libraries that made it."""
@@ -106,9 +112,7 @@ class Origin:
 
     @property
     def key(self) -> str:
-        """A short name for the origin, unique in practice."""
-        text = json.dumps(self.as_json(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return origin_key(self)
 
 
 @dataclass(frozen=True)

@@ -264,8 +264,7 @@ class RayIngestion:
     ) -> None:
         self.options = options or RayOptions()
         self._factories = [
-            embedder_factory
-            or partial(settings_embedder, settings.index, settings.embedder_cache_dir)
+            embedder_factory or partial(settings_embedder, settings.index, settings.model_cache_dir)
         ]
         self.vectors = PrecomputedEmbedder(self._factories[0]())
         self.second_vectors: PrecomputedEmbedder | None = None

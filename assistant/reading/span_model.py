@@ -5,23 +5,27 @@ No extractive question-answering model ships offline, so the product trains one
 LoRA adapter and a two-logit head that scores each token as the start and the end of the
 answer. The first token scores "no answer here", so the reader can also say that a passage
 does not answer the question. Only the adapter and the head are stored
-(``assistant/models/span_reader``); the encoder weights come from the installed package. The
-scorer itself (``assistant.reading.span_scorer``) is imported on first use: an answer read from
-a table never waits for torch to load.
+(``assistant/models/span_reader``); the encoder weights come from the installed package.
+
+Given a model cache folder, the reader runs the scorer exported once to ONNX, by OpenVINO
+(``span_export.py``): a fresh process then reads spans without importing torch or
+transformers. Without one it runs the torch scorer (``span_scorer.py``), as training does.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from assistant.model_loading import MODEL_LOADING
+from assistant.reading.span_windows import SpanTokenizer, best_in_window
 
-if TYPE_CHECKING:
-    from assistant.reading.span_scorer import SpanScorer
+Scores = Callable[[Mapping[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]
+"""Start and end logits, one row per window, for a batch of token windows."""
 
 BUNDLED_SPAN_READER = Path(__file__).resolve().parent.parent / "models" / "span_reader"
 
@@ -44,56 +48,81 @@ class SpanCandidate:
 
 
 class SpanModel:
-    """Finds the best answer span in each passage with the trained scorer."""
+    """Finds the best answer span in each passage with the trained scorer; ``cache_dir`` is
+    where its export is kept (``None``: run the torch scorer)."""
 
-    def __init__(self, adapter: Path = BUNDLED_SPAN_READER, *, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        adapter: Path = BUNDLED_SPAN_READER,
+        *,
+        threads: int | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         self._adapter = adapter
         self._threads = threads
+        self._cache_dir = cache_dir
         self._lock = threading.Lock()
-        self._loaded: tuple[SpanScorer, Any] | None = None
+        self._loaded: tuple[Scores, SpanTokenizer] | None = None
 
     def warm_up(self) -> None:
         self._model()
 
-    def _model(self) -> tuple[SpanScorer, Any]:
+    def _model(self) -> tuple[Scores, SpanTokenizer]:
         with self._lock:
             if self._loaded is None:
                 if not (self._adapter / "adapter_config.json").is_file():
                     raise FileNotFoundError(f"no span reader adapter in {self._adapter}")
-                import torch
-
-                from assistant.reading.span_scorer import load_span_scorer
-
-                if self._threads:
-                    torch.set_num_threads(self._threads)
                 with MODEL_LOADING:
-                    model, tokenizer = load_span_scorer(self._adapter)
-                model.eval()
-                self._loaded = (model, tokenizer)
+                    self._loaded = (
+                        self._torch_scorer() if self._cache_dir is None else self._exported()
+                    )
             return self._loaded
+
+    def _exported(self) -> tuple[Scores, SpanTokenizer]:
+        from assistant.reading.span_export import (
+            GRAPH_FILE,
+            TOKENIZER_FILE,
+            openvino_scores,
+            prepare_span_export,
+        )
+
+        assert self._cache_dir is not None
+        folder = prepare_span_export(self._adapter, self._cache_dir).folder
+        return openvino_scores(folder / GRAPH_FILE), SpanTokenizer(folder / TOKENIZER_FILE)
+
+    def _torch_scorer(self) -> tuple[Scores, SpanTokenizer]:
+        import torch
+
+        from assistant.backbone import backbone_path
+        from assistant.reading.span_scorer import load_span_scorer
+
+        if self._threads:
+            torch.set_num_threads(self._threads)
+        model, _ = load_span_scorer(self._adapter)
+        model.eval()
+
+        def scores(feed: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            tensors = {name: torch.from_numpy(values) for name, values in feed.items()}
+            with torch.inference_mode():
+                start, end = model(**tensors)
+            return start.numpy(), end.numpy()
+
+        return scores, SpanTokenizer(backbone_path() / "tokenizer.json")
 
     def candidates(self, question: str, passages: Sequence[str]) -> list[SpanCandidate]:
         """The best span of each passage that has one, best first."""
         if not passages or not question.strip():
             return []
-        import torch
-
-        from assistant.reading.span_scorer import best_in_window, encode_windows
-
-        model, tokenizer = self._model()
-        windows = encode_windows(tokenizer, question, passages)
-        offsets = windows.pop("offset_mapping")
-        owners = windows.pop("overflow_to_sample_mapping")
-        with torch.inference_mode():
-            starts, ends = model(**windows)
+        scores, tokenizer = self._model()
+        windows = tokenizer.windows(question, passages)
+        starts, ends = scores(windows.feed)
         best: dict[int, SpanCandidate] = {}
-        for row in range(len(owners)):
-            found = best_in_window(starts[row], ends[row], windows.sequence_ids(row))
+        for row, passage in enumerate(windows.passages):
+            found = best_in_window(starts[row], ends[row], windows.sequence_ids[row])
             if found is None:
                 continue
             first, last, margin, share = found
-            passage = int(owners[row])
-            begin, finish = int(offsets[row][first][0]), int(offsets[row][last][1])
+            begin, finish = windows.offsets[row][first][0], windows.offsets[row][last][1]
             text = passages[passage][begin:finish].strip()
             if not text:
                 continue

@@ -1,11 +1,11 @@
-"""The torch side of the span reader: the encoder with its start/end head, loading the trained
-adapter, and scoring token windows. The product imports it when the reader is first used
-(``assistant.reading.span_model``), so that answers that never need the reader never load torch."""
+"""The torch side of the span reader: the encoder with its start/end head, and loading the trained
+adapter. Training uses it, and so does exporting the scorer for serving
+(``assistant.reading.span_export``); nothing imports it until then, so that answers that never
+need it never load torch."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,6 @@ import torch
 from assistant.backbone import backbone_path, load_merged_backbone
 
 HEAD_FILE = "head.safetensors"
-MAX_TOKENS = 256
-STRIDE = 64
-MAX_ANSWER_TOKENS = 24
 _MASKED = -1e4
 
 
@@ -72,40 +69,3 @@ def load_span_scorer(adapter: Path | None, *, trainable: bool = False) -> tuple[
     model = SpanScorer(encoder)
     model.head.load_state_dict(load_file(str(adapter / HEAD_FILE)))
     return model, tokenizer
-
-
-def encode_windows(tokenizer: Any, question: str, contexts: Sequence[str]) -> Any:
-    """Token windows of ``question`` beside each context, long contexts cut into overlapping
-    windows; each window knows its context (``overflow_to_sample_mapping``) and the characters
-    of its tokens (``offset_mapping``)."""
-    return tokenizer(
-        [question] * len(contexts),
-        list(contexts),
-        truncation="only_second",
-        max_length=MAX_TOKENS,
-        stride=STRIDE,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding=True,
-        return_tensors="pt",
-    )
-
-
-def best_in_window(
-    start: torch.Tensor, end: torch.Tensor, sequence_ids: Sequence[int | None]
-) -> tuple[int, int, float, float] | None:
-    """(first token, last token, score, share) of the best span in one window."""
-    context = torch.tensor([s == 1 for s in sequence_ids])
-    if not bool(context.any()):
-        return None
-    scores = start.unsqueeze(1) + end.unsqueeze(0)
-    length = torch.arange(len(start)).unsqueeze(0) - torch.arange(len(start)).unsqueeze(1)
-    valid = (length >= 0) & (length < MAX_ANSWER_TOKENS)
-    valid &= context.unsqueeze(1) & context.unsqueeze(0)
-    scores = scores.masked_fill(~valid, float("-inf"))
-    best = int(torch.argmax(scores))
-    first, last = divmod(best, scores.shape[1])
-    null = start[0] + end[0]
-    everything = torch.logsumexp(torch.cat([scores[valid], null.reshape(1)]), dim=0)
-    share = float(torch.exp(scores[first, last] - everything))
-    return first, last, float(scores[first, last] - null), share

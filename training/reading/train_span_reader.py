@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.reading.span_model import BUNDLED_SPAN_READER, SpanModel
-from assistant.reading.span_scorer import HEAD_FILE, MAX_TOKENS, load_span_scorer
+from assistant.reading.span_scorer import HEAD_FILE, load_span_scorer
+from assistant.reading.span_windows import MAX_TOKENS
 from assistant.torch_device import pick_device
 from training.adapter_training import fit_steps, save_adapter
 from training.reading.span_data import SpanExample, span_examples

@@ -17,7 +17,7 @@ from assistant import cli
 from assistant.generation.model_cache import Prepared
 from assistant.quiet_loading import QUIET_ENVIRONMENT, quiet_model_libraries
 from assistant.service import Assistant
-from assistant.settings import Settings, StorageSettings
+from assistant.settings import Settings, StorageSettings, get_settings
 from tests.unit.assistant.generation.fakes import ScriptedGenerator
 from tests.unit.indexes.index_fakes import HashingEmbedder
 
@@ -98,6 +98,30 @@ def test_prepare_models_converts_the_answer_model_ahead_of_time(
     assert said in result.stdout
     assert str(folder) in result.stdout  # whole, to copy
     assert result.stderr == ""
+
+
+def test_prepare_models_exports_the_span_reader_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.generation import factory
+    from assistant.reading import span_export
+
+    monkeypatch.setenv("ASSISTANT_GENERATION__SPAN_READER", "true")
+    get_settings.cache_clear()
+    folder = tmp_path / "model-cache" / "span-reader-1"
+    asked: list[Path] = []
+
+    def fake_export(adapter: Path, cache_dir: Path) -> Prepared:
+        asked.append(cache_dir)
+        return Prepared(folder, converted=True)
+
+    monkeypatch.setattr(factory, "build_generator", lambda s: FakeGenerator(tmp_path / "g", True))
+    monkeypatch.setattr(span_export, "prepare_span_export", fake_export)
+    result = CliRunner().invoke(cli.app, ["prepare-models"])
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert f"span reader exported into {folder}" in result.stdout
+    assert len(asked) == 1
 
 
 @pytest.mark.parametrize("checked", [True, False])
