@@ -24,7 +24,7 @@ import json
 import tempfile
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -223,27 +223,36 @@ def _onnxruntime_graph(path: Path) -> Callable[[dict[str, np.ndarray]], np.ndarr
     return lambda feed: np.asarray(session.run(None, feed)[0])
 
 
-def _openvino_graph(
+def openvino_graph(
     path: Path, precision: Literal["f32", "bf16"]
-) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+) -> Callable[[Mapping[str, np.ndarray]], list[np.ndarray]]:
+    """The ONNX graph at ``path`` compiled by OpenVINO for the CPU, computing in ``precision``
+    (bf16 is a hint: a CPU without bfloat16 instructions computes in f32); called with its
+    inputs, it returns its outputs in order, and may be called from several threads."""
     import openvino
 
-    # bf16 is a hint: a CPU without bfloat16 instructions computes in f32.
     hints = {"INFERENCE_PRECISION_HINT": precision}
     compiled = openvino.Core().compile_model(str(path), "CPU", hints)
 
-    def run(feed: dict[str, np.ndarray]) -> np.ndarray:
+    def run(feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         # One request per call: a compiled model's own request must not serve two threads.
-        request = compiled.create_infer_request()
-        return np.array(request.infer(feed)[0])
+        results = compiled.create_infer_request().infer(dict(feed))
+        return [np.array(results[index]) for index in range(len(compiled.outputs))]
 
     return run
 
 
+def _openvino_embeddings(
+    path: Path, precision: Literal["f32", "bf16"]
+) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    graph = openvino_graph(path, precision)
+    return lambda feed: graph(feed)[0]
+
+
 _GRAPH_RUNNERS: dict[Runtime, Callable[[Path], Callable[[dict[str, np.ndarray]], np.ndarray]]] = {
     "onnxruntime": _onnxruntime_graph,
-    "openvino": lambda path: _openvino_graph(path, "f32"),
-    "openvino-bf16": lambda path: _openvino_graph(path, "bf16"),
+    "openvino": lambda path: _openvino_embeddings(path, "f32"),
+    "openvino-bf16": lambda path: _openvino_embeddings(path, "bf16"),
 }
 
 

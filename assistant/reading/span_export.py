@@ -26,6 +26,7 @@ from assistant.digests import folder_sha256
 from assistant.generation.model_cache import ModelCache, Prepared, library_versions, origin_key
 from assistant.reading.span_model import Scores
 from assistant.reading.span_windows import SpanTokenizer
+from indexes.onnx_embedder import openvino_graph
 
 FORMAT_VERSION = 1
 FOLDER_PREFIX = "span-reader-"
@@ -122,13 +123,10 @@ def export_scorer(adapter: Path, folder: Path) -> None:
 
 def openvino_scores(graph: Path) -> Scores:
     """The exported scorer in ``graph`` compiled by OpenVINO for the CPU, in fp32."""
-    import openvino
-
-    compiled = openvino.Core().compile_model(str(graph), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    run = openvino_graph(graph, "f32")
 
     def scores(feed: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        # One request per call: a compiled model's own request must not serve two threads.
-        results = compiled.create_infer_request().infer(dict(feed))
-        return np.array(results[0]), np.array(results[1])
+        start, end = run(feed)
+        return start, end
 
     return scores
