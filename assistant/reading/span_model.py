@@ -55,11 +55,9 @@ class SpanModel:
         self,
         adapter: Path = BUNDLED_SPAN_READER,
         *,
-        threads: int | None = None,
         cache_dir: Path | None = None,
     ) -> None:
         self._adapter = adapter
-        self._threads = threads
         self._cache_dir = cache_dir
         self._lock = threading.Lock()
         self._loaded: tuple[Scores, SpanTokenizer] | None = None
@@ -96,8 +94,6 @@ class SpanModel:
         from assistant.backbone import backbone_path
         from assistant.reading.span_scorer import load_span_scorer
 
-        if self._threads:
-            torch.set_num_threads(self._threads)
         model, _ = load_span_scorer(self._adapter)
         model.eval()
 
