@@ -54,7 +54,9 @@ class Answer:
     that matched no passage (they were removed from ``text``). ``check`` is the guards' verdict
     (confidence, per-sentence support), when a guard ran. ``reading`` is set when the answer
     was read from table cells (and computed from them) instead of drafted by the model;
-    ``span`` when it is words copied from one passage by the span reader.
+    ``span`` when it is words copied from one passage by the span reader. ``span_guess`` is
+    the span reader's best reading of a drafted answer's question, too unsure to be the answer,
+    which the check compares with the draft.
     """
 
     question: str
@@ -70,6 +72,7 @@ class Answer:
     check: AnswerCheck | None = None
     reading: TableReading | None = None
     span: SpanReading | None = None
+    span_guess: SpanReading | None = None
 
     @property
     def cited_passages(self) -> tuple[tuple[int, Passage], ...]:
@@ -121,9 +124,12 @@ class TableReaderStage(Protocol):
 
 
 class SpanReaderStage(Protocol):
-    """Finds the words of a passage that answer the question, or returns ``None``."""
+    """Finds the words of a passage most likely to answer the question (``None`` when the
+    question is not one it reads) and says whether they are sure enough to be the answer."""
 
-    def read(self, question: str, passages: Sequence[str]) -> SpanReading | None: ...
+    def best(self, question: str, passages: Sequence[str]) -> SpanReading | None: ...
+
+    def accepts(self, reading: SpanReading | None) -> bool: ...
 
 
 class AnswerGuard(Protocol):
@@ -200,9 +206,10 @@ class AnswerPipeline:
         shown_found = tuple(found[: self._settings.passages])
         texts = [p.chunk.text for p in shown_found]
         reading = None if self._reader is None else self._reader.read(question, texts)
-        span = None
+        span = guess = None
         if reading is None and self._span_reader is not None:
-            span = self._span_reader.read(question, texts)
+            guess = self._span_reader.best(question, texts)
+            span = guess if self._span_reader.accepts(guess) else None
         text = reading.text if reading is not None else span.text if span is not None else None
         if text is not None:
             # read from the passages, not drafted: the whole text is one piece
@@ -237,7 +244,7 @@ class AnswerPipeline:
             prompt.prompt_tokens,
             timings,
         )
-        yield self._guarded(replace(answer, collections=collections))
+        yield self._guarded(replace(answer, collections=collections, span_guess=guess))
 
     def _answer(
         self,

@@ -260,8 +260,9 @@ class GuardSettings(BaseModel):
         default=0.2,
         ge=0,
         le=1,
-        description="A drafted answer whose claims all come from passage sentences sharing less "
-        "than this share of the question's words is withheld: it answers something else.",
+        description="A drafted answer whose claims all come from table rows sharing less than "
+        "this share of the question's words is withheld: it read another line item. Claims "
+        "from prose are left to the calibrator, which weighs the same share (docs/reading.md).",
     )
     sentence_threshold: float = Field(
         default=0.5, ge=0, le=1, description="Sentences supported less than this are marked."

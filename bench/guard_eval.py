@@ -48,7 +48,9 @@ from assistant.guard.facts import FactDetector
 from assistant.guard.phrases import PhraseDetector
 from assistant.guard.policy import AnswerChecker, detection_input
 from assistant.guard.protocols import DetectionInput, HallucinationDetector, SentenceToCheck
-from assistant.settings import GuardSettings
+from assistant.reading.span_model import SpanModel
+from assistant.reading.span_reader import SpanReader, load_span_calibrator
+from assistant.settings import GuardSettings, Settings
 from bench.answer_labels import is_correct
 from bench.calibration_metrics import (
     accuracy_at_coverage,
@@ -148,18 +150,20 @@ def cross_fit_fold(example_id: str) -> int:
 
 
 def judged_answers(
-    records: Sequence[dict[str, Any]], checker: AnswerChecker
+    records: Sequence[dict[str, Any]], checker: AnswerChecker, reader: SpanReader | None = None
 ) -> list[tuple[dict[str, Any], AnswerSignals, float]]:
     """Each drafted (not abstained) answer with its calibrator signals and the seconds the
-    detectors and features took."""
+    detectors and features took (the span reader's own time, spent before the draft in the
+    product, not counted)."""
     judged = []
     for record in records:
         if record["abstained"] or not record["sentences"]:
             continue
         sentences = [CitedSentence(s["text"], tuple(s["citations"])) for s in record["sentences"]]
+        guess = None if reader is None else reader.best(record["question"], record["passages"])
         started = time.perf_counter()
         signals, _ = checker.judge(
-            record["question"], sentences, record["passages"], record["token_logprobs"]
+            record["question"], sentences, record["passages"], record["token_logprobs"], guess
         )
         answer_features(signals)
         judged.append((record, signals, time.perf_counter() - started))
@@ -252,6 +256,37 @@ def cross_fitted(
     }
 
 
+def by_source(
+    sources: Sequence[str],
+    confidences: Sequence[float],
+    correct: Sequence[bool],
+    threshold: float = 0.5,
+) -> dict[str, dict[str, Any]]:
+    """Per source of the question: how many answers, how many right, the confidence's AUROC
+    and calibration error, and what the default threshold shows."""
+    figures = {}
+    for source in sorted(set(sources)):
+        chosen = [i for i, s in enumerate(sources) if s == source]
+        mine = [confidences[i] for i in chosen]
+        right = [correct[i] for i in chosen]
+        shown = [y for c, y in zip(mine, right, strict=True) if c >= threshold]
+        figures[source] = {
+            "answers": len(chosen),
+            "correct": sum(right),
+            "confidence_auroc": round(float(roc_auc_score(right, mine)), 3)
+            if 0 < sum(right) < len(right)
+            else None,
+            "ece_10_bins": round(expected_calibration_error(mine, right), 3),
+            "ece_if_perfectly_calibrated_p95": round(calibration_noise(mine).p95, 3),
+            "shown": len(shown),
+            "correct_among_shown": round(sum(shown) / len(shown), 3) if shown else None,
+            "wrong_shown_at_0_9": sum(
+                1 for c, y in zip(mine, right, strict=True) if c >= 0.9 and not y
+            ),
+        }
+    return figures
+
+
 def calibration(
     judged: Sequence[tuple[dict[str, Any], AnswerSignals, float]],
     labels: Callable[[dict[str, Any]], bool],
@@ -259,9 +294,8 @@ def calibration(
     fit = [
         (answer_features(s), labels(r)) for r, s, _ in judged if not in_report_half(r["example_id"])
     ]
-    held = [
-        (answer_features(s), labels(r)) for r, s, _ in judged if in_report_half(r["example_id"])
-    ]
+    reported = [item for item in judged if in_report_half(item[0]["example_id"])]
+    held = [(answer_features(s), labels(r)) for r, s, _ in reported]
     calibrator = fit_calibrator([f for f, _ in fit], [y for _, y in fit])
     confidences = [calibrator.probability(f) for f, _ in held]
     correct = [y for _, y in held]
@@ -292,6 +326,11 @@ def calibration(
             for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
         ],
         "confidence_auroc": round(float(roc_auc_score(correct, confidences)), 3),
+        "by_source": by_source(
+            [r["source"] if r["answerable"] else "unanswerable" for r, _, _ in reported],
+            confidences,
+            correct,
+        ),
         "cross_fitted": cross_fitted(judged, labels),
         "weights": dict(
             zip(("bias", *FEATURES), (calibrator.bias, *calibrator.weights), strict=True)
@@ -388,7 +427,12 @@ def main() -> None:
         calibrator=Calibrator((0.0,), (1.0,), (0.0,), 0.0),
         threshold=partial(answer_threshold, GuardSettings(threshold=0.5)),
     )
-    judged = judged_answers(records, checker)
+    reader = SpanReader(
+        SpanModel(cache_dir=Settings().model_cache_dir),
+        load_span_calibrator(),
+        min_confidence=Settings().generation.span_reader_min_confidence,
+    )
+    judged = judged_answers(records, checker, reader)
     wrong = [not label(r) for r, _, _ in judged]
     inputs = [
         detection_input(

@@ -1,10 +1,11 @@
 """The product's own answers to held-out questions, labelled correct or incorrect.
 
 These answers are what the hallucination detector and the confidence calibrator are judged on
-(and the calibrator fitted on, using a disjoint half). The default generator answers TAT-QA and
-PubMedQA questions of the held-out split of training.generation.training_data, unanswerable
-questions (a question over other items' passages), and the 26 FinanceBench questions over their
-evidence pages. The generator is the one the settings configure (the bundled adapter by default;
+(and the calibrator fitted on, using a disjoint half). The default generator answers TAT-QA,
+PubMedQA and HaluEval questions of the held-out split of training.generation.training_data
+(questions the generator never trained on), unanswerable questions (a question over other items'
+passages), and the 26 FinanceBench questions over their evidence pages, with the product's
+prompt budget. The generator is the one the settings configure (the bundled adapter by default;
 ``ASSISTANT_GENERATION__USE_ADAPTER=false`` for the base model). Each record keeps what the
 checks need: the question, the answer's sentences with their citations, the passages shown, and
 the token log-probabilities.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +68,19 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--tatqa", type=int, default=160)
     parser.add_argument("--pubmedqa", type=int, default=100)
-    parser.add_argument("--unanswerable", type=int, default=60)
+    parser.add_argument("--halueval", type=int, default=1500)
+    parser.add_argument("--unanswerable", type=int, default=400)
     parser.add_argument("--max-new-tokens", type=int, default=60)
-    parser.add_argument("--context-tokens", type=int, default=1536)
-    parser.add_argument("--max-minutes", type=float, default=50)
+    parser.add_argument("--context-tokens", type=int, default=None)
+    parser.add_argument("--max-minutes", type=float, default=90)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ANSWERS)
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=8,
+        help="questions answered at once; the generator decodes them in one batch",
+    )
     parser.add_argument(
         "--resume", action="store_true", help="keep the answers in --out and add the missing ones"
     )
@@ -80,21 +89,26 @@ def main() -> None:
     settings = Settings().generation.model_copy(update={"threads": args.threads})
     generator = build_generator(settings)
     generator.warm_up()
+    context_tokens = args.context_tokens or settings.context_tokens
     builder = PromptBuilder(
-        generator.tokenizer, context_tokens=args.context_tokens, answer_tokens=args.max_new_tokens
+        generator.tokenizer, context_tokens=context_tokens, answer_tokens=args.max_new_tokens
     )
+    mix = {"tatqa": args.tatqa, "pubmedqa": args.pubmedqa, "halueval": args.halueval}
     held_out = build_examples(
         data_dir,
         "eval",
         count_tokens=generator.tokenizer.count,
-        mix={"tatqa": args.tatqa, "pubmedqa": args.pubmedqa, "halueval": 0, "legalbench": 0},
+        mix={**mix, "legalbench": 0},
         unanswerable_share=0.0,
     )
-    unanswerable = build_examples(data_dir, "eval", count_tokens=generator.tokenizer.count)
+    unanswerable = build_examples(
+        data_dir, "eval", count_tokens=generator.tokenizer.count, mix={**mix, "legalbench": 100}
+    )
     order = interleave(
         [
             select(held_out, "tatqa", args.tatqa, answerable=True),
             select(held_out, "pubmedqa", args.pubmedqa, answerable=True),
+            select(held_out, "halueval", args.halueval, answerable=True),
             unanswerable_mix(unanswerable, args.unanswerable),
             financebench(data_dir),
         ]
@@ -106,17 +120,29 @@ def main() -> None:
     order = [e for e in order if e.example_id not in done_ids]
     started = time.monotonic()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("a" if args.resume else "w", encoding="utf-8") as out:
-        for done, example in enumerate(order, start=1):
-            if time.monotonic() - started > args.max_minutes * 60:
-                print(f"time budget reached after {done - 1} questions")
-                break
-            record = answer_record(generator, builder, example, args.max_new_tokens)
+
+    def answer(example: Example) -> dict[str, Any] | None:
+        if time.monotonic() - started > args.max_minutes * 60:
+            return None
+        return answer_record(generator, builder, example, args.max_new_tokens)
+
+    with (
+        args.out.open("a" if args.resume else "w", encoding="utf-8") as out,
+        ThreadPoolExecutor(max_workers=args.parallel) as pool,
+    ):
+        done = 0
+        for record in pool.map(answer, order):
+            if record is None:
+                continue
+            done += 1
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()
             print(
-                f"{done}/{len(order)} {example.example_id} correct={record['correct']}", flush=True
+                f"{done}/{len(order)} {record['example_id']} correct={record['correct']}",
+                flush=True,
             )
+        if done < len(order):
+            print(f"time budget reached after {done} questions")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,12 @@
 Features (``answer_features``): the detectors' lowest and mean sentence support, the share of the
 answer's content words found in no passage it was judged against (lexical grounding), the
 generator's mean and lowest token log-probabilities, the share of sentences that cite a passage,
-and how much of the question the evidence covers (a retrieval agreement signal computed the same
-way whatever retriever found the passages). Answer length is deliberately not a feature.
+how much of the question the evidence covers (a retrieval agreement signal computed the same
+way whatever retriever found the passages), how much of the question the passage sentence
+the answer's claim comes from shares (provenance: a right value copied from the wrong sentence
+scores low), and whether the span reader, a second model that reads the same passages, points
+at the same words (agreement of two readers, weighted by its own confidence). Answer length is
+deliberately not a feature.
 
 The mapping is a logistic regression on standardised features (Platt scaling of a linear
 score, ``assistant.logistic``) fitted offline on answers labelled correct or incorrect
@@ -29,8 +33,12 @@ FEATURES = (
     "logprob_low",
     "cited_share",
     "question_coverage",
+    "source_relevance",
+    "reader_agreement",
+    "reader_support",
+    "reader_dissent",
 )
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,10 @@ class AnswerSignals:
     sentences: int
     question: str
     evidence: tuple[str, ...]
+    source_relevance: float = 1.0
+    reader_agreement: float = 0.0
+    reader_confidence: float | None = None
+    """The span reader's confidence in its own best reading; ``None`` when it had none."""
 
 
 def question_coverage(question: str, evidence: Sequence[str]) -> float:
@@ -72,6 +84,8 @@ def absent_share(sentences: Sequence[str], evidence: Sequence[str]) -> float:
 
 def answer_features(signals: AnswerSignals) -> list[float]:
     """The feature vector, in ``FEATURES`` order."""
+    agreed = signals.reader_agreement
+    guessed = signals.reader_confidence or 0.0
     supports = signals.supports or (0.0,)
     logprobs = sorted(signals.token_logprobs) or [-10.0]
     low = logprobs[: max(1, len(logprobs) // 10)]
@@ -83,6 +97,10 @@ def answer_features(signals: AnswerSignals) -> list[float]:
         max(-20.0, sum(low) / len(low)),
         signals.cited_sentences / signals.sentences if signals.sentences else 0.0,
         question_coverage(signals.question, signals.evidence),
+        signals.source_relevance,
+        agreed,
+        guessed if agreed > 0 else 0.0,
+        guessed if agreed == 0 else 0.0,
     ]
 
 

@@ -74,6 +74,29 @@ def _question_coverage(value: float, high: bool) -> str:
     return f"the passages cover only {value:.0%} of the question's words"
 
 
+def _source_relevance(value: float, high: bool) -> str:
+    share = f"{value:.0%}" if high else f"only {value:.0%}"
+    return f"the passage sentence the answer comes from shares {share} of the question's words"
+
+
+def _reader_agreement(value: float, high: bool) -> str:
+    if value >= 1.0:
+        return "the span reader, reading the same passages, gives the same answer"
+    if value > 0.0:
+        return "the span reader, reading the same passages, gives an answer that overlaps it"
+    return "the span reader, reading the same passages, does not give this answer"
+
+
+def _reader_support(value: float, high: bool) -> str:
+    return f"the span reader gives the same answer with {value:.0%} confidence"
+
+
+def _reader_dissent(value: float, high: bool) -> str:
+    if value <= 0.0:
+        return "the span reader prefers no other answer"
+    return f"the span reader prefers another answer, with {value:.0%} confidence"
+
+
 _PHRASES: dict[str, Callable[[float, bool], str]] = {
     "support_min": _support_min,
     "support_mean": _support_mean,
@@ -82,6 +105,10 @@ _PHRASES: dict[str, Callable[[float, bool], str]] = {
     "logprob_low": _logprob_low,
     "cited_share": _cited_share,
     "question_coverage": _question_coverage,
+    "source_relevance": _source_relevance,
+    "reader_agreement": _reader_agreement,
+    "reader_support": _reader_support,
+    "reader_dissent": _reader_dissent,
 }
 """Per feature, its value in words; ``high`` says whether it is above the fitted mean."""
 

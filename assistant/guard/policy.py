@@ -21,6 +21,7 @@ from dataclasses import replace
 from assistant.answering import Answer
 from assistant.generation.citations import CitedSentence
 from assistant.generation.prompt import ABSTENTION
+from assistant.guard.agreement import agreement
 from assistant.guard.answer_shifts import NO_SHIFTS, ConfidenceShifts
 from assistant.guard.calibrator import (
     AnswerSignals,
@@ -44,7 +45,7 @@ from assistant.guard.protocols import (
     SentenceToCheck,
 )
 from assistant.guard.provenance import check_numbers, render_sentences
-from assistant.guard.relevance import source_relevance
+from assistant.guard.relevance import answer_relevance, claim_source, is_table_row
 from assistant.reading.answer_kind import type_mismatch
 from assistant.reading.span_reader import SpanReading
 from assistant.reading.table_reader import TableReading
@@ -125,9 +126,11 @@ class AnswerChecker:
         sentences: Sequence[CitedSentence],
         texts: Sequence[str],
         token_logprobs: Sequence[float],
+        span_guess: SpanReading | None = None,
     ) -> tuple[AnswerSignals, list[SentenceVerdict]]:
         """The calibrator's inputs and the sentence verdicts of a drafted answer whose passage
-        ``[n]`` has the text ``texts[n - 1]``."""
+        ``[n]`` has the text ``texts[n - 1]``; ``span_guess`` is the span reader's best reading
+        of the question, if it had one."""
         item = detection_input(question, sentences, texts)
         results = [detector.detect(item) for detector in self._detectors]
         verdicts = [
@@ -146,6 +149,11 @@ class AnswerChecker:
             sentences=len(sentences),
             question=question,
             evidence=tuple(texts[n - 1] for n in cited) or tuple(texts),
+            source_relevance=answer_relevance(question, sentences, texts),
+            reader_agreement=0.0
+            if span_guess is None
+            else agreement(" ".join(s.text for s in sentences), span_guess.value),
+            reader_confidence=None if span_guess is None else span_guess.confidence,
         )
         return signals, verdicts
 
@@ -225,7 +233,11 @@ class AnswerChecker:
                 check = AnswerCheck(0.0, threshold, True, (), self._clock() - started, removed, why)
                 return self._withheld(answer, check)
             signals, verdicts = self.judge(
-                answer.question, answer.sentences, texts, answer.token_logprobs
+                answer.question,
+                answer.sentences,
+                texts,
+                answer.token_logprobs,
+                answer.span_guess,
             )
             features = answer_features(signals)
             confidence = self._shifts.apply("draft", self._calibrator.probability(features))
@@ -245,19 +257,23 @@ class AnswerChecker:
         return replace(answer, check=check)
 
     def _unrelated_source(self, answer: Answer, texts: Sequence[str]) -> str | None:
-        """Why the drafted answer is withheld when every claim it makes comes from a part of the
-        passages that shares too little with the question (``None`` when one claim is about
-        the question, or nothing can be judged)."""
+        """Why the drafted answer is withheld when every claim it makes comes from a table row
+        that shares too little with the question (``None`` when one claim is about the
+        question, comes from prose, or nothing can be judged)."""
         relevances = []
         for sentence in answer.sentences:
             cited = [texts[n - 1] for n in sentence.citations if 0 < n <= len(texts)]
-            relevance = source_relevance(answer.question, sentence.text, cited or texts)
-            if relevance is not None:
-                relevances.append(relevance)
-        if not relevances or max(relevances) >= self._min_source_relevance:
+            source = claim_source(answer.question, sentence.text, cited or texts)
+            if source is None:
+                continue
+            piece, relevance = source
+            if relevance >= self._min_source_relevance or not is_table_row(piece):
+                return None
+            relevances.append(relevance)
+        if not relevances:
             return None
         return (
-            "The drafted answer was taken from a part of the passages that shares "
+            "The drafted answer was taken from a table row that shares "
             f"{max(relevances):.0%} of the question's words, too little to be about it."
         )
 

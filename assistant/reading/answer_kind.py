@@ -3,7 +3,7 @@
 "Within how many hours must the breach be notified?" asks for hours; "within thirty (30) days"
 is a right-looking figure of the wrong kind, copied from a neighbouring clause. The question's
 wording fixes what kind of answer it wants (a year, a percentage, a duration in some unit, a
-count); an answer that holds nothing of that kind does not answer it, whatever its support.
+count, a dose); an answer that holds nothing of that kind does not answer it, whatever its support.
 """
 
 from __future__ import annotations
@@ -31,6 +31,12 @@ _HOW_LONG = re.compile(r"\bhow\s+long\b", re.IGNORECASE)
 _WHICH_YEAR = re.compile(r"\b(?:which|what)\s+year\b|\bin\s+what\s+year\b", re.IGNORECASE)
 _PERCENTAGE = re.compile(r"\bwhat\s+(?:percentage|percent)\b|\bhow\s+much\s+percent", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\bhow\s+many\b", re.IGNORECASE)
+_DOSE = re.compile(r"\bdoses?\b|\bdosage\b", re.IGNORECASE)
+_AMOUNT_OF_DRUG = re.compile(
+    r"\d[\d,.]*\s*(?:-|to|–)?\s*(?:\d[\d,.]*\s*)?"
+    r"(?:mg|g|mcg|µg|micrograms?|milligrams?|grams?|ml|millilitres?|units?|iu|mmol)\b",
+    re.IGNORECASE,
+)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _PERCENT = re.compile(r"%|\bper\s*cent\b|\bpercent", re.IGNORECASE)
 _COUNT = re.compile(
@@ -72,6 +78,8 @@ def expected_answer(question: str) -> Expected | None:
         return Expected("a year", _YEAR)
     if _PERCENTAGE.search(question):
         return Expected("a percentage", _PERCENT)
+    if _DOSE.search(question):
+        return Expected("a dose", _AMOUNT_OF_DRUG)
     if _HOW_MANY.search(question):
         return Expected("a number", _COUNT)
     return None

@@ -47,6 +47,13 @@ _SPELLED_BEFORE = re.compile(r"[A-Za-z-]+\s*$")
 _NEXT_WORD = re.compile(r"\s*[(]?[\w%/.-]*[\w%)]")
 MAX_WORDS_ADDED = 3
 _ALTOGETHER = re.compile(r"\baltogether\b|\bin\s+total\b|\bcombined\b", re.IGNORECASE)
+_YES_OR_NO = re.compile(
+    r"^\s*(?:is|are|was|were|do|does|did|can|could|should|will|would|has|have|had|may|might"
+    r"|must)\b",
+    re.IGNORECASE,
+)
+"""A question opening with an auxiliary verb asks for yes or no, which copied words do not
+give."""
 _EXPLAINS = re.compile(
     r"^\s*(?:how|why)\b(?!\s+(?:many|much|long|often|old|far|large|big|high|low)\b)"
     r"|\bwhat\s+(?:does|do|did)\b.*\b(?:represent|include|mean|refer|consist|cover|comprise)",
@@ -212,7 +219,8 @@ def load_span_calibrator(path: Path = BUNDLED_SPAN_CALIBRATOR) -> Logistic:
 
 class SpanReader:
     """``read(question, passages)`` -> the most likely right span reading with its
-    ``confidence``, or ``None`` when even that one is below ``min_confidence``."""
+    ``confidence``, or ``None`` when even that one is below ``min_confidence``; ``best`` gives
+    that reading whatever its confidence, for the answer check to compare with a draft."""
 
     def __init__(self, spans: Spans, calibrator: Logistic, *, min_confidence: float) -> None:
         if not 0 <= min_confidence <= 1:
@@ -221,11 +229,22 @@ class SpanReader:
         self._calibrator = calibrator
         self._min_confidence = min_confidence
 
+    def accepts(self, reading: SpanReading | None) -> bool:
+        """Whether ``reading`` is confident enough to be the answer."""
+        return reading is not None and (reading.confidence or 0.0) >= self._min_confidence
+
     def read(self, question: str, passages: Sequence[str]) -> SpanReading | None:
+        """The best reading when it is confident enough to be the answer."""
+        best = self.best(question, passages)
+        return best if self.accepts(best) else None
+
+    def best(self, question: str, passages: Sequence[str]) -> SpanReading | None:
         """The most likely right proposal of the kind the question asks for, judged; none for
         a question that asks for a computation (over periods, or relating two items) or for
-        values of several periods. A question asking how or why is answered with the whole
-        sentence the words sit in."""
+        values of several periods, or for a yes or a no. A question asking how or why is
+        answered with the whole sentence the words sit in."""
+        if _YES_OR_NO.match(question):
+            return None
         facts = read_question(question)
         if facts.operation is not Operation.LOOKUP or len(facts.periods) > 1:
             return None
@@ -237,9 +256,7 @@ class SpanReader:
             if r.kind_match > 0
         ]
         best = max(judged, key=lambda r: r.confidence or 0.0, default=None)
-        if best is None or (best.confidence or 0.0) < self._min_confidence:
-            return None
-        if _EXPLAINS.search(question) and best.sentence != best.value:
+        if best is not None and _EXPLAINS.search(question) and best.sentence != best.value:
             sentence = " ".join(_EMPHASIS.sub("", best.sentence).split())
             return replace(best, value=sentence, text=_wording(sentence, best.passage))
         return best

@@ -5,7 +5,7 @@ from collections import Counter
 from typing import Any
 
 from assistant.guard.calibrator import AnswerSignals
-from bench.guard_eval import CROSS_FIT_FOLDS, cross_fit_fold, cross_fitted
+from bench.guard_eval import CROSS_FIT_FOLDS, by_source, cross_fit_fold, cross_fitted
 
 
 def judged_answers(count: int, seed: int = 5) -> list[tuple[dict[str, Any], AnswerSignals, float]]:
@@ -44,3 +44,19 @@ def test_cross_fitting_scores_every_answer_out_of_its_fold() -> None:
     assert figures["confidence_auroc"] > 0.75
     assert figures["accuracy_at_50"] > figures["accuracy_at_100"] + 0.1
     assert figures["ece_10_bins"] < 0.15
+
+
+def test_figures_are_given_for_each_source() -> None:
+    figures = by_source(
+        ["tatqa", "tatqa", "halueval", "halueval", "halueval"],
+        [0.9, 0.2, 0.95, 0.6, 0.3],
+        [True, False, False, True, False],
+    )
+    assert sorted(figures) == ["halueval", "tatqa"]
+    assert figures["tatqa"]["confidence_auroc"] == 1.0
+    assert figures["tatqa"]["shown"] == 1 and figures["tatqa"]["correct_among_shown"] == 1.0
+    halueval = figures["halueval"]
+    assert halueval["answers"] == 3 and halueval["correct"] == 1
+    assert halueval["confidence_auroc"] == 0.5
+    assert halueval["shown"] == 2 and halueval["correct_among_shown"] == 0.5
+    assert halueval["wrong_shown_at_0_9"] == 1

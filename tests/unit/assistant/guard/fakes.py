@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.guard.calibrator import Calibrator
+from assistant.guard.calibrator import FEATURES, Calibrator
 from assistant.guard.protocols import DetectionInput, SentenceSupport, Span
 
 
@@ -36,21 +36,23 @@ class FixedDetector:
         )
 
 
-def support_calibrator() -> Calibrator:
-    """Confidence is sigmoid(20 * (mean sentence support - 0.5)) (feature 1 alone)."""
+def one_feature_calibrator(name: str, weight: float, mean: float, scale: float) -> Calibrator:
+    """Confidence is sigmoid(weight * (feature ``name`` - mean) / scale), the others ignored."""
+    at = FEATURES.index(name)
+    size = len(FEATURES)
     return Calibrator(
-        means=(0, 0.5, 0, 0, 0, 0, 0),
-        scales=(1, 0.1, 1, 1, 1, 1, 1),
-        weights=(0, 2.0, 0, 0, 0, 0, 0),
+        means=tuple(mean if i == at else 0.0 for i in range(size)),
+        scales=tuple(scale if i == at else 1.0 for i in range(size)),
+        weights=tuple(weight if i == at else 0.0 for i in range(size)),
         bias=0.0,
     )
+
+
+def support_calibrator() -> Calibrator:
+    """Confidence is sigmoid(20 * (mean sentence support - 0.5))."""
+    return one_feature_calibrator("support_mean", 2.0, 0.5, 0.1)
 
 
 def citing_calibrator() -> Calibrator:
-    """Confidence is sigmoid(2 * share of sentences that cite) (feature 5 alone)."""
-    return Calibrator(
-        means=(0, 0, 0, 0, 0, 0, 0),
-        scales=(1, 1, 1, 1, 1, 1, 1),
-        weights=(0, 0, 0, 0, 0, 2.0, 0),
-        bias=0.0,
-    )
+    """Confidence is sigmoid(2 * share of sentences that cite)."""
+    return one_feature_calibrator("cited_share", 2.0, 0.0, 1.0)

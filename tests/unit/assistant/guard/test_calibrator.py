@@ -37,6 +37,26 @@ def test_features_follow_the_declared_order() -> None:
     assert values["logprob_low"] == pytest.approx(-4.0)  # the lowest tenth: two tokens
     assert values["cited_share"] == pytest.approx(0.5)
     assert values["question_coverage"] == pytest.approx(1.0)
+    assert values["source_relevance"] == pytest.approx(1.0)
+    assert values["reader_agreement"] == 0.0
+    assert values["reader_support"] == values["reader_dissent"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("agreement", "confidence", "support", "dissent"),
+    [(1.0, 0.8, 0.8, 0.0), (0.5, 0.6, 0.6, 0.0), (0.0, 0.7, 0.0, 0.7), (0.0, None, 0.0, 0.0)],
+)
+def test_the_span_readers_confidence_backs_an_agreeing_draft_and_weighs_against_another(
+    agreement: float, confidence: float | None, support: float, dissent: float
+) -> None:
+    features = answer_features(
+        signals(reader_agreement=agreement, reader_confidence=confidence, source_relevance=0.3)
+    )
+    values = dict(zip(FEATURES, features, strict=True))
+    assert values["reader_agreement"] == agreement
+    assert values["reader_support"] == pytest.approx(support)
+    assert values["reader_dissent"] == pytest.approx(dissent)
+    assert values["source_relevance"] == pytest.approx(0.3)
 
 
 def test_answer_length_is_not_a_feature() -> None:

@@ -17,22 +17,24 @@ from assistant.reading.question import Operation
 from assistant.reading.table_reader import CitedCell, TableReading
 from ingest.tables import Cell
 
-#             support_min, support_mean, absent, lp_mean, lp_low, cited, coverage
+#             support_min, support_mean, absent, lp_mean, lp_low, cited, coverage, and four
+#             features the model ignores (source relevance and the span reader's agreement)
+IGNORED = (0.5, 0.3, 0.2, 0.2)
 MODEL = Logistic(
-    means=(0.6, 0.6, 0.3, -0.5, -1.5, 0.5, 0.6),
-    scales=(0.2, 0.2, 0.3, 0.5, 1.0, 0.5, 0.3),
-    weights=(0.5, 0.5, -1.0, 0.8, 0.4, 0.9, 0.3),
+    means=(0.6, 0.6, 0.3, -0.5, -1.5, 0.5, 0.6, *IGNORED),
+    scales=(0.2, 0.2, 0.3, 0.5, 1.0, 0.5, 0.3, 0.3, 0.4, 0.3, 0.3),
+    weights=(0.5, 0.5, -1.0, 0.8, 0.4, 0.9, 0.3, 0.0, 0.0, 0.0, 0.0),
     bias=0.0,
 )
 
 
 def test_each_feature_moves_the_score_by_its_weighted_standardised_value() -> None:
-    features = [0.6, 0.8, 0.9, -0.5, -2.5, 1.0, 0.3]
-    assert contributions(MODEL, features) == pytest.approx([0.0, 0.5, -2.0, 0.0, -0.4, 0.9, -0.3])
+    features = [0.6, 0.8, 0.9, -0.5, -2.5, 1.0, 0.3, *IGNORED]
+    assert contributions(MODEL, features) == pytest.approx([0.0, 0.5, -2.0, 0.0, -0.4, 0.9, -0.3, 0, 0, 0, 0])
 
 
 def test_the_strongest_features_are_the_reasons_strongest_first_with_their_values() -> None:
-    features = [0.6, 0.8, 0.9, -0.5, -2.5, 1.0, 0.3]
+    features = [0.6, 0.8, 0.9, -0.5, -2.5, 1.0, 0.3, *IGNORED]
     assert drafted_reasons(MODEL, features) == [
         "90% of the answer's words appear in no passage, which lowers the confidence.",
         "Every sentence cites a passage, which raises the confidence.",
@@ -41,8 +43,8 @@ def test_the_strongest_features_are_the_reasons_strongest_first_with_their_value
 
 
 def test_each_feature_has_a_high_and_a_low_form() -> None:
-    high = [0.9, 0.95, 0.0, -0.1, -0.2, 1.0, 0.9]
-    low = [0.2, 0.3, 0.66, -1.9, -4.2, 0.0, 0.3]
+    high = [0.9, 0.95, 0.0, -0.1, -0.2, 1.0, 0.9, *IGNORED]
+    low = [0.2, 0.3, 0.66, -1.9, -4.2, 0.0, 0.3, *IGNORED]
     every = len(high)
     assert drafted_reasons(MODEL, high, most=every) == [
         "Every word of the answer appears in a passage, which raises the confidence.",
@@ -74,18 +76,18 @@ def test_a_feature_that_did_not_move_the_score_is_no_reason() -> None:
 
 
 def test_the_support_is_said_once_when_the_weakest_equals_the_mean() -> None:
-    features = [0.2, 0.2, 0.3, -0.5, -1.5, 0.5, 0.6]
+    features = [0.2, 0.2, 0.3, -0.5, -1.5, 0.5, 0.6, *IGNORED]
     assert drafted_reasons(MODEL, features) == [
         "The weakest sentence is supported at only 20%, which lowers the confidence."
     ]
-    mean_only = Logistic(MODEL.means, MODEL.scales, (0.0, 0.5, 0, 0, 0, 0, 0), 0.0)
+    mean_only = Logistic(MODEL.means, MODEL.scales, (0.0, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0), 0.0)
     assert drafted_reasons(mean_only, features) == [
         "The sentences are supported at only 20% on average, which lowers the confidence."
     ]
 
 
 def test_a_withheld_draft_says_its_confidence_was_too_low_then_what_lowered_it() -> None:
-    features = [0.6, 0.8, 0.9, -0.5, -2.5, 1.0, 0.3]
+    features = [0.6, 0.8, 0.9, -0.5, -2.5, 1.0, 0.3, *IGNORED]
     assert withheld_drafted_reasons(MODEL, features, 0.31, 0.5) == [
         "The confidence (31%) is below the 50% these collections require, so the answer was "
         "withheld.",
@@ -151,4 +153,32 @@ def test_a_withheld_reading_says_why_first() -> None:
         "A sentence is supported by the passages at only 20%, which lowers the confidence.",
         "Another row matches the question almost as well (70% as closely) and gives a "
         "different value.",
+    ]
+
+
+def test_the_provenance_and_agreement_features_say_what_they_saw() -> None:
+    model = Logistic(
+        means=(0.6, 0.6, 0.3, -0.5, -1.5, 0.5, 0.6, *IGNORED),
+        scales=(0.2, 0.2, 0.3, 0.5, 1.0, 0.5, 0.3, 0.3, 0.4, 0.3, 0.3),
+        weights=(0, 0, 0, 0, 0, 0, 0, 1.0, 2.0, 1.0, -1.0),
+        bias=0.0,
+    )
+    agreeing = [0.6, 0.6, 0.3, -0.5, -1.5, 0.5, 0.6, 0.8, 1.0, 0.9, 0.0]
+    assert drafted_reasons(model, agreeing, most=4) == [
+        "The span reader, reading the same passages, gives the same answer, which raises the "
+        "confidence.",
+        "The span reader gives the same answer with 90% confidence, which raises the "
+        "confidence.",
+        "The passage sentence the answer comes from shares 80% of the question's words, which "
+        "raises the confidence.",
+        "The span reader prefers no other answer, which raises the confidence.",
+    ]
+    dissenting = [0.6, 0.6, 0.3, -0.5, -1.5, 0.5, 0.6, 0.1, 0.0, 0.0, 0.8]
+    assert drafted_reasons(model, dissenting) == [
+        "The span reader prefers another answer, with 80% confidence, which lowers the "
+        "confidence.",
+        "The span reader, reading the same passages, does not give this answer, which lowers "
+        "the confidence.",
+        "The passage sentence the answer comes from shares only 10% of the question's words, "
+        "which lowers the confidence.",
     ]

@@ -24,6 +24,8 @@ BREACH = "Within how many hours must the provider notify the customer of a data 
         ("What percentage of revenue came from services?", "17.4% [1]."),
         ("How many named users does it cover?", "250 [1]."),
         ("Who signed the agreement?", "The chief executive [1]."),
+        ("What dose of amlodipine was she discharged on?", "10 mg once daily [1]."),
+        ("What is the usual dose?", "2.5–5 mg [1]."),
     ],
 )
 def test_an_answer_of_the_kind_asked_for_passes(question: str, answer: str) -> None:
@@ -38,6 +40,7 @@ def test_an_answer_of_the_kind_asked_for_passes(question: str, answer: str) -> N
         ("In which year was revenue the largest?", "Revenue grew [1].", "a year"),
         ("What percentage of revenue came from services?", "17.4 [1].", "a percentage"),
         ("How many named users does it cover?", "Named users [1].", "a number"),
+        ("What dose of amlodipine was she discharged on?", "8 September 2025 [1].", "a dose"),
     ],
 )
 def test_an_answer_of_another_kind_is_named(question: str, answer: str, described: str) -> None:

@@ -224,9 +224,12 @@ def test_a_reading_the_check_finds_of_the_wrong_kind_is_withheld_with_the_reason
     class AnyKind:
         """A stage that proposes words without asking what kind of answer is wanted."""
 
-        def read(self, question: str, passages: Sequence[str]) -> SpanReading | None:
+        def best(self, question: str, passages: Sequence[str]) -> SpanReading | None:
             [reading] = readings(question, passages, ScriptedSpans([("Delaware", 6.0)]))
             return replace(reading, confidence=0.9)
+
+        def accepts(self, reading: SpanReading | None) -> bool:
+            return reading is not None
 
     answer, _, _ = run("How many years do the obligations survive?", AnyKind())
     check = answer.check
@@ -263,3 +266,22 @@ def test_a_how_or_why_question_is_answered_with_the_whole_sentence() -> None:
     how_many = SpanReader(ScriptedSpans([("yearly", 6.0)]), calibrator(5.0), min_confidence=0.5)
     often = how_many.read("How often are rates reviewed?", [text])
     assert often is not None and often.value == "yearly"
+
+
+def test_a_doubtful_reading_stays_the_best_guess_for_the_answer_check() -> None:
+    reader = SpanReader(ScriptedSpans([("Delaware", 6.0)]), calibrator(-5.0), min_confidence=0.5)
+    guess = reader.best("Which state's law governs the agreement?", [NDA])
+    assert guess is not None and guess.value == "Delaware"
+    assert not reader.accepts(guess) and not reader.accepts(None)
+    answer, generator, _ = run("Which state's law governs the agreement?", reader)
+    assert generator.prompts, "a doubtful reading leaves the answer to the model"
+    assert answer.span is None
+    assert answer.span_guess is not None and answer.span_guess.value == "Delaware"
+
+
+@pytest.mark.parametrize(
+    "question", ["Is the agreement governed by Delaware law?", "does Delaware law govern it?"]
+)
+def test_a_yes_or_no_question_is_not_answered_with_copied_words(question: str) -> None:
+    reader = SpanReader(ScriptedSpans([("Delaware", 6.0)]), calibrator(5.0), min_confidence=0.5)
+    assert reader.best(question, [NDA]) is None
