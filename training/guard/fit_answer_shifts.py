@@ -107,11 +107,14 @@ def main() -> None:
         )
     current = ConfidenceShifts.load(args.out) if args.out.exists() else ConfidenceShifts()
     fitted: dict[str, float] = {}
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = (
+        json.loads(args.out.read_text(encoding="utf-8")).get("fitted_on", {})
+        if args.out.exists()
+        else {}
+    )
     for path, answers in judged_answers(args.predictions).items():
         report = [a for a in answers if kept_aside(a[0])]
         fit = [a for a in answers if not kept_aside(a[0])]
-        counts[path] = len(answers)
         if path not in chosen:
             print(f"{path}: not fitted; shift kept")
             fitted[path] = getattr(current, path)
@@ -128,6 +131,7 @@ def main() -> None:
             f"{gap(report, half):+.3f} (shift {half:+.3f} fitted on the other half)"
         )
         fitted[path] = getattr(current, path) + fit_shift(answers)
+        counts[path] = len(answers)
     shifts = ConfidenceShifts(**fitted)
     shifts.save(args.out, fitted_on=counts, predictions=args.predictions.name)
     print(f"shifts {shifts}; saved {args.out}")
