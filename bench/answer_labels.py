@@ -6,8 +6,11 @@
 * TAT-QA: a gold span holding numbers is found when each of its numbers appears in the answer
   (by value, so 12.50 equals 12.5; words such as "approximately" are not required); any other
   span is found when it appears as a run of normalised tokens
-  (``bench.generation_metrics.normalise``). Correct when every gold span is found; a longer
-  answer that states the right figure counts as correct.
+  (``bench.generation_metrics.normalise``), or, for a gold of at most four words (a name, a
+  place), when the answer's words are all gold words, at least half of its content words, the
+  last one included ("Adam Shankman" for "Adam Michael Shankman", "Austria-Hungary" for "born in
+  Austria-Hungary"). Correct when every gold span is found; a longer answer that states the
+  right figure counts as correct. HaluEval's short answers are judged the same way.
 * PubMedQA: correct when the answer's yes / no / maybe decision
   (``bench.generation_metrics.decision``) equals the gold label.
 * FinanceBench, judged on the gold answer's first sentence (later ones are caveats, such as
@@ -86,6 +89,22 @@ def _financebench_correct(answer: str, gold: str) -> bool:
     return len(wanted & have) >= len(wanted) / 2
 
 
+SHORT_GOLD_WORDS = 4
+
+
+def _shortened(answer: Sequence[str], gold: Sequence[str]) -> bool:
+    """Whether the answer gives a short gold in fewer of its own words: every answer word is a
+    gold word, at least half of the gold's content words are there, and its last word is."""
+    if not answer or not gold or len(gold) > SHORT_GOLD_WORDS:
+        return False
+    content = {w for w in gold if len(w) > 2 and w not in STOP_WORDS}
+    return (
+        all(w in gold for w in answer)
+        and gold[-1] in answer
+        and len(content & set(answer)) * 2 >= len(content)
+    )
+
+
 def is_correct(
     source: str, answerable: bool, answer: str, abstained: bool, references: Sequence[str]
 ) -> bool:
@@ -103,6 +122,6 @@ def is_correct(
     return all(
         all(n in values for n in _numbers(span))
         if _numbers(span)
-        else _contains(tokens, _tokens(span))
+        else _contains(tokens, _tokens(span)) or _shortened(tokens, _tokens(span))
         for span in references
     )

@@ -77,3 +77,12 @@ def test_financebench_caveats_after_the_first_sentence_are_not_required() -> Non
     answer = "Due to lower marketing expenses and leverage of incentive compensation [1]."
     assert is_correct("financebench", True, answer, False, gold)
     assert not is_correct("financebench", True, "Higher store wages [1].", False, gold)
+
+
+def test_a_short_gold_given_in_fewer_of_its_words_is_found() -> None:
+    assert is_correct("halueval", True, "Adam Shankman [1].", False, ["Adam Michael Shankman"])
+    assert is_correct("halueval", True, "Austria-Hungary [2].", False, ["born in Austria-Hungary"])
+    assert not is_correct("halueval", True, "Michael [1].", False, ["Adam Michael Shankman"])
+    assert not is_correct("halueval", True, "Smriti Irani [1].", False, ["Smriti Malhotra"])
+    long_gold = ["cost of sales and in operating expenses"]
+    assert not is_correct("tatqa", True, "operating expenses [1].", False, long_gold)
