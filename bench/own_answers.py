@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,38 @@ def answer_record(
     }
 
 
+def held_out_examples(
+    data_dir: Path,
+    count_tokens: Callable[[str], int],
+    *,
+    tatqa: int = 160,
+    pubmedqa: int = 100,
+    halueval: int = 1500,
+    unanswerable: int = 400,
+) -> list[Example]:
+    """The questions answered, in the order they are asked: one of each kind in turn."""
+    mix = {"tatqa": tatqa, "pubmedqa": pubmedqa, "halueval": halueval}
+    held_out = build_examples(
+        data_dir,
+        "eval",
+        count_tokens=count_tokens,
+        mix={**mix, "legalbench": 0},
+        unanswerable_share=0.0,
+    )
+    declined = build_examples(
+        data_dir, "eval", count_tokens=count_tokens, mix={**mix, "legalbench": 100}
+    )
+    return interleave(
+        [
+            select(held_out, "tatqa", tatqa, answerable=True),
+            select(held_out, "pubmedqa", pubmedqa, answerable=True),
+            select(held_out, "halueval", halueval, answerable=True),
+            unanswerable_mix(declined, unanswerable),
+            financebench(data_dir),
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=None)
@@ -93,25 +126,13 @@ def main() -> None:
     builder = PromptBuilder(
         generator.tokenizer, context_tokens=context_tokens, answer_tokens=args.max_new_tokens
     )
-    mix = {"tatqa": args.tatqa, "pubmedqa": args.pubmedqa, "halueval": args.halueval}
-    held_out = build_examples(
+    order = held_out_examples(
         data_dir,
-        "eval",
-        count_tokens=generator.tokenizer.count,
-        mix={**mix, "legalbench": 0},
-        unanswerable_share=0.0,
-    )
-    unanswerable = build_examples(
-        data_dir, "eval", count_tokens=generator.tokenizer.count, mix={**mix, "legalbench": 100}
-    )
-    order = interleave(
-        [
-            select(held_out, "tatqa", args.tatqa, answerable=True),
-            select(held_out, "pubmedqa", args.pubmedqa, answerable=True),
-            select(held_out, "halueval", args.halueval, answerable=True),
-            unanswerable_mix(unanswerable, args.unanswerable),
-            financebench(data_dir),
-        ]
+        generator.tokenizer.count,
+        tatqa=args.tatqa,
+        pubmedqa=args.pubmedqa,
+        halueval=args.halueval,
+        unanswerable=args.unanswerable,
     )
     done_ids: set[str] = set()
     if args.resume and args.out.is_file():
