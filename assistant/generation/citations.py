@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+CITATION_MARK = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
+"""A citation mark as answers write it: "[2]", "[1, 3]", "[2-4]"."""
 _MARKER = re.compile(r"\s*\[(\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\[\"“(A-Z0-9$€£])")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\])+")

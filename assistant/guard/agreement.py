@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-_CITATION = re.compile(r"\[\d+(?:\s*[,;-]\s*\d+)*\]")
+from assistant.generation.citations import CITATION_MARK
+
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
 _SMALL_WORDS = frozenset({"a", "an", "the", "of", "and", "or", "to", "in", "on", "for", "by"})
 
@@ -21,7 +22,7 @@ def answer_words(text: str) -> list[str]:
     """The answer's words and numbers in order, lower-cased, without citations, small words
     or thousands separators, so that formatting differences do not count."""
     words = []
-    for word in _WORD.findall(_CITATION.sub(" ", text).lower()):
+    for word in _WORD.findall(CITATION_MARK.sub(" ", text).lower()):
         if word[0].isdigit():
             word = word.replace(",", "")
             if "." in word:

@@ -33,6 +33,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache
 
+from assistant.generation.citations import CITATION_MARK
 from assistant.guard.protocols import DetectionInput, SentenceSupport, Span
 
 
@@ -88,7 +89,6 @@ def _word_set(words: str) -> frozenset[str]:
 
 # --- what is not a fact -------------------------------------------------------------------------
 
-_CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 _LIST_NUMBER = re.compile(r"(?m)^[ \t]*(?:[-•*][ \t]*)?\(?\d{1,2}[.)](?=\s)")
 
 
@@ -514,7 +514,7 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
 @lru_cache(maxsize=8192)
 def _extract(text: str, parties: bool) -> tuple[Fact, ...]:
     """Facts of ``text``; remembered, as the same passages come back answer after answer."""
-    ignored = [m.span() for m in _CITATION.finditer(text)]
+    ignored = [m.span() for m in CITATION_MARK.finditer(text)]
     ignored += [m.span() for m in _LIST_NUMBER.finditer(text)]
     masked = _mask(text, ignored)
     facts: list[Fact] = []

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.generation.citations import CITATION_MARK
+
 _UNITS = {
     "minute": "minutes",
     "hour": "hours",
@@ -44,7 +46,6 @@ _COUNT = re.compile(
     r"forty|fifty|hundred|none|no)\b",
     re.IGNORECASE,
 )
-_CITATION = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,6 @@ def type_mismatch(question: str, answer: str) -> str | None:
     """Why ``answer`` is not the kind of answer ``question`` asks for; ``None`` when it is, or
     when the question does not say."""
     expected = expected_answer(question)
-    if expected is None or expected.pattern.search(_CITATION.sub(" ", answer)):
+    if expected is None or expected.pattern.search(CITATION_MARK.sub(" ", answer)):
         return None
     return f"The question asks for {expected.described}; the answer gives none."
