@@ -88,7 +88,11 @@ def _reader_agreement(value: float, high: bool) -> str:
 
 
 def _reader_support(value: float, high: bool) -> str:
-    return f"the span reader gives the same answer with {value:.0%} confidence"
+    if high:
+        return f"the span reader gives the same answer with {value:.0%} confidence"
+    if value <= 0.0:
+        return "the span reader does not give the same answer"
+    return f"the span reader gives the same answer, but with only {value:.0%} confidence"
 
 
 def _reader_dissent(value: float, high: bool) -> str:

@@ -30,7 +30,9 @@ MODEL = Logistic(
 
 def test_each_feature_moves_the_score_by_its_weighted_standardised_value() -> None:
     features = [0.6, 0.8, 0.9, -0.5, -2.5, 1.0, 0.3, *IGNORED]
-    assert contributions(MODEL, features) == pytest.approx([0.0, 0.5, -2.0, 0.0, -0.4, 0.9, -0.3, 0, 0, 0, 0])
+    assert contributions(MODEL, features) == pytest.approx(
+        [0.0, 0.5, -2.0, 0.0, -0.4, 0.9, -0.3, 0, 0, 0, 0]
+    )
 
 
 def test_the_strongest_features_are_the_reasons_strongest_first_with_their_values() -> None:
@@ -167,16 +169,19 @@ def test_the_provenance_and_agreement_features_say_what_they_saw() -> None:
     assert drafted_reasons(model, agreeing, most=4) == [
         "The span reader, reading the same passages, gives the same answer, which raises the "
         "confidence.",
-        "The span reader gives the same answer with 90% confidence, which raises the "
-        "confidence.",
+        "The span reader gives the same answer with 90% confidence, which raises the confidence.",
         "The passage sentence the answer comes from shares 80% of the question's words, which "
         "raises the confidence.",
         "The span reader prefers no other answer, which raises the confidence.",
     ]
+    unsure = [0.6, 0.6, 0.3, -0.5, -1.5, 0.5, 0.6, 0.5, 1.0, 0.1, 0.2]
+    assert drafted_reasons(model, unsure)[1] == (
+        "The span reader gives the same answer, but with only 10% confidence, which lowers the "
+        "confidence."
+    )
     dissenting = [0.6, 0.6, 0.3, -0.5, -1.5, 0.5, 0.6, 0.1, 0.0, 0.0, 0.8]
     assert drafted_reasons(model, dissenting) == [
-        "The span reader prefers another answer, with 80% confidence, which lowers the "
-        "confidence.",
+        "The span reader prefers another answer, with 80% confidence, which lowers the confidence.",
         "The span reader, reading the same passages, does not give this answer, which lowers "
         "the confidence.",
         "The passage sentence the answer comes from shares only 10% of the question's words, "

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering import Answer, AnswerPipeline
-from assistant.guard.policy import AnswerChecker
 from assistant.generation.citations import CitedSentence
+from assistant.guard.policy import AnswerChecker
 from assistant.guard.relevance import (
     answer_relevance,
     claim_terms,
