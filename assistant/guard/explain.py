@@ -90,8 +90,6 @@ def _reader_agreement(value: float, high: bool) -> str:
 def _reader_support(value: float, high: bool) -> str:
     if high:
         return f"the span reader gives the same answer with {value:.0%} confidence"
-    if value <= 0.0:
-        return "the span reader does not give the same answer"
     return f"the span reader gives the same answer, but with only {value:.0%} confidence"
 
 
@@ -141,7 +139,8 @@ def drafted_reasons(
     """The features that moved the confidence most, strongest first, each as a sentence.
 
     A feature that did not move the score is no reason; of the weakest and the mean support,
-    only the stronger is given when they are equal, as both then say the same.
+    only the stronger is given when they are equal, as both then say the same, and the span
+    reader's support of an answer it does not give is left out beside that disagreement.
     ``only_lowering`` keeps the reasons that lowered the confidence.
     """
     values = dict(zip(names, features, strict=True))
@@ -156,6 +155,9 @@ def drafted_reasons(
     if "support_min" in values and values.get("support_mean") == values["support_min"]:
         weaker = [m[1] for m in moved if m[1] in {"support_min", "support_mean"}][1:]
         moved = [m for m in moved if m[1] not in weaker]
+    if values.get("reader_agreement") == 0.0:
+        # the span reader gave another answer or none: its support of this one says the same
+        moved = [m for m in moved if m[1] != "reader_support"]
     return [_sentence(_PHRASES[name](value, value > mean), c) for _, name, c, value, mean in moved][
         :most
     ]

@@ -180,6 +180,7 @@ def test_the_provenance_and_agreement_features_say_what_they_saw() -> None:
         "confidence."
     )
     dissenting = [0.6, 0.6, 0.3, -0.5, -1.5, 0.5, 0.6, 0.1, 0.0, 0.0, 0.8]
+    assert len(drafted_reasons(model, dissenting, most=11)) == 3, "no support where none is given"
     assert drafted_reasons(model, dissenting) == [
         "The span reader prefers another answer, with 80% confidence, which lowers the confidence.",
         "The span reader, reading the same passages, does not give this answer, which lowers "
