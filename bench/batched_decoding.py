@@ -99,14 +99,9 @@ def step_rates(
     from assistant.generation.batch_model import TorchBatch
     from assistant.generation.hf_model import load_converted
     from assistant.generation.kv_cache import reserved_cache
-    from assistant.generation.transformers_runtime import (
-        GROUPED_ATTENTION_SWITCH,
-        available_cores,
-        default_threads,
-    )
+    from assistant.generation.transformers_runtime import available_cores, default_threads
     from assistant.generation.weight_layout import use_input_major_layout
 
-    os.environ.setdefault(GROUPED_ATTENTION_SWITCH, "1")
     tokenizer, model = load_converted(generator.prepare().folder)
     use_input_major_layout(model)
     batch = TorchBatch(

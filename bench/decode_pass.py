@@ -5,9 +5,10 @@ a prompt of ``--prompt-tokens`` already in the cache; the guessed tokens are the
 cache, as the runtime does when a guess fails. Each setting adds one change to the previous:
 
 * ``reference``: transformers' model and its concatenating cache;
-* ``+layout``: wide linear layers stored transposed (``assistant/generation/weight_layout.py``);
-* ``+cache``: the key/value cache writes into reserved room (``kv_cache.py``);
-* ``+grouped``: attention shares key/value heads in passes with a mask (the runtime's default).
+* ``own network``: the same weights in the runtime's own Llama network
+  (``assistant/generation/llama.py``), whose attention shares key/value heads in place, with a
+  key/value cache that writes into reserved room (``kv_cache.py``);
+* ``+layout``: wide linear layers stored transposed (``weight_layout.py``; the runtime's default).
 
 Every setting also reports how far its logits are from the reference's (largest absolute
 difference over the prompt's last token and three guessing passes with cuts between).
@@ -19,7 +20,6 @@ The default fine-tuned adapter is merged, as in the product; one thread, as the 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -27,7 +27,7 @@ from typing import Any
 
 from bench.common import print_table, write_result
 
-SETTINGS = ("reference", "+layout", "+cache", "+grouped")
+SETTINGS = ("reference", "own network", "+layout")
 PASS_TOKENS = (1, 2, 5)
 
 
@@ -84,8 +84,8 @@ def main() -> None:
 
     from assistant.generation.hf_model import load_model, merge_adapter
     from assistant.generation.kv_cache import reserved_cache
+    from assistant.generation.llama import LlamaForCausalLM
     from assistant.generation.model_files import BUNDLED_ADAPTER, resolve_model_file
-    from assistant.generation.transformers_runtime import GROUPED_ATTENTION_SWITCH
     from assistant.generation.weight_layout import use_input_major_layout
 
     model = merge_adapter(load_model(resolve_model_file(None)), BUNDLED_ADAPTER)
@@ -96,10 +96,11 @@ def main() -> None:
     results: dict[str, Any] = {}
     reference: list[Any] = []
     for setting in SETTINGS:
+        if setting == "own network":
+            model = LlamaForCausalLM.from_weights(model.config.to_dict(), model.state_dict())
         if setting == "+layout":
             use_input_major_layout(model)
-        new_cache = reserved_cache if setting in ("+cache", "+grouped") else None
-        os.environ[GROUPED_ATTENTION_SWITCH] = "1" if setting == "+grouped" else "0"
+        new_cache = None if setting == "reference" else reserved_cache
         logits = logits_after(model, prompt, new_cache)
         reference = reference or logits
         difference = max(float((a - b).abs().max()) for a, b in zip(reference, logits, strict=True))

@@ -15,13 +15,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-from transformers.cache_utils import Cache
 
-from assistant.generation.kv_cache import kept_rows, stacked
+from assistant.generation.kv_cache import KVCache, kept_rows, stacked
 
 
 class TorchBatch:
-    """The rows being decoded by ``model`` (a transformers causal model) and their cache.
+    """The rows being decoded by ``model`` (a causal model called as transformers' are) and
+    their cache.
 
     ``new_cache`` makes an empty cache of ``kv_cache.ReservedLayer`` layers. Prompts are read
     with ``prefill_threads``, steps run with ``decode_threads``. With ``prefill_bf16`` a prompt's
@@ -34,7 +34,7 @@ class TorchBatch:
         self,
         model: Any,
         *,
-        new_cache: Callable[[], Cache],
+        new_cache: Callable[[], KVCache],
         prefill_threads: int,
         decode_threads: int,
         prefill_bf16: bool = False,
@@ -44,7 +44,7 @@ class TorchBatch:
         self._new_cache = new_cache
         self._prefill_threads = prefill_threads
         self._decode_threads = decode_threads
-        self._cache: Cache | None = None
+        self._cache: KVCache | None = None
         self._lengths: list[int] = []
 
     @property

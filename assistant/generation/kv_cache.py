@@ -1,11 +1,12 @@
 """A key/value cache that writes each pass into room reserved ahead instead of re-copying.
 
-transformers' ``DynamicLayer`` concatenates every new token's keys and values onto the whole
-cache, so each decoding pass copies the cache of every layer: after a 1,000-token prompt that
-is 30 layers × 1.5 MB per pass. This layer reserves room for ``HEADROOM`` more tokens at a
-time and writes into it; a cut (rejected guesses, ``crop``) only moves the end, and the next
-pass overwrites what was cut. The attention sees the same keys and values as with
-``DynamicLayer``.
+A cache that concatenates every new token's keys and values onto what it holds (transformers'
+``DynamicLayer``) copies the cache of every layer at each decoding pass: after a 1,000-token
+prompt that is 30 layers × 1.5 MB per pass. This layer reserves room for ``HEADROOM`` more
+tokens at a time and writes into it; a cut (rejected guesses, ``crop``) only moves the end, and
+the next pass overwrites what was cut. The attention sees the same keys and values as with a
+concatenating cache. ``KVCache`` has the methods of transformers' ``Cache`` that the decoding
+code and the models call, without importing transformers.
 
 For decoding several answers together, ``stacked`` puts the caches of several sequences into
 one, each padded on the left to the longest (the padding is zeros, which the attention mask
@@ -18,14 +19,18 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-from transformers.cache_utils import Cache, DynamicLayer
 
 HEADROOM = 256
 """Tokens of room reserved past the current end whenever the cache has to grow."""
 
 
-class ReservedLayer(DynamicLayer):
+class ReservedLayer:
     """One layer's keys and values, in buffers with room for more tokens."""
+
+    def __init__(self) -> None:
+        self.is_initialized = False
+        self.keys: torch.Tensor | None = None
+        self.values: torch.Tensor | None = None
 
     def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
         self.device = key_states.device
@@ -94,29 +99,57 @@ def _grown(room: torch.Tensor, length: int, capacity: int) -> torch.Tensor:
     return bigger
 
 
-def reserved_cache() -> Cache:
+class KVCache:
+    """The keys and values of every layer of a model, one ``ReservedLayer`` each, created as
+    the model reaches them."""
+
+    def __init__(self, layers: Sequence[ReservedLayer] = ()) -> None:
+        self.layers = list(layers)
+
+    def update(
+        self,
+        key_states: torch.Tensor,
+        value_states: torch.Tensor,
+        layer_idx: int,
+        cache_kwargs: object = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Store a pass's keys and values for layer ``layer_idx``; all that layer holds."""
+        while len(self.layers) <= layer_idx:
+            self.layers.append(ReservedLayer())
+        return self.layers[layer_idx].update(key_states, value_states)
+
+    def get_seq_length(self, layer_idx: int = 0) -> int:
+        return self.layers[layer_idx].get_seq_length() if len(self.layers) > layer_idx else 0
+
+    def crop(self, max_length: int) -> None:
+        """Drop the last ``-max_length`` positions of every layer (a negative count)."""
+        for layer in self.layers:
+            layer.crop(max_length)
+
+
+def reserved_cache() -> KVCache:
     """An empty cache whose layers (created as the model reaches them) are ``ReservedLayer``."""
-    return Cache(layer_class_to_replicate=ReservedLayer)
+    return KVCache()
 
 
-def stacked(caches: Sequence[Cache]) -> Cache:
+def stacked(caches: Sequence[KVCache]) -> KVCache:
     """One cache holding the rows of ``caches`` in order, each padded on the left with zeros to
     the longest, with room for ``HEADROOM`` more tokens. The caches are left as they were."""
     width = max(cache.get_seq_length() for cache in caches)
-    layers: list[Any] = []
+    layers: list[ReservedLayer] = []
     for index in range(len(caches[0].layers)):
         parts = [_filled(cache.layers[index]) for cache in caches]
         keys = _left_padded([part[0] for part in parts], width)
         values = _left_padded([part[1] for part in parts], width)
         layers.append(ReservedLayer.holding(keys, values, width))
-    return Cache(layers=layers)
+    return KVCache(layers)
 
 
-def kept_rows(cache: Cache, rows: Sequence[int], drop: int = 0) -> Cache:
+def kept_rows(cache: KVCache, rows: Sequence[int], drop: int = 0) -> KVCache:
     """A cache with only ``rows`` of ``cache``, in that order, less its first ``drop``
     positions (padding that no row kept needs any more)."""
     index = torch.tensor(list(rows), dtype=torch.long)
-    layers: list[Any] = []
+    layers: list[ReservedLayer] = []
     for layer in cache.layers:
         if not isinstance(layer, ReservedLayer):
             raise TypeError("only a cache of reserved layers can be cut into rows")
@@ -124,7 +157,7 @@ def kept_rows(cache: Cache, rows: Sequence[int], drop: int = 0) -> Cache:
         keys = layer._key_room.index_select(0, index)[..., drop:, :]
         values = layer._value_room.index_select(0, index)[..., drop:, :]
         layers.append(ReservedLayer.holding(keys, values, length - drop))
-    return Cache(layers=layers)
+    return KVCache(layers)
 
 
 def _filled(layer: object) -> tuple[torch.Tensor, torch.Tensor]:

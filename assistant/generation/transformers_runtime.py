@@ -1,19 +1,22 @@
-"""The reference runtime: SmolLM2 from its GGUF file through transformers, on the CPU.
+"""The reference runtime: SmolLM2 from its GGUF file, read by transformers and run by torch on
+the CPU.
 
 Decoding is greedy (answers repeat exactly for the same passages) with a key/value cache, and
 every token comes with the log-probability the model gave it; with ``lookup_tokens`` it checks
 guesses copied from the passages several tokens per pass (``greedy.py``). A LoRA adapter, when
 configured, is merged into the weights, so it costs nothing per token. With ``converted_dir``
 the dequantised and merged model is converted once and kept there, checked at every start
-(``model_cache.py``), instead of being converted from the GGUF at every start. The wide
+(``model_cache.py``), instead of being converted from the GGUF at every start; a start then
+reads it with torch and the tokenizers library alone (``llama.py``, ``chat_tokenizer.py``),
+without importing transformers, which costs seconds. The wide
 linear layers are then stored transposed, which one-token passes read faster
 (``weight_layout.py``), the key/value cache writes into reserved room (``kv_cache.py``), and
-attention reads shared key/value heads in place in passes of several tokens. Questions asked at
+attention reads shared key/value heads in place. Questions asked at
 the same time are decoded together, a batch of up to ``batch_size`` at a time with up to
 ``queue_length`` more waiting (``batching.py``). With ``int8``
 the linear layers are instead quantised dynamically after loading: faster, but it changes
 most answers of this small model (see docs/generation.md). A model without a chat template
-also stops at the text its tokenizer adapter names (``HFPromptTokenizer.stop_text``).
+also stops at the text its tokenizer adapter names (``ChatTokenizer.stop_text``).
 """
 
 from __future__ import annotations
@@ -28,15 +31,9 @@ from typing import Any
 
 from assistant.generation.base import GeneratedToken, Queued
 from assistant.generation.batching import BatchScheduler
+from assistant.generation.chat_tokenizer import ChatTokenizer
 from assistant.generation.greedy import GreedyDecoding
-from assistant.generation.hf_model import (
-    HFPromptTokenizer,
-    convert_model,
-    load_converted,
-    load_model,
-    load_tokenizer,
-    merge_adapter,
-)
+from assistant.generation.hf_model import convert_model, load_converted, read_in_memory
 from assistant.generation.model_cache import ModelCache, Origin, Prepared
 from assistant.generation.model_files import resolve_model_file
 from assistant.generation.prompt import ChatMessage
@@ -47,10 +44,6 @@ log = logging.getLogger(__name__)
 TURN_MARKERS = ("<|im_end|>", "<|endoftext|>", "<|im_start|>")
 """Chat-template tokens that end an answer: the end of the turn, of the text, or the start of
 another turn."""
-
-
-GROUPED_ATTENTION_SWITCH = "TRANSFORMERS_SDPA_FORCE_GQA"
-"""transformers' switch for grouped-query attention in PyTorch's kernel with a mask."""
 
 UNWRITABLE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 """Why a converted model may not be kept: then it is converted in memory, as without a folder."""
@@ -101,7 +94,7 @@ class TransformersGenerator:
         self._lookup_tokens = lookup_tokens
         self._batch_size = batch_size
         self._queue_length = queue_length
-        self._parts: tuple[BatchScheduler, HFPromptTokenizer] | None = None
+        self._parts: tuple[BatchScheduler, ChatTokenizer] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -110,7 +103,7 @@ class TransformersGenerator:
         return self._prefill_bf16
 
     @property
-    def tokenizer(self) -> HFPromptTokenizer:
+    def tokenizer(self) -> ChatTokenizer:
         return self._loaded()[1]
 
     def warm_up(self) -> None:
@@ -131,7 +124,7 @@ class TransformersGenerator:
 
         return ModelCache(self._converted_dir).prepare(Origin.of(path, adapter), convert)
 
-    def _read_model(self) -> tuple[Any, Any]:
+    def _read_model(self) -> tuple[ChatTokenizer, Any]:
         """The tokenizer and the model with its adapter merged: from the converted folder when
         one is kept, else converted from the GGUF file in memory."""
         if self._converted_dir is not None:
@@ -145,20 +138,16 @@ class TransformersGenerator:
                     self._converted_dir,
                     exc,
                 )
-        path = resolve_model_file(self._model_file)
-        tokenizer, model = load_tokenizer(path), load_model(path)
-        if self._adapter is not None:
-            model = merge_adapter(model, self._adapter)
-        return tokenizer, model
+        return read_in_memory(resolve_model_file(self._model_file), self._adapter)
 
-    def _loaded(self) -> tuple[BatchScheduler, HFPromptTokenizer]:
+    def _loaded(self) -> tuple[BatchScheduler, ChatTokenizer]:
         with self._lock:
             if self._parts is None:
                 with MODEL_LOADING:
                     self._parts = self._load()
             return self._parts
 
-    def _load(self) -> tuple[BatchScheduler, HFPromptTokenizer]:
+    def _load(self) -> tuple[BatchScheduler, ChatTokenizer]:
         import torch
 
         from assistant.generation.batch_model import TorchBatch
@@ -166,24 +155,17 @@ class TransformersGenerator:
         from assistant.generation.weight_layout import use_input_major_layout
 
         torch.set_num_threads(self._threads)
-        # Let attention share each key/value head among its query heads even when a pass has a
-        # mask (several tokens: guesses) instead of first copying the cache once per query
-        # head; the same products, in less time (timed in docs/generation.md).
-        os.environ.setdefault(GROUPED_ATTENTION_SWITCH, "1")
-        raw_tokenizer, model = self._read_model()
+        tokenizer, model = self._read_model()
         if self._int8:
             model = torch.ao.quantization.quantize_dynamic(
                 model, {torch.nn.Linear}, dtype=torch.qint8
             )
         else:
             use_input_major_layout(model)
-        vocabulary = raw_tokenizer.get_vocab()
-        stops = {raw_tokenizer.eos_token_id}
         # Only names the vocabulary has: others would map to its unknown token, which is no stop.
         # A new turn's opening marker ends the answer too: an answer never contains one, and a
         # model that skips the end-of-turn marker goes on to invent the next turns after it.
-        stops.update(vocabulary[name] for name in TURN_MARKERS if name in vocabulary)
-        tokenizer = HFPromptTokenizer(raw_tokenizer)
+        stops = {tokenizer.eos_token_id, *(tokenizer.token_id(name) for name in TURN_MARKERS)}
         decoding = GreedyDecoding(
             stop_ids=frozenset(int(i) for i in stops if i is not None and i >= 0),
             stop_text=tokenizer.stop_text,

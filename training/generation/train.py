@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.generation.hf_model import HFPromptTokenizer, load_model, load_tokenizer
+from assistant.generation.chat_tokenizer import ChatTokenizer
+from assistant.generation.hf_model import load_model, load_tokenizer
 from assistant.generation.model_files import MODEL_FILE_NAME, resolve_model_file
 from assistant.generation.prompt import build_messages
 from assistant.torch_device import pick_device
@@ -73,7 +74,7 @@ class Encoded:
     labels: list[int]
 
 
-def encode(example: Example, tokenizer: HFPromptTokenizer, eos: str) -> Encoded:
+def encode(example: Example, tokenizer: ChatTokenizer, eos: str) -> Encoded:
     """Prompt tokens (not learned) followed by the answer and end-of-turn tokens (learned)."""
     prompt = tokenizer.encode_chat(build_messages(example.question, example.passages))
     answer = tokenizer.encode(example.target + eos)
@@ -232,7 +233,7 @@ def train(
     torch.set_num_threads(config.threads)
     path = resolve_model_file(model_file)
     raw_tokenizer = load_tokenizer(path)
-    tokenizer = HFPromptTokenizer(raw_tokenizer)
+    tokenizer = ChatTokenizer.from_transformers(raw_tokenizer)
     eos = end_of_turn(raw_tokenizer)
     pad_id = int(raw_tokenizer.pad_token_id or raw_tokenizer.eos_token_id)
 

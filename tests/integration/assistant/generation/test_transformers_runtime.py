@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 
 import pytest
 
 from assistant.generation.base import Generation, Generator, generate
+from assistant.generation.chat_tokenizer import ChatTokenizer
 from assistant.generation.citations import parse_answer
 from assistant.generation.factory import build_generator
-from assistant.generation.hf_model import HFPromptTokenizer
 from assistant.generation.prompt import PromptBuilder, SourcePassage
 from assistant.settings import GenerationSettings
 
@@ -56,7 +57,7 @@ def test_real_tokenizer_keeps_the_prompt_within_budget(smollm2: Generator) -> No
     assert tokenizer.count_chat(prompt.messages) <= 500
     assert prompt.messages[1]["content"].endswith("Question: What does the clause say?")
     assert tokenizer.count(tokenizer.truncate("one two three four five six", 3)) <= 3
-    assert isinstance(tokenizer, HFPromptTokenizer)
+    assert isinstance(tokenizer, ChatTokenizer)
     rendered = tokenizer.render_chat(prompt.messages)
     assert rendered.startswith("<|im_start|>system\nYou answer questions")
     assert rendered.endswith(
@@ -84,21 +85,23 @@ def smollm2_fp32() -> Generator:
 
 
 def test_the_runtime_answers_as_the_model_loaded_by_transformers(
-    smollm2_fp32: Generator, monkeypatch: pytest.MonkeyPatch
+    smollm2_fp32: Generator,
 ) -> None:
-    """The transposed layers, the reserved cache and grouped attention change no answer: the
-    model as transformers loads it, with its own cache and attention, answers the same."""
+    """The runtime's own Llama network, its transposed layers and its reserved cache change no
+    answer, nor does its tokenizer change a prompt: the model and tokenizer as transformers
+    loads them, with transformers' own cache and attention, give the same tokens."""
     smollm2 = smollm2_fp32
     from assistant.generation.greedy import GreedyDecoding, decode_greedy
     from assistant.generation.hf_model import load_model, load_tokenizer, merge_adapter
     from assistant.generation.model_files import BUNDLED_ADAPTER, packaged_model_file
-    from assistant.generation.transformers_runtime import GROUPED_ATTENTION_SWITCH, TURN_MARKERS
+    from assistant.generation.transformers_runtime import TURN_MARKERS
     from assistant.generation.weight_layout import InputMajorLinear
 
     model_file = packaged_model_file()
     untouched = merge_adapter(load_model(model_file), BUNDLED_ADAPTER)
     assert not any(isinstance(m, InputMajorLinear) for m in untouched.modules())
-    vocabulary = load_tokenizer(model_file).get_vocab()
+    reference_tokenizer = load_tokenizer(model_file)
+    vocabulary = reference_tokenizer.get_vocab()
     decoding = GreedyDecoding(
         stop_ids=frozenset(vocabulary[name] for name in TURN_MARKERS),
         stop_text=None,
@@ -107,15 +110,22 @@ def test_the_runtime_answers_as_the_model_loaded_by_transformers(
         decode_threads=1,
     )
     tokenizer = smollm2.tokenizer
-    assert isinstance(tokenizer, HFPromptTokenizer)
+    assert isinstance(tokenizer, ChatTokenizer)
     builder = PromptBuilder(tokenizer, context_tokens=1024, answer_tokens=40)
     for question in ("How much notice must the tenant give?", "Quote the rule on rent."):
         prompt = builder.build(question, PASSAGES)
         runtime = generate(smollm2, prompt.messages, max_new_tokens=40)
-        monkeypatch.setenv(GROUPED_ATTENTION_SWITCH, "0")
-        ids = tokenizer.encode_chat(prompt.messages)
-        reference = list(decode_greedy(untouched, tokenizer.decode, ids, 40, decoding))
-        monkeypatch.undo()
+        rendered = reference_tokenizer.apply_chat_template(
+            list(prompt.messages), tokenize=False, add_generation_prompt=True
+        )
+        assert tokenizer.render_chat(prompt.messages) == rendered
+        ids = reference_tokenizer(rendered, add_special_tokens=False)["input_ids"]
+        assert tokenizer.encode_chat(prompt.messages) == ids
+
+        def decode(ids: Sequence[int]) -> str:
+            return str(reference_tokenizer.decode(list(ids), skip_special_tokens=True))
+
+        reference = list(decode_greedy(untouched, decode, ids, 40, decoding))
         assert runtime.text == "".join(t.text for t in reference)
         assert runtime.token_logprobs == pytest.approx([t.logprob for t in reference], abs=1e-3)
 

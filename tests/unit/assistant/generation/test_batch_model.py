@@ -5,26 +5,29 @@ into one batch at different moments and decodes them with padding, masks and pos
 from __future__ import annotations
 
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
 
 from assistant.generation.batch_model import TorchBatch
 from assistant.generation.kv_cache import reserved_cache
+from assistant.generation.llama import LlamaForCausalLM, LlamaShape
 
 PROMPTS = [[5, 9, 3, 7, 2, 11, 4], [8, 1, 6], [12, 3, 3, 9, 14]]
 
 
 def tiny_model() -> LlamaForCausalLM:
     torch.manual_seed(0)
-    config = LlamaConfig(
+    shape = LlamaShape(
         vocab_size=32,
         hidden_size=32,
         intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
+        layers=2,
+        heads=4,
+        kv_heads=2,
+        head_dim=8,
+        rms_eps=1e-5,
+        rope_theta=10000.0,
+        tied_embeddings=False,
     )
-    return LlamaForCausalLM(config).eval()
+    return LlamaForCausalLM(shape).eval()
 
 
 def new_batch(model: LlamaForCausalLM) -> TorchBatch:

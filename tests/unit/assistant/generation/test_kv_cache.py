@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from transformers.cache_utils import Cache, DynamicLayer
+from transformers.cache_utils import DynamicLayer
 
 from assistant.generation.kv_cache import (
     HEADROOM,
+    KVCache,
     ReservedLayer,
     kept_rows,
     reserved_cache,
@@ -22,7 +23,7 @@ def states(tokens: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.randn(shape, generator=generator), torch.randn(shape, generator=generator)
 
 
-def stored(layer: DynamicLayer) -> tuple[torch.Tensor, torch.Tensor]:
+def stored(layer: DynamicLayer | ReservedLayer) -> tuple[torch.Tensor, torch.Tensor]:
     """What the layer holds now, as transformers' attention reads it."""
     assert layer.keys is not None and layer.values is not None
     return layer.keys, layer.values
@@ -85,14 +86,14 @@ def test_the_cache_makes_reserved_layers_as_the_model_reaches_them() -> None:
     assert cache.get_seq_length() == 3
 
 
-def filled(tokens: int, seed: int) -> Cache:
+def filled(tokens: int, seed: int) -> KVCache:
     cache = reserved_cache()
     for layer_index in range(2):
         cache.update(*states(tokens, seed + layer_index), layer_index)
     return cache
 
 
-def held(cache: Cache, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+def held(cache: KVCache, index: int) -> tuple[torch.Tensor, torch.Tensor]:
     layer = cache.layers[index]
     assert isinstance(layer, ReservedLayer)
     return stored(layer)

@@ -215,9 +215,7 @@ class FakeModelFunctions:
         self.read: list[str] = []
         monkeypatch.setattr(transformers_runtime, "convert_model", self.convert_model)
         monkeypatch.setattr(transformers_runtime, "load_converted", self.load_converted)
-        monkeypatch.setattr(transformers_runtime, "load_tokenizer", lambda path: "tokenizer")
-        monkeypatch.setattr(transformers_runtime, "load_model", self.load_model)
-        monkeypatch.setattr(transformers_runtime, "merge_adapter", lambda model, adapter: model)
+        monkeypatch.setattr(transformers_runtime, "read_in_memory", self.read_in_memory)
 
     def convert_model(self, model_file: Path, adapter: Path | None, folder: Path) -> None:
         Converter()(folder)
@@ -226,9 +224,9 @@ class FakeModelFunctions:
         self.read.append("converted")
         return "tokenizer", "model"
 
-    def load_model(self, path: Path) -> str:
+    def read_in_memory(self, path: Path, adapter: Path | None) -> tuple[str, str]:
         self.read.append("gguf")
-        return "model"
+        return "tokenizer", "model"
 
 
 def test_the_runtime_reads_the_converted_model(
