@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.digests import folder_sha256
+from assistant.digests import DigestMemo, folder_sha256
 from assistant.generation.model_cache import ModelCache, Prepared, library_versions, origin_key
 from assistant.settings import EmbeddingBackend, IndexSettings
 from indexes.embedder import Embedder, SentenceTransformerEmbedder, packaged_model_path
@@ -70,8 +70,10 @@ class ExportOrigin:
     libraries: Mapping[str, str]
 
     @classmethod
-    def of(cls, model_folder: Path, precision: Precision) -> ExportOrigin:
-        return cls(folder_sha256(model_folder), precision, library_versions(LIBRARIES))
+    def of(
+        cls, model_folder: Path, precision: Precision, memo: DigestMemo | None = None
+    ) -> ExportOrigin:
+        return cls(folder_sha256(model_folder, memo), precision, library_versions(LIBRARIES))
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -118,7 +120,7 @@ def _prepared(settings: IndexSettings, precision: Precision, cache_dir: Path) ->
     model_path = Path(settings.embedding_model) if settings.embedding_model else None
     cache = ModelCache(cache_dir, prefix=FOLDER_PREFIX, libraries=LIBRARIES)
     return cache.prepare(
-        ExportOrigin.of(folder, precision),
+        ExportOrigin.of(folder, precision, cache.digests),
         lambda staging: export_onnx(model_path, staging, precision=precision),
     )
 

@@ -28,12 +28,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.digests import file_sha256
+from assistant.digests import DigestMemo, file_sha256
 
 FORMAT_VERSION = 1
 """Changes when the layout of a converted folder changes, so older folders are converted again."""
 
 MANIFEST_NAME = "manifest.json"
+DIGESTS_NAME = "digests.json"
+"""The ``DigestMemo`` of the folder's files and sources, so that an unchanged file is not hashed
+again at every start."""
 FOLDER_PREFIX = "generator-"
 STAGING_PREFIX = ".converting-"
 DISCARDED_PREFIX = ".discarded-"
@@ -47,13 +50,14 @@ ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_mo
 """The files of a LoRA folder that peft reads; its model card and training log change nothing."""
 
 
-def adapter_sha256(folder: Path) -> str:
+def adapter_sha256(folder: Path, memo: DigestMemo | None = None) -> str:
     """One digest over the adapter files peft reads from ``folder``, with their names."""
     digest = hashlib.sha256()
     for name in ADAPTER_FILES:
         path = folder / name
         if path.is_file():
-            digest.update(f"{name}\0{file_sha256(path)}\n".encode())
+            content = file_sha256(path) if memo is None else memo.file_sha256(path)
+            digest.update(f"{name}\0{content}\n".encode())
     return digest.hexdigest()
 
 
@@ -93,12 +97,12 @@ class Origin:
     libraries: Mapping[str, str]
 
     @classmethod
-    def of(cls, model_file: Path, adapter: Path | None) -> Origin:
+    def of(cls, model_file: Path, adapter: Path | None, memo: DigestMemo | None = None) -> Origin:
         """The origin of a conversion of ``model_file`` with ``adapter``, with the libraries
-        installed now."""
+        installed now; ``memo`` spares hashing files unchanged since it last hashed them."""
         return cls(
-            model_sha256=file_sha256(model_file),
-            adapter_sha256=adapter_sha256(adapter) if adapter is not None else None,
+            model_sha256=file_sha256(model_file) if memo is None else memo.file_sha256(model_file),
+            adapter_sha256=adapter_sha256(adapter, memo) if adapter is not None else None,
             libraries=library_versions(),
         )
 
@@ -132,7 +136,8 @@ class ModelCache:
 
     Several kinds of model can share the folder, each under its own ``prefix``, with the
     ``libraries`` whose versions decide when one of its conversions is stale (by default the
-    answer model's).
+    answer model's). ``digests`` remembers the digests of the folder's files and of the sources
+    origins are computed from.
     """
 
     def __init__(
@@ -145,6 +150,7 @@ class ModelCache:
         self.root = root
         self._prefix = prefix
         self._libraries = libraries
+        self.digests = DigestMemo(root / DIGESTS_NAME)
 
     def folder(self, origin: CacheOrigin) -> Path:
         return self.root / f"{self._prefix}{origin.key}"
@@ -155,7 +161,7 @@ class ModelCache:
         manifest = read_manifest(folder)
         if manifest is None or manifest.get("origin") != origin.as_json():
             return None
-        return folder if files_match(folder, manifest.get("files")) else None
+        return folder if files_match(folder, manifest.get("files"), self.digests) else None
 
     def prepare(self, origin: CacheOrigin, convert: Convert) -> Prepared:
         """The intact folder converted from ``origin``, converting it with ``convert`` first
@@ -228,7 +234,7 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return manifest if isinstance(manifest, dict) else None
 
 
-def files_match(folder: Path, files: object) -> bool:
+def files_match(folder: Path, files: object, memo: DigestMemo | None = None) -> bool:
     """Whether ``folder`` holds exactly ``files`` (name to SHA-256) besides its manifest."""
     if not isinstance(files, dict) or not files:
         return False
@@ -236,7 +242,8 @@ def files_match(folder: Path, files: object) -> bool:
         present = {path.name for path in folder.iterdir()} - {MANIFEST_NAME}
         if present != set(files):
             return False
-        return all(file_sha256(folder / name) == digest for name, digest in files.items())
+        digests = file_sha256 if memo is None else memo.file_sha256
+        return all(digests(folder / name) == digest for name, digest in files.items())
     except OSError:
         return False
 

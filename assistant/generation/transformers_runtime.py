@@ -122,7 +122,8 @@ class TransformersGenerator:
         def convert(folder: Path) -> None:
             convert_model(path, adapter, folder)
 
-        return ModelCache(self._converted_dir).prepare(Origin.of(path, adapter), convert)
+        cache = ModelCache(self._converted_dir)
+        return cache.prepare(Origin.of(path, adapter, cache.digests), convert)
 
     def _read_model(self) -> tuple[ChatTokenizer, Any]:
         """The tokenizer and the model with its adapter merged: from the converted folder when

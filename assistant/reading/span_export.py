@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from assistant.backbone import backbone_path
-from assistant.digests import folder_sha256
+from assistant.digests import DigestMemo, folder_sha256
 from assistant.generation.model_cache import ModelCache, Prepared, library_versions, origin_key
 from assistant.reading.span_model import Scores
 from assistant.reading.span_windows import SpanTokenizer
@@ -57,10 +57,10 @@ class SpanExportOrigin:
     libraries: Mapping[str, str]
 
     @classmethod
-    def of(cls, adapter: Path) -> SpanExportOrigin:
+    def of(cls, adapter: Path, memo: DigestMemo | None = None) -> SpanExportOrigin:
         return cls(
-            folder_sha256(adapter),
-            folder_sha256(backbone_path()),
+            folder_sha256(adapter, memo),
+            folder_sha256(backbone_path(), memo),
             library_versions(LIBRARIES),
         )
 
@@ -81,7 +81,7 @@ def prepare_span_export(adapter: Path, cache_dir: Path) -> Prepared:
     """The checked export of the scorer with ``adapter`` in ``cache_dir``, made first when
     there is none."""
     cache = ModelCache(cache_dir, prefix=FOLDER_PREFIX, libraries=LIBRARIES)
-    origin = SpanExportOrigin.of(adapter)
+    origin = SpanExportOrigin.of(adapter, cache.digests)
     return cache.prepare(origin, lambda staging: export_scorer(adapter, staging))
 
 
