@@ -21,6 +21,7 @@ vectors, somewhat faster than ONNX Runtime) or in bfloat16 where the CPU has suc
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 import threading
 import warnings
@@ -36,6 +37,9 @@ Precision = Literal["fp32", "int8"]
 Runtime = Literal["onnxruntime", "openvino", "openvino-bf16"]
 
 MODEL_FILE = "model.onnx"
+USAGE_REPORTING_MODULE = "openvino_telemetry"
+"""The package through which OpenVINO reports its use over the network (see
+``import_openvino``)."""
 CONFIG_FILE = "embedder.json"
 TOKENIZER_FILE = "tokenizer.json"
 OPSET = 17
@@ -223,14 +227,35 @@ def _onnxruntime_graph(path: Path) -> Callable[[dict[str, np.ndarray]], np.ndarr
     return lambda feed: np.asarray(session.run(None, feed)[0])
 
 
+def import_openvino() -> Any:
+    """The ``openvino`` module, imported without its usage reporting.
+
+    Importing OpenVINO's Python package reports the import to its maker over the network, from a
+    background process, unless the reporting package cannot be imported. A private deployment
+    sends nothing anywhere, so that package is hidden from the import; OpenVINO then uses its
+    own silent stand-in.
+    """
+    if "openvino" in sys.modules:
+        return sys.modules["openvino"]
+    reporting = sys.modules.get(USAGE_REPORTING_MODULE)
+    sys.modules[USAGE_REPORTING_MODULE] = None  # type: ignore[assignment]
+    try:
+        import openvino
+    finally:
+        if reporting is None:
+            del sys.modules[USAGE_REPORTING_MODULE]
+        else:
+            sys.modules[USAGE_REPORTING_MODULE] = reporting
+    return openvino
+
+
 def openvino_graph(
     path: Path, precision: Literal["f32", "bf16"]
 ) -> Callable[[Mapping[str, np.ndarray]], list[np.ndarray]]:
     """The ONNX graph at ``path`` compiled by OpenVINO for the CPU, computing in ``precision``
     (bf16 is a hint: a CPU without bfloat16 instructions computes in f32); called with its
     inputs, it returns its outputs in order, and may be called from several threads."""
-    import openvino
-
+    openvino = import_openvino()
     hints = {"INFERENCE_PRECISION_HINT": precision}
     compiled = openvino.Core().compile_model(str(path), "CPU", hints)
 

@@ -3,6 +3,8 @@ batches of similar length, and returns normalised rows in the order of its input
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +73,21 @@ def test_no_texts_give_no_rows(tmp_path: Path, loaded: FakeLoaded) -> None:
 def test_batch_size_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         OnnxEmbedder(lambda: tmp_path, model_name="m", batch_size=0)
+
+
+def test_openvino_is_imported_without_its_usage_reporting() -> None:
+    """A fresh interpreter, as the product starts: OpenVINO's import must not load the package
+    that reports its use over the network, and must leave OpenVINO's silent stand-in in place."""
+    script = (
+        "import sys\n"
+        "from indexes.onnx_embedder import USAGE_REPORTING_MODULE, import_openvino\n"
+        "openvino = import_openvino()\n"
+        "from openvino.tools.ovc import telemetry_utils\n"
+        "assert openvino.Core is not None\n"
+        "assert USAGE_REPORTING_MODULE not in sys.modules, 'reporting imported'\n"
+        "assert telemetry_utils.tm.__name__.endswith('telemetry_stub'), telemetry_utils.tm\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
