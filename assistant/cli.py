@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -48,10 +50,23 @@ def _service() -> Assistant:
     return Assistant(get_settings())
 
 
+def _load_answer_model_meanwhile(service: Assistant) -> None:
+    """Start loading the answer model in a background thread, so that a question the tables and
+    the span reader cannot answer finds it loaded, or nearly, by the time its passages are read:
+    importing torch overlaps with the search model and the span reader, which run outside
+    Python. A failure here is left to the draft that needs the model, which loads it again and
+    reports it."""
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            service.generator.warm_up()
+
+    threading.Thread(target=load, name="answer-model", daemon=True).start()
+
+
 def _load_search_model(service: Assistant) -> None:
     """Load the search model, saying so in one line on a terminal that goes once it is loaded
-    (and nothing when the output is not a terminal). The answer model is left to load when an
-    answer needs it: a question the tables or the span reader answer never does."""
+    (and nothing when the output is not a terminal)."""
     with errors.status("loading the search model..."):
         service.index.warm_up()
 
@@ -406,6 +421,7 @@ def ask(
     service = _service()
     try:
         _load_search_model(service)
+        _load_answer_model_meanwhile(service)
         if service.guards:  # nothing is shown before it is checked
             with console.status("Writing the answer and checking it against the sources..."):
                 answer = service.ask(question, collections=collection)

@@ -1,4 +1,4 @@
-"""One lock that every loader of a torch and transformers model holds while it loads.
+"""One lock that every loader of a model through transformers holds while it loads.
 
 transformers imports its model classes on first use, and two threads doing so at once can see
 a half-initialised module (an ImportError for a name that exists). A server loads its models

@@ -120,7 +120,8 @@ class TransformersGenerator:
         adapter = self._adapter
 
         def convert(folder: Path) -> None:
-            convert_model(path, adapter, folder)
+            with MODEL_LOADING:  # transformers reads the GGUF file
+                convert_model(path, adapter, folder)
 
         cache = ModelCache(self._converted_dir)
         return cache.prepare(Origin.of(path, adapter, cache.digests), convert)
@@ -139,13 +140,15 @@ class TransformersGenerator:
                     self._converted_dir,
                     exc,
                 )
-        return read_in_memory(resolve_model_file(self._model_file), self._adapter)
+        with MODEL_LOADING:
+            return read_in_memory(resolve_model_file(self._model_file), self._adapter)
 
     def _loaded(self) -> tuple[BatchScheduler, ChatTokenizer]:
+        # Only reading the GGUF file with transformers takes the shared loading lock: a
+        # converted model loads with torch alone, alongside the other models.
         with self._lock:
             if self._parts is None:
-                with MODEL_LOADING:
-                    self._parts = self._load()
+                self._parts = self._load()
             return self._parts
 
     def _load(self) -> tuple[BatchScheduler, ChatTokenizer]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 
 from assistant import cli
 from assistant.generation.model_cache import Prepared
+from assistant.generation.model_files import ModelNotFoundError
 from assistant.quiet_loading import QUIET_ENVIRONMENT, quiet_model_libraries
 from assistant.service import Assistant
 from assistant.settings import Settings, StorageSettings, get_settings
@@ -124,13 +126,34 @@ def test_prepare_models_exports_the_span_reader_too(
     assert len(asked) == 1
 
 
+def _background_loads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "answer-model"]
+
+
 @pytest.mark.parametrize("checked", [True, False])
-def test_an_ask_leaves_the_answer_model_to_load_when_an_answer_needs_it(
+def test_an_ask_loads_the_answer_model_while_it_reads_the_passages(
     service: Assistant, checked: bool
 ) -> None:
     service.guards = (lambda answer: answer,) if checked else ()  # unchecked: streamed
     result = CliRunner().invoke(cli.app, ["ask", "When is the rent due?", "-c", "c"])
     assert result.exit_code == 0, result.output
+    for thread in _background_loads():
+        thread.join(timeout=10)
     assert isinstance(service.generator, ScriptedGenerator)
-    assert not service.generator.warmed  # not loaded ahead: the draft loaded what it needed
+    assert service.generator.warmed
     assert "The rent is due on the first day" in result.stdout
+
+
+def test_a_failed_background_load_is_reported_by_the_draft_that_needs_the_model(
+    service: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing(*args: object, **kwargs: object) -> None:
+        raise ModelNotFoundError("no answer model at /nowhere")
+
+    monkeypatch.setattr(service.generator, "warm_up", missing)
+    monkeypatch.setattr(service.generator, "stream", missing)
+    result = CliRunner().invoke(cli.app, ["ask", "When is the rent due?", "-c", "c"])
+    for thread in _background_loads():
+        thread.join(timeout=10)
+    assert result.exit_code == 2
+    assert "no answer model at /nowhere" in result.stderr

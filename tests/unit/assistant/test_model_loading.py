@@ -1,6 +1,7 @@
-"""Loaders of torch and transformers models take turns (``MODEL_LOADING``): a server loads its
+"""Loaders of models through transformers take turns (``MODEL_LOADING``): a server loads its
 models in the background while a first request may load another one, and transformers'
-on-demand imports are not safe from two threads at once."""
+on-demand imports are not safe from two threads at once. A converted answer model loads with
+torch alone and does not wait its turn."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from assistant.generation import transformers_runtime
 from assistant.generation.transformers_runtime import TransformersGenerator
 from assistant.guard import pair_classifier
 from assistant.guard.cross_encoder import CrossEncoderDetector
@@ -73,14 +75,25 @@ def test_the_detector_loads_holding_the_lock(
     assert not _lock_held_elsewhere()
 
 
-def test_the_answer_model_loads_holding_the_lock(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[bool] = []
+def test_the_answer_model_holds_the_lock_only_while_transformers_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, bool] = {}
 
-    def load(self: TransformersGenerator) -> tuple[object, object]:
-        seen.append(_lock_held_elsewhere())
-        return object(), object()
+    def recorder(name: str, result: Any = None) -> Any:
+        def record(*args: object) -> Any:
+            seen[name] = _lock_held_elsewhere()
+            return result
 
-    monkeypatch.setattr(TransformersGenerator, "_load", load)
-    TransformersGenerator().warm_up()
-    assert seen == [True]
+        return record
+
+    model_file = tmp_path / "model.gguf"
+    model_file.write_bytes(b"GGUF")
+    monkeypatch.setattr(transformers_runtime, "read_in_memory", recorder("in memory", (1, 2)))
+    monkeypatch.setattr(transformers_runtime, "convert_model", recorder("converted"))
+    monkeypatch.setattr(transformers_runtime, "load_converted", recorder("loaded", (1, 2)))
+    TransformersGenerator(model_file=model_file)._read_model()
+    kept = TransformersGenerator(model_file=model_file, converted_dir=tmp_path / "cache")
+    kept._read_model()
+    assert seen == {"in memory": True, "converted": True, "loaded": False}
     assert not _lock_held_elsewhere()
