@@ -24,10 +24,11 @@ class TorchBatch:
     their cache.
 
     ``new_cache`` makes an empty cache of ``kv_cache.ReservedLayer`` layers. Prompts are read
-    with ``prefill_threads``, steps run with ``decode_threads``. With ``prefill_bf16`` a prompt's
-    matrix products are computed in bfloat16 (autocast): faster on CPUs with bfloat16
-    instructions, at a small change of the logits; the cache is kept in fp32 and steps run in
-    the model's own precision.
+    with ``prefill_threads``, and so are steps over several rows, whose products grow with the
+    rows and scale with cores; a step of one row, which only streams the weights from memory,
+    runs with ``decode_threads``. With ``prefill_bf16`` a prompt's matrix products are computed
+    in bfloat16 (autocast): faster on CPUs with bfloat16 instructions, at a small change of the
+    logits; the cache is kept in fp32 and steps run in the model's own precision.
     """
 
     def __init__(
@@ -87,8 +88,9 @@ class TorchBatch:
         """
         if self._cache is None or len(inputs) != self.rows:
             raise ValueError(f"{len(inputs)} inputs for {self.rows} rows")
-        if torch.get_num_threads() != self._decode_threads:
-            torch.set_num_threads(self._decode_threads)
+        threads = self._decode_threads if self.rows == 1 else self._prefill_threads
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
         with torch.inference_mode():
             if self.rows == 1:
                 output = self._model(

@@ -32,8 +32,11 @@ class InputMajorLinear(torch.nn.Module):
         self.bias = None if linear.bias is None else torch.nn.Parameter(linear.bias.detach(), False)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        if self.output_major is not None and inputs.shape[-2] > 1:
-            product = (self.output_major @ inputs.transpose(-1, -2)).transpose(-1, -2)
+        # Rows of a pass: several tokens of one answer, or one token of each of several, all
+        # multiplied in one product (not one per answer, which would read the weight each time).
+        if self.output_major is not None and inputs.numel() > inputs.shape[-1]:
+            rows = inputs.reshape(-1, inputs.shape[-1])
+            product = (self.output_major @ rows.t()).t().reshape(*inputs.shape[:-1], -1)
         else:
             product = inputs @ self.weight_by_input
         return product if self.bias is None else product + self.bias

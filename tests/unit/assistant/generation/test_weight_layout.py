@@ -10,16 +10,18 @@ from assistant.generation.weight_layout import InputMajorLinear, use_input_major
 
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("keep_output_major", [True, False])
-@pytest.mark.parametrize("rows", [1, 5])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5), (5, 1), (3, 2)])
 def test_same_products_as_the_original_layer(
-    bias: bool, keep_output_major: bool, rows: int
+    bias: bool, keep_output_major: bool, shape: tuple[int, int]
 ) -> None:
-    torch.manual_seed(rows)
+    """Answers by tokens: one token, a guess of several, one token of each of several answers
+    decoded together, and several of each."""
+    torch.manual_seed(sum(shape))
     linear = torch.nn.Linear(6, 20, bias=bias)
-    inputs = torch.randn(1, rows, 6)
+    inputs = torch.randn(*shape, 6)
     replaced = InputMajorLinear(linear, keep_output_major=keep_output_major)
     with torch.inference_mode():
-        assert replaced(inputs).shape == (1, rows, 20)
+        assert replaced(inputs).shape == (*shape, 20)
         torch.testing.assert_close(replaced(inputs), linear(inputs))
 
 
