@@ -53,13 +53,13 @@ def _service() -> Assistant:
 def _load_answer_model_meanwhile(service: Assistant) -> None:
     """Start loading the answer model in a background thread, so that a question the tables and
     the span reader cannot answer finds it loaded, or nearly, by the time its passages are read:
-    importing torch overlaps with the search model and the span reader, which run outside
-    Python. A failure here is left to the draft that needs the model, which loads it again and
-    reports it."""
+    importing torch overlaps with the span reader, which runs outside Python. A model not yet
+    converted is left to the draft that needs it, as is a failure here: it loads the model
+    again and reports what goes wrong."""
 
     def load() -> None:
         with contextlib.suppress(Exception):
-            service.generator.warm_up()
+            service.generator.warm_up(convert=False)
 
     threading.Thread(target=load, name="answer-model", daemon=True).start()
 

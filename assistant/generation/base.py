@@ -49,7 +49,11 @@ class Generator(Protocol):
     @property
     def tokenizer(self) -> PromptTokenizer: ...
 
-    def warm_up(self) -> None: ...
+    def warm_up(self, *, convert: bool = True) -> None:
+        """Load the model now. With ``convert`` false, a model that would first have to be
+        converted (tens of seconds, into files a process that ends meanwhile leaves half
+        written) is left for later."""
+        ...
 
     def stream(
         self, prompt_messages: Sequence[ChatMessage], *, max_new_tokens: int

@@ -106,9 +106,18 @@ class TransformersGenerator:
     def tokenizer(self) -> ChatTokenizer:
         return self._loaded()[1]
 
-    def warm_up(self) -> None:
-        """Load the tokenizer and model (tens of seconds) unless already loaded."""
-        self._loaded()
+    def warm_up(self, *, convert: bool = True) -> None:
+        """Load the tokenizer and model unless already loaded; with ``convert`` false, only
+        when a converted model is kept and intact."""
+        if convert or self._converted_dir is None or self._prepared():
+            self._loaded()
+
+    def _prepared(self) -> bool:
+        """Whether the converted model is kept and intact (checked, never made)."""
+        assert self._converted_dir is not None
+        path = resolve_model_file(self._model_file)
+        cache = ModelCache(self._converted_dir)
+        return cache.verified(Origin.of(path, self._adapter, cache.digests)) is not None
 
     def prepare(self) -> Prepared:
         """Convert the model into ``converted_dir`` unless an intact conversion of the same model

@@ -22,7 +22,7 @@ class RecordingGenerator(ScriptedGenerator):
         self.service: Assistant | None = None
         self.said: str | None = None
 
-    def warm_up(self) -> None:
+    def warm_up(self, *, convert: bool = True) -> None:
         assert self.service is not None
         self.said = self.service.loading
         if self.fail:

@@ -40,7 +40,7 @@ class ScriptedGenerator:
     def tokenizer(self) -> WordTokenizer:
         return WordTokenizer()
 
-    def warm_up(self) -> None:
+    def warm_up(self, *, convert: bool = True) -> None:
         self.warmed = True
 
     def stream(

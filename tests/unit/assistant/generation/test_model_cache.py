@@ -274,3 +274,20 @@ def test_the_settings_keep_the_converted_model_in_the_data_directory(tmp_path: P
         data_dir=tmp_path, generation=GenerationSettings(converted_dir=tmp_path / "x")
     )
     assert chosen.generation.converted_dir == tmp_path / "x"
+
+
+def test_a_load_that_may_not_convert_waits_for_a_kept_conversion(
+    tmp_path: Path, sources: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fakes = FakeModelFunctions(monkeypatch)
+    monkeypatch.setattr(TransformersGenerator, "_load", lambda self: ("scheduler", "tokenizer"))
+    model_file, adapter = sources
+    cache = tmp_path / "cache"
+    generator = TransformersGenerator(model_file=model_file, adapter=adapter, converted_dir=cache)
+    generator.warm_up(convert=False)
+    assert generator._parts is None  # nothing loaded, and no conversion started
+    assert not [path for path in cache.glob("*") if path.is_dir()]
+    assert fakes.read == []
+    generator.prepare()
+    generator.warm_up(convert=False)
+    assert generator._parts == ("scheduler", "tokenizer")
