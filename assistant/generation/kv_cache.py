@@ -107,11 +107,7 @@ class KVCache:
         self.layers = list(layers)
 
     def update(
-        self,
-        key_states: torch.Tensor,
-        value_states: torch.Tensor,
-        layer_idx: int,
-        cache_kwargs: object = None,
+        self, key_states: torch.Tensor, value_states: torch.Tensor, layer_idx: int
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Store a pass's keys and values for layer ``layer_idx``; all that layer holds."""
         while len(self.layers) <= layer_idx:
@@ -121,10 +117,11 @@ class KVCache:
     def get_seq_length(self, layer_idx: int = 0) -> int:
         return self.layers[layer_idx].get_seq_length() if len(self.layers) > layer_idx else 0
 
-    def crop(self, max_length: int) -> None:
-        """Drop the last ``-max_length`` positions of every layer (a negative count)."""
+    def crop(self, tokens_to_remove: int) -> None:
+        """Drop the last ``-tokens_to_remove`` positions of every layer (a negative count, as
+        transformers' caches take it)."""
         for layer in self.layers:
-            layer.crop(max_length)
+            layer.crop(tokens_to_remove)
 
 
 def reserved_cache() -> KVCache:
