@@ -70,6 +70,8 @@ class DigestMemo:
         settled = self._clock() - identity[-1] / 1e9 >= SETTLE_S
         if settled and _identity(path) == identity:  # not changed while it was read
             entries[key] = {"identity": identity, "sha256": digest}
+            for gone in [name for name in entries if not Path(name).exists()]:
+                del entries[gone]  # files since removed (an outdated conversion)
             self._save(entries)
         return digest
 

@@ -4,6 +4,7 @@ changed too recently to tell is never remembered, and a broken memo is only a mi
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from pathlib import Path
@@ -97,3 +98,15 @@ def test_a_folder_digest_is_the_same_with_or_without_a_memo(tmp_path: Path) -> N
     (folder / ".hidden").write_text("left out")
     memo = DigestMemo(tmp_path / "memo.json", clock=later)
     assert folder_sha256(folder, memo) == folder_sha256(folder) == folder_sha256(folder, memo)
+
+
+def test_files_since_removed_are_forgotten(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.bin", tmp_path / "new.bin"
+    old.write_bytes(b"old")
+    new.write_bytes(b"new")
+    memo = DigestMemo(tmp_path / "memo.json", clock=later)
+    memo.file_sha256(old)
+    old.unlink()
+    memo.file_sha256(new)
+    remembered = json.loads((tmp_path / "memo.json").read_text())
+    assert list(remembered) == [str(new.resolve())]
