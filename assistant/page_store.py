@@ -27,7 +27,7 @@ from pathlib import Path
 from assistant.storage.repository import NotFoundError
 from ingest.detect import PDF
 from ingest.errors import IngestError
-from ingest.parsers.pdf_render import PAGE_WIDTH_PX, render_page, render_pages
+from ingest.pdf_render import PAGE_WIDTH_PX, render_page, render_pages
 
 log = logging.getLogger(__name__)
 

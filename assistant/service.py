@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,7 +30,6 @@ from assistant.index_sync import (
 )
 from assistant.ingestion.pipeline import FileResult, IngestionPipeline, RunReport
 from assistant.ingestion.progress import ProgressCallback
-from assistant.ingestion.steps import FileSteps
 from assistant.page_store import PageImageUnavailableError, PageStore
 from assistant.passages import ChunkView, Passage
 from assistant.reading.calibration import load_reading_calibrator
@@ -44,6 +44,9 @@ from indexes.embedder import Embedder
 from indexes.hybrid import SearchMode
 from ingest.detect import PDF
 from ingest.types import ChunkDraft, PageProgress, ParsedDocument
+
+if TYPE_CHECKING:
+    from assistant.ingestion.steps import FileSteps
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +123,9 @@ class Assistant:
 
     @cached_property
     def _steps(self) -> FileSteps:
+        # Imported here: the parsers' libraries are needed to ingest, not to answer.
+        from assistant.ingestion.steps import FileSteps
+
         return FileSteps.from_settings(self.settings)
 
     def parse(self, path: Path, on_page: PageProgress | None = None) -> tuple[str, ParsedDocument]:

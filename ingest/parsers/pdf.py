@@ -30,7 +30,7 @@ from ingest.parsers.pagebuilder import PageBuilder
 from ingest.parsers.pdf_hyphens import HyphenVocabulary
 from ingest.parsers.pdf_layout import LayoutBlock, TableBlock, TextBlock, Word, layout_page
 from ingest.parsers.pdf_repeats import Shift, repeated_glyphs
-from ingest.parsers.pdfium_lock import PDFIUM_LOCK as _PDFIUM_LOCK
+from ingest.pdfium_lock import PDFIUM_LOCK as _PDFIUM_LOCK
 from ingest.types import BlockKind, Box, Page, PageProgress, ParsedDocument
 
 _SPACE = 0x20

@@ -22,7 +22,7 @@ from ingest.chunking import chunk_document
 from ingest.errors import CorruptFileError
 from ingest.locate import place_chunks
 from ingest.parsers.pdf import parse_pdf
-from ingest.parsers.pdf_render import render_page, render_pages
+from ingest.pdf_render import render_page, render_pages
 from ingest.tokens import ApproximateCounter
 
 LIMITS = parse_limits(IngestSettings())

@@ -15,7 +15,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from ingest.errors import CorruptFileError
-from ingest.parsers.pdfium_lock import PDFIUM_LOCK
+from ingest.pdfium_lock import PDFIUM_LOCK
 
 PAGE_WIDTH_PX = 1000
 """Width of a page image; its height follows the page's proportions."""
