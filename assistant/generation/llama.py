@@ -1,4 +1,5 @@
-"""The answer model's network, a Llama decoder, written on torch alone.
+"""The answer model's network, a Llama decoder (or Qwen2, the same with biased attention
+projections), written on torch alone.
 
 SmolLM2 is a Llama model. transformers runs it too, but importing transformers' model code costs
 seconds at every start (more than torch itself), which a user waits through before the first
@@ -34,9 +35,16 @@ class LayerCache(Protocol):
     def get_seq_length(self) -> int: ...
 
 
+SUPPORTED_MODELS = ("llama", "qwen2")
+"""transformers' names of the architectures this module computes (Qwen2 is Llama with biased
+attention projections)."""
+
+
 @dataclass(frozen=True)
 class LlamaShape:
-    """The sizes and constants of a Llama model, read from its ``config.json``."""
+    """The sizes and constants of a Llama model, read from its ``config.json``; ``qkv_bias``
+    and ``output_bias`` say whether the attention's projections add a bias (Qwen2 models add
+    one to the query, key and value projections)."""
 
     vocab_size: int
     hidden_size: int
@@ -48,15 +56,23 @@ class LlamaShape:
     rms_eps: float
     rope_theta: float
     tied_embeddings: bool
+    qkv_bias: bool = False
+    output_bias: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> LlamaShape:
-        """The shape of a transformers ``LlamaConfig`` as a dict; other models are refused,
-        as are rotary scalings this module does not compute."""
-        if config.get("model_type", "llama") != "llama":
-            raise ValueError(f"not a Llama model: {config.get('model_type')}")
-        if config.get("attention_bias") or config.get("mlp_bias"):
-            raise ValueError("Llama models with biases are not supported")
+        """The shape of a transformers ``LlamaConfig`` or ``Qwen2Config`` as a dict; other
+        models are refused, as are what this module does not compute (rotary scalings, biased
+        feed-forward layers, sliding-window attention)."""
+        kind = config.get("model_type", "llama")
+        if kind not in SUPPORTED_MODELS:
+            raise ValueError(
+                f"the answer model's runtime computes {' and '.join(SUPPORTED_MODELS)} models, "
+                f"not {kind!r}"
+            )
+        if config.get("mlp_bias") or config.get("use_sliding_window"):
+            raise ValueError("feed-forward biases and sliding-window attention are not supported")
+        attention_bias = bool(config.get("attention_bias"))
         rope = config.get("rope_parameters") or config.get("rope_scaling") or {}
         if rope.get("rope_type", "default") != "default":
             raise ValueError(f"rotary scaling {rope.get('rope_type')!r} is not supported")
@@ -73,6 +89,8 @@ class LlamaShape:
             rms_eps=float(config.get("rms_norm_eps", 1e-6)),
             rope_theta=float(rope.get("rope_theta", config.get("rope_theta", 10000.0))),
             tied_embeddings=bool(config.get("tie_word_embeddings", False)),
+            qkv_bias=kind == "qwen2" or attention_bias,
+            output_bias=kind == "llama" and attention_bias,
         )
 
 
@@ -102,10 +120,11 @@ class Attention(nn.Module):
         super().__init__()
         self.index = index
         self.heads, self.kv_heads, self.head_dim = shape.heads, shape.kv_heads, shape.head_dim
-        self.q_proj = nn.Linear(shape.hidden_size, shape.heads * shape.head_dim, bias=False)
-        self.k_proj = nn.Linear(shape.hidden_size, shape.kv_heads * shape.head_dim, bias=False)
-        self.v_proj = nn.Linear(shape.hidden_size, shape.kv_heads * shape.head_dim, bias=False)
-        self.o_proj = nn.Linear(shape.heads * shape.head_dim, shape.hidden_size, bias=False)
+        queries, keys = shape.heads * shape.head_dim, shape.kv_heads * shape.head_dim
+        self.q_proj = nn.Linear(shape.hidden_size, queries, bias=shape.qkv_bias)
+        self.k_proj = nn.Linear(shape.hidden_size, keys, bias=shape.qkv_bias)
+        self.v_proj = nn.Linear(shape.hidden_size, keys, bias=shape.qkv_bias)
+        self.o_proj = nn.Linear(queries, shape.hidden_size, bias=shape.output_bias)
 
     def forward(
         self,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import save_file
-from transformers import DynamicCache, LlamaConfig
+from transformers import DynamicCache, LlamaConfig, Qwen2Config, Qwen2ForCausalLM
 from transformers import LlamaForCausalLM as ReferenceLlama
 
 from assistant.generation.kv_cache import reserved_cache
@@ -111,12 +111,51 @@ def test_a_saved_folder_loads(tmp_path: Path) -> None:
         assert torch.equal(loaded(PROMPT).logits, model(input_ids=PROMPT).logits)
 
 
+def test_a_llama_with_biased_attention_scores_as_in_transformers() -> None:
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=40,
+        hidden_size=48,
+        intermediate_size=96,
+        num_hidden_layers=2,
+        num_attention_heads=6,
+        num_key_value_heads=2,
+        attention_bias=True,
+    )
+    model = ReferenceLlama(config).eval()
+    with torch.inference_mode():
+        for module in model.modules():  # transformers starts biases at zero
+            if isinstance(module, torch.nn.Linear) and module.bias is not None:
+                module.bias.normal_()
+        assert torch.allclose(own(model)(PROMPT).logits, model(input_ids=PROMPT).logits, atol=1e-5)
+
+
+def test_a_qwen2_model_scores_as_in_transformers() -> None:
+    torch.manual_seed(0)
+    config = Qwen2Config(
+        vocab_size=40,
+        hidden_size=48,
+        intermediate_size=96,
+        num_hidden_layers=2,
+        num_attention_heads=6,
+        num_key_value_heads=2,
+        tie_word_embeddings=True,
+    )
+    model = Qwen2ForCausalLM(config).eval()
+    with torch.inference_mode():
+        for module in model.modules():
+            if isinstance(module, torch.nn.Linear) and module.bias is not None:
+                module.bias.normal_()
+        ours = LlamaForCausalLM.from_weights(config.to_dict(), model.state_dict())
+        assert torch.allclose(ours(PROMPT).logits, model(input_ids=PROMPT).logits, atol=1e-5)
+
+
 def test_what_it_cannot_compute_is_refused() -> None:
     config = reference().config.to_dict()
-    with pytest.raises(ValueError, match="not a Llama"):
+    with pytest.raises(ValueError, match="not 'mistral'"):
         LlamaShape.from_config({**config, "model_type": "mistral"})
     with pytest.raises(ValueError, match="biases"):
-        LlamaShape.from_config({**config, "attention_bias": True})
+        LlamaShape.from_config({**config, "mlp_bias": True})
     scaled = {**config, "rope_parameters": {"rope_type": "yarn", "rope_theta": 1e4}}
     with pytest.raises(ValueError, match="yarn"):
         LlamaShape.from_config(scaled)
