@@ -205,8 +205,10 @@ class LlamaForCausalLM(nn.Module):
     Called like transformers' causal models: ``input_ids`` (rows, tokens); ``cache``, which the
     pass writes into; ``attention_mask``, either ``None`` (every row sees all its earlier tokens)
     or a boolean (rows, 1, 1, cached + 1) mask of what a one-token pass may see, to hide
-    padding; ``position_ids`` (rows, tokens), by default following the cache; ``logits_to_keep``
-    scores only the last positions.
+    padding (or any boolean mask attention takes, for passes of several tokens);
+    ``position_ids`` (rows, tokens), by default following the cache; ``logits_to_keep`` scores
+    only the last positions. ``use_cache`` is accepted as transformers' models take it; a given
+    cache is always written.
     """
 
     inv_freq: torch.Tensor
@@ -277,7 +279,7 @@ class LlamaForCausalLM(nn.Module):
         hidden = self.model.embed_tokens(input_ids)
         rotary = self._rotary(position_ids, hidden.dtype)
         for layer in self.model.layers:
-            hidden = layer(hidden, rotary, mask, cache if use_cache else None)
+            hidden = layer(hidden, rotary, mask, cache)
         hidden = self.model.norm(hidden)
         if logits_to_keep:
             hidden = hidden[:, -logits_to_keep:, :]
