@@ -81,7 +81,8 @@ class ChatTokenizer:
     def from_transformers(cls, tokenizer: Any) -> ChatTokenizer:
         """The same view of a transformers tokenizer (one read from a GGUF file)."""
         config = {
-            name: getattr(tokenizer, name, None) for name in ("bos_token", "eos_token", "pad_token")
+            name: getattr(tokenizer, name, None)
+            for name in ("bos_token", "eos_token", "pad_token", "unk_token")
         }
         return cls(
             tokenizer.backend_tokenizer,
