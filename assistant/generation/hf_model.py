@@ -50,9 +50,26 @@ def merge_adapter(model: Any, adapter: Path) -> Any:
         return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
 
 
+def require_supported_architecture(model_file: Path) -> None:
+    """Refuse, before the long conversion, a GGUF file whose architecture the runtime's own
+    network does not compute."""
+    from gguf import GGUFReader
+
+    from assistant.generation.llama import SUPPORTED_MODELS
+
+    field = GGUFReader(model_file).fields.get("general.architecture")
+    architecture = None if field is None else bytes(field.parts[field.data[0]]).decode()
+    if architecture not in SUPPORTED_MODELS:
+        raise ValueError(
+            f"{model_file.name} holds a {architecture or 'model of no stated'} architecture; the "
+            f"answer model's runtime computes {' and '.join(SUPPORTED_MODELS)} models"
+        )
+
+
 def convert_model(model_file: Path, adapter: Path | None, folder: Path) -> None:
     """Save the model of the GGUF file, dequantised, with ``adapter`` (a LoRA folder) merged
     when given, and its tokenizer into the empty ``folder``, in transformers' own format."""
+    require_supported_architecture(model_file)
     tokenizer = load_tokenizer(model_file)
     model = load_model(model_file)
     if adapter is not None:
@@ -88,6 +105,7 @@ def read_in_memory(
     ``load_converted`` gives, for when no converted folder can be kept."""
     from assistant.generation.llama import LlamaForCausalLM
 
+    require_supported_architecture(model_file)
     tokenizer, model = load_tokenizer(model_file), load_model(model_file)
     if adapter is not None:
         model = merge_adapter(model, adapter)
