@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -16,17 +17,22 @@ from transformers import LlamaForCausalLM as ReferenceLlama
 from assistant.generation.kv_cache import reserved_cache
 from assistant.generation.llama import LlamaForCausalLM, LlamaShape
 
+TINY: dict[str, Any] = {
+    "vocab_size": 40,
+    "hidden_size": 48,
+    "intermediate_size": 96,
+    "num_hidden_layers": 3,
+    "num_attention_heads": 6,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 128,
+}
+"""A model small enough to build at random in a unit test, with grouped key/value heads."""
+
 
 def reference(*, tied: bool = True, theta: float = 10000.0) -> ReferenceLlama:
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=40,
-        hidden_size=48,
-        intermediate_size=96,
-        num_hidden_layers=3,
-        num_attention_heads=6,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
+        **TINY,
         tie_word_embeddings=tied,
         rope_parameters={"rope_type": "default", "rope_theta": theta},
     )
@@ -111,39 +117,23 @@ def test_a_saved_folder_loads(tmp_path: Path) -> None:
         assert torch.equal(loaded(PROMPT).logits, model(input_ids=PROMPT).logits)
 
 
-def test_a_llama_with_biased_attention_scores_as_in_transformers() -> None:
+@pytest.mark.parametrize(
+    ("config_class", "model_class", "extra"),
+    [
+        (LlamaConfig, ReferenceLlama, {"attention_bias": True}),
+        (Qwen2Config, Qwen2ForCausalLM, {"tie_word_embeddings": True}),
+    ],
+)
+def test_biased_attention_scores_as_in_transformers(
+    config_class: Any, model_class: Any, extra: dict[str, Any]
+) -> None:
+    """A Llama with biases on its four attention projections, and Qwen2, with biases on the
+    query, key and value projections only."""
     torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=40,
-        hidden_size=48,
-        intermediate_size=96,
-        num_hidden_layers=2,
-        num_attention_heads=6,
-        num_key_value_heads=2,
-        attention_bias=True,
-    )
-    model = ReferenceLlama(config).eval()
+    config = config_class(**TINY, **extra)
+    model = model_class(config).eval()
     with torch.inference_mode():
         for module in model.modules():  # transformers starts biases at zero
-            if isinstance(module, torch.nn.Linear) and module.bias is not None:
-                module.bias.normal_()
-        assert torch.allclose(own(model)(PROMPT).logits, model(input_ids=PROMPT).logits, atol=1e-5)
-
-
-def test_a_qwen2_model_scores_as_in_transformers() -> None:
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        vocab_size=40,
-        hidden_size=48,
-        intermediate_size=96,
-        num_hidden_layers=2,
-        num_attention_heads=6,
-        num_key_value_heads=2,
-        tie_word_embeddings=True,
-    )
-    model = Qwen2ForCausalLM(config).eval()
-    with torch.inference_mode():
-        for module in model.modules():
             if isinstance(module, torch.nn.Linear) and module.bias is not None:
                 module.bias.normal_()
         ours = LlamaForCausalLM.from_weights(config.to_dict(), model.state_dict())
