@@ -31,14 +31,18 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
+def file_digest(path: Path, memo: DigestMemo | None) -> str:
+    """The SHA-256 of ``path``, through ``memo`` when one is given."""
+    return file_sha256(path) if memo is None else memo.file_sha256(path)
+
+
 def folder_sha256(folder: Path, memo: DigestMemo | None = None) -> str:
     """One digest over every file under ``folder`` (hidden ones left out), with their paths."""
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
         if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-            content = file_sha256(path) if memo is None else memo.file_sha256(path)
-            digest.update(f"{relative.as_posix()}\0{content}\n".encode())
+            digest.update(f"{relative.as_posix()}\0{file_digest(path, memo)}\n".encode())
     return digest.hexdigest()
 
 

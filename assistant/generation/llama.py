@@ -134,11 +134,13 @@ class Attention(nn.Module):
         cache: LayerCache | None,
     ) -> torch.Tensor:
         rows, tokens, _ = hidden.shape
-        queries = self.q_proj(hidden).view(rows, tokens, self.heads, self.head_dim).transpose(1, 2)
-        keys = self.k_proj(hidden).view(rows, tokens, self.kv_heads, self.head_dim).transpose(1, 2)
-        values = (
-            self.v_proj(hidden).view(rows, tokens, self.kv_heads, self.head_dim).transpose(1, 2)
-        )
+
+        def by_head(states: torch.Tensor, heads: int) -> torch.Tensor:
+            return states.view(rows, tokens, heads, self.head_dim).transpose(1, 2)
+
+        queries = by_head(self.q_proj(hidden), self.heads)
+        keys = by_head(self.k_proj(hidden), self.kv_heads)
+        values = by_head(self.v_proj(hidden), self.kv_heads)
         cos, sin = rotary
         queries, keys = _rotated(queries, cos, sin), _rotated(keys, cos, sin)
         if cache is not None:

@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.digests import DigestMemo, file_sha256
+from assistant.digests import DigestMemo, file_digest, file_sha256
 
 FORMAT_VERSION = 1
 """Changes when the layout of a converted folder changes, so older folders are converted again."""
@@ -56,8 +56,7 @@ def adapter_sha256(folder: Path, memo: DigestMemo | None = None) -> str:
     for name in ADAPTER_FILES:
         path = folder / name
         if path.is_file():
-            content = file_sha256(path) if memo is None else memo.file_sha256(path)
-            digest.update(f"{name}\0{content}\n".encode())
+            digest.update(f"{name}\0{file_digest(path, memo)}\n".encode())
     return digest.hexdigest()
 
 
@@ -101,7 +100,7 @@ class Origin:
         """The origin of a conversion of ``model_file`` with ``adapter``, with the libraries
         installed now; ``memo`` spares hashing files unchanged since it last hashed them."""
         return cls(
-            model_sha256=file_sha256(model_file) if memo is None else memo.file_sha256(model_file),
+            model_sha256=file_digest(model_file, memo),
             adapter_sha256=adapter_sha256(adapter, memo) if adapter is not None else None,
             libraries=library_versions(),
         )
@@ -242,8 +241,7 @@ def files_match(folder: Path, files: object, memo: DigestMemo | None = None) -> 
         present = {path.name for path in folder.iterdir()} - {MANIFEST_NAME}
         if present != set(files):
             return False
-        digests = file_sha256 if memo is None else memo.file_sha256
-        return all(digests(folder / name) == digest for name, digest in files.items())
+        return all(file_digest(folder / name, memo) == digest for name, digest in files.items())
     except OSError:
         return False
 

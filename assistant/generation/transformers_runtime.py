@@ -114,26 +114,29 @@ class TransformersGenerator:
 
     def _prepared(self) -> bool:
         """Whether the converted model is kept and intact (checked, never made)."""
-        assert self._converted_dir is not None
-        path = resolve_model_file(self._model_file)
-        cache = ModelCache(self._converted_dir)
-        return cache.verified(Origin.of(path, self._adapter, cache.digests)) is not None
+        _, cache, origin = self._conversion()
+        return cache.verified(origin) is not None
 
     def prepare(self) -> Prepared:
         """Convert the model into ``converted_dir`` unless an intact conversion of the same model
         file and adapter by the same libraries is there: its folder, and whether it was
         converted now."""
-        if self._converted_dir is None:
-            raise ValueError("this generator keeps no converted model: converted_dir is empty")
-        path = resolve_model_file(self._model_file)
+        path, cache, origin = self._conversion()
         adapter = self._adapter
 
         def convert(folder: Path) -> None:
             with MODEL_LOADING:  # transformers reads the GGUF file
                 convert_model(path, adapter, folder)
 
+        return cache.prepare(origin, convert)
+
+    def _conversion(self) -> tuple[Path, ModelCache, Origin]:
+        """The model file, the cache its conversion is kept in, and what it is converted from."""
+        if self._converted_dir is None:
+            raise ValueError("this generator keeps no converted model: converted_dir is empty")
+        path = resolve_model_file(self._model_file)
         cache = ModelCache(self._converted_dir)
-        return cache.prepare(Origin.of(path, adapter, cache.digests), convert)
+        return path, cache, Origin.of(path, self._adapter, cache.digests)
 
     def _read_model(self) -> tuple[ChatTokenizer, Any]:
         """The tokenizer and the model with its adapter merged: from the converted folder when
