@@ -16,7 +16,6 @@ hides), and ``kept_rows`` takes sequences out again and drops padding no sequenc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 
@@ -33,7 +32,6 @@ class ReservedLayer:
         self.values: torch.Tensor | None = None
 
     def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
-        self.device = key_states.device
         # A prompt read under bfloat16 autocast gives bfloat16 values beside fp32 keys (the
         # rotary embedding promotes them); both are kept in the wider type, so later passes,
         # in whatever precision, attend over one type.
@@ -49,7 +47,7 @@ class ReservedLayer:
         self.is_initialized = True
 
     def update(
-        self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
+        self, key_states: torch.Tensor, value_states: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.is_initialized:
             self.lazy_initialization(key_states, value_states)
@@ -67,7 +65,6 @@ class ReservedLayer:
         """A layer whose buffers are ``keys`` and ``values``, the first ``length`` positions
         filled."""
         layer = cls()
-        layer.device = keys.device
         layer._key_room, layer._value_room, layer._length = keys, values, length
         layer._expose()
         layer.is_initialized = True
